@@ -1,0 +1,167 @@
+#pragma once
+// Backend: the few kernels that need a vendor library or device code. Ops (nn/ops) are written
+// once against this interface; a backend is one implementation of it (src/backend/<name>/)
+// registered in src/backend/registry.cpp. All pointers are device pointers of the backend's
+// device; shapes are passed explicitly, row-major, and documented per kernel.
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "nn/device.hpp"
+#include "nn/shape.hpp"
+
+namespace nn {
+
+enum class UnaryOp { Relu, Sigmoid, Tanh, Exp, Log, Neg, Square, Sqrt, Abs };
+enum class BinaryOp { Add, Sub, Mul, Div };
+
+// 2-d convolution / pooling geometry, NCHW. Padding may differ per side ('same' with an even
+// kernel pads one more at the bottom/right, as TensorFlow does).
+struct Conv2DParams {
+  int64_t n = 0, c = 0, h = 0, w = 0;      // input  x: (n, c, h, w)
+  int64_t k = 0, kh = 0, kw = 0;           // weight w: (k, c, kh, kw)
+  int64_t stride_h = 1, stride_w = 1;
+  int64_t pad_top = 0, pad_bottom = 0, pad_left = 0, pad_right = 0;
+  int64_t out_h() const { return (h + pad_top + pad_bottom - kh) / stride_h + 1; }
+  int64_t out_w() const { return (w + pad_left + pad_right - kw) / stride_w + 1; }
+};
+
+struct Pool2DParams {
+  int64_t n = 0, c = 0, h = 0, w = 0;  // input x: (n, c, h, w)
+  int64_t kh = 2, kw = 2, stride_h = 2, stride_w = 2;
+  int64_t pad_top = 0, pad_bottom = 0, pad_left = 0, pad_right = 0;
+  int64_t out_h() const { return (h + pad_top + pad_bottom - kh) / stride_h + 1; }
+  int64_t out_w() const { return (w + pad_left + pad_right - kw) / stride_w + 1; }
+};
+
+struct AdamParams {
+  float lr, beta1, beta2, epsilon, weight_decay;
+  int64_t step;  // 1-based step number used for bias correction
+};
+
+struct SgdParams {
+  float lr, momentum, weight_decay;
+  bool nesterov;
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual Device device() const = 0;
+  virtual std::string name() const = 0;  // for messages, e.g. "cpu (OpenBLAS SkylakeX)"
+
+  // ---- memory (a caching allocator: freed blocks are kept for reuse) ----
+  virtual std::shared_ptr<float> allocate(int64_t count) = 0;  // uninitialised floats
+  virtual void release_cached() = 0;                            // give cached blocks back
+  virtual void copy(const float* src, float* dst, int64_t n) = 0;          // device -> device
+  virtual void copy_to_host(const float* src, float* dst, int64_t n) = 0;  // device -> host
+  virtual void copy_from_host(const float* src, float* dst, int64_t n) = 0;
+  virtual void fill(float* y, float value, int64_t n) = 0;
+  virtual void synchronize() {}
+
+  // ---- dense linear algebra ----
+  // C(m, n) = alpha * op(A) op(B) + beta * C, row-major; op(A): (m, k), op(B): (k, n).
+  virtual void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                    const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
+                    int64_t ldc) = 0;
+  // y += alpha * x
+  virtual void axpy(int64_t n, float alpha, const float* x, float* y) = 0;
+  // y = alpha * x (y may alias x)
+  virtual void scale(int64_t n, float alpha, const float* x, float* y) = 0;
+
+  // ---- elementwise ----
+  virtual void unary(UnaryOp op, const float* x, float* y, int64_t n) = 0;
+  // dx (+)= dy * op'(x), given x and y = op(x) (each op uses whichever is cheaper).
+  virtual void unary_backward(UnaryOp op, const float* x, const float* y, const float* dy,
+                              float* dx, int64_t n, bool accumulate) = 0;
+  // out = a (op) b with NumPy broadcasting, broadcast further to out_shape (which must be
+  // broadcast_shapes(a_shape, b_shape) or a shape that one broadcasts to).
+  virtual void binary(BinaryOp op, const float* a, const Shape& a_shape, const float* b,
+                      const Shape& b_shape, float* out, const Shape& out_shape) = 0;
+  // dst = sum of src over the dimensions in which dst_shape was broadcast to src_shape.
+  virtual void reduce_to_shape(const float* src, const Shape& src_shape, float* dst,
+                               const Shape& dst_shape) = 0;
+  // y(outer, channels, inner) += bias(channels)
+  virtual void add_bias(float* y, const float* bias, int64_t outer, int64_t channels,
+                        int64_t inner) = 0;
+  // db(channels) (+)= sum of dy(outer, channels, inner) over outer and inner
+  virtual void bias_backward(const float* dy, float* db, int64_t outer, int64_t channels,
+                             int64_t inner, bool accumulate) = 0;
+  // out(1) = sum of x(n)
+  virtual void sum(const float* x, float* out, int64_t n) = 0;
+  // y = min(max(x, lo), hi); backward: dx (+)= dy where lo < x < hi, else 0.
+  virtual void clip(const float* x, float* y, int64_t n, float lo, float hi) = 0;
+  virtual void clip_backward(const float* x, const float* dy, float* dx, int64_t n, float lo,
+                             float hi, bool accumulate) = 0;
+  // out(rows, cols) = one-hot rows of labels(rows) (as floats); throws for a bad label.
+  virtual void one_hot(const float* labels, float* out, int64_t rows, int64_t cols) = 0;
+
+  // ---- softmax family, over the last axis of x: (rows, cols) ----
+  virtual void softmax(const float* x, float* y, int64_t rows, int64_t cols, bool log) = 0;
+  // dx (+)= softmax'/log_softmax' applied to dy, given y = softmax(x) or log_softmax(x).
+  virtual void softmax_backward(const float* y, const float* dy, float* dx, int64_t rows,
+                                int64_t cols, bool log, bool accumulate) = 0;
+  // Cross-entropy from logits(rows, cols) against integer labels(rows) (as floats) when
+  // `sparse`, else against target distributions(rows, cols). Writes probs(rows, cols) =
+  // softmax(logits) and loss(rows). Throws std::out_of_range for a label outside [0, cols).
+  virtual void softmax_cross_entropy(const float* logits, const float* targets, bool sparse,
+                                     float* probs, float* loss, int64_t rows, int64_t cols) = 0;
+  // dlogits (+)= scale[0] * (probs - targets); scale is a device scalar (dloss * 1/N).
+  virtual void softmax_cross_entropy_backward(const float* probs, const float* targets,
+                                              bool sparse, const float* scale, float* dlogits,
+                                              int64_t rows, int64_t cols, bool accumulate) = 0;
+
+  // ---- convolution and pooling, NCHW ----
+  // y(n, k, oh, ow) = conv(x(n, c, h, w), w(k, c, kh, kw)) (+ bias(k) if not null)
+  virtual void conv2d_forward(const Conv2DParams& p, const float* x, const float* w,
+                              const float* bias, float* y) = 0;
+  // Any of dx, dw, db may be null (not wanted). dw and db are accumulated into when asked.
+  virtual void conv2d_backward(const Conv2DParams& p, const float* x, const float* w,
+                               const float* dy, float* dx, float* dw, float* db,
+                               bool accumulate_params) = 0;
+  // y(n, c, oh, ow) = max over each window; argmax(n, c, oh, ow) = flat index into h*w of the
+  // winner (padding never wins).
+  virtual void max_pool2d_forward(const Pool2DParams& p, const float* x, float* y,
+                                  int32_t* argmax) = 0;
+  // dx (+)= scatter of dy to the argmax positions.
+  virtual void max_pool2d_backward(const Pool2DParams& p, const float* dy, const int32_t* argmax,
+                                   float* dx, bool accumulate) = 0;
+
+  // ---- randomness ----
+  // mask[i] = (uniform(seed, offset + i) >= rate) / (1 - rate); y = x * mask.
+  // Counter-based, so every backend draws the same mask for the same (seed, offset).
+  virtual void dropout(const float* x, float* y, float* mask, int64_t n, float rate,
+                       uint64_t seed, uint64_t offset) = 0;
+
+  // ---- metrics ----
+  // out(1) = number of rows whose argmax equals labels (sparse) or argmax of targets.
+  virtual void count_correct(const float* scores, const float* targets, bool sparse, float* out,
+                             int64_t rows, int64_t cols) = 0;
+
+  // ---- optimizers (fused, in place) ----
+  // Keras SGD: v = momentum*v - lr*g; w += v (nesterov: w += momentum*v - lr*g);
+  // weight decay adds weight_decay*w to g first. velocity may be null when momentum is 0.
+  virtual void sgd_update(const SgdParams& p, float* w, const float* g, float* velocity,
+                          int64_t n) = 0;
+  // Keras Adam: m += (g-m)(1-b1); v += (g²-v)(1-b2); w -= lr_t m / (sqrt(v) + eps),
+  // lr_t = lr sqrt(1-b2^t)/(1-b1^t).
+  virtual void adam_update(const AdamParams& p, float* w, const float* g, float* m, float* v,
+                           int64_t n) = 0;
+};
+
+// The backend for a device: the CPU backend always, others where compiled in and present.
+// Throws std::runtime_error naming the device when none is available.
+Backend& backend_for(Device device);
+bool device_available(Device device);
+
+// Testing aid: when on, every new allocation is filled with NaN, so a kernel that leaves part
+// of its output (or a gradient) unwritten cannot pass a numerical check.
+void set_poison_memory(bool on);
+bool poison_memory();
+
+// Threads used by the CPU backend (default: the hardware's cores, or NN_NUM_THREADS).
+void set_num_threads(int n);
+int num_threads();
+
+}  // namespace nn

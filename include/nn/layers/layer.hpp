@@ -1,0 +1,84 @@
+#pragma once
+// Layer: a named, buildable piece of a model that composes differentiable ops (it has no
+// backward of its own). Shapes given to and returned by layers exclude the batch dimension.
+//
+//   build(input_shape)         creates the weights once, from the input shape
+//   compute_output_shape(s)    the output shape for an input shape (throws naming the layer)
+//   operator()(x, training)    checks x against the built shape, then runs forward
+//   config()                   hyper-parameters, enough for the registry to rebuild the layer
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "nn/autograd/variable.hpp"
+#include "nn/config.hpp"
+
+namespace nn {
+
+class Layer {
+ public:
+  virtual ~Layer() = default;
+  Layer(const Layer&) = delete;
+  Layer& operator=(const Layer&) = delete;
+
+  // Keras's class name, e.g. "Dense": the serialization tag.
+  virtual std::string type() const = 0;
+  virtual Shape compute_output_shape(const Shape& input_shape) const = 0;
+
+  void build(const Shape& input_shape);
+  bool built() const { return built_; }
+  const Shape& input_shape() const { return input_shape_; }
+  Shape output_shape() const { return compute_output_shape(input_shape_); }
+
+  // x: (N, *input_shape) -> (N, *output_shape). Builds on first call.
+  Variable operator()(const Variable& x, bool training = false);
+
+  // Hyper-parameters plus "name" and "trainable".
+  Config config() const;
+
+  const std::string& name() const { return name_; }
+  bool trainable() const { return trainable_; }
+  // Freezes (or unfreezes) every parameter of the layer.
+  void set_trainable(bool on);
+
+  const std::vector<std::pair<std::string, Variable>>& named_parameters() const { return params_; }
+  std::vector<Variable> parameters() const;
+  std::vector<Variable> trainable_parameters() const;
+  int64_t count_params() const;
+
+  // "Dense 'dense_1'" — how errors name a layer.
+  std::string describe() const { return type() + " '" + name_ + "'"; }
+
+ protected:
+  // prefix: Keras's default name stem ("dense"); an empty name takes "<prefix>_<n>".
+  Layer(const std::string& prefix, std::string name);
+  virtual void build_weights(const Shape& input_shape) { (void)input_shape; }
+  virtual Variable forward(const Variable& x, bool training) = 0;
+  virtual Config hyper_parameters() const { return {}; }
+  Variable add_weight(const std::string& name, const Shape& shape, const std::string& initializer,
+                      int64_t fan_in, int64_t fan_out);
+  // Throws std::invalid_argument "<describe()>: <message>".
+  [[noreturn]] void fail(const std::string& message) const;
+
+ private:
+  std::string name_;
+  bool trainable_ = true;
+  bool built_ = false;
+  Shape input_shape_;
+  std::vector<std::pair<std::string, Variable>> params_;
+};
+
+using LayerPtr = std::shared_ptr<Layer>;
+
+// Keras-style default names: "dense", "dense_1", ... per prefix, process-wide.
+std::string unique_layer_name(const std::string& prefix);
+
+// Rebuilding layers from their type and config (used by model loading). Built-in layers are
+// registered already; register_layer adds user layers.
+using LayerFactory = std::function<LayerPtr(const Config&)>;
+void register_layer(const std::string& type, LayerFactory factory);
+LayerPtr create_layer(const std::string& type, const Config& config);
+
+}  // namespace nn

@@ -1,0 +1,400 @@
+// CPU backend: memory, elementwise kernels, softmax family, optimizers.
+#include "cpu_backend.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <new>
+#include <stdexcept>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "thread_pool.hpp"
+
+namespace nn::detail {
+namespace {
+constexpr int64_t kGrain = 16384;  // elements per task for cheap elementwise loops
+constexpr int64_t kMaxCachedFloats = int64_t{1} << 30;  // 4 GiB of cached blocks at most
+
+int64_t rounded(int64_t count) { return std::max<int64_t>(16, (count + 15) / 16 * 16); }
+
+inline float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
+
+// Uniform in [0, 1) from a counter: splitmix64 finaliser of (seed, index).
+inline float uniform_at(uint64_t seed, uint64_t index) {
+  uint64_t z = seed + 0x9E3779B97F4A7C15ULL * (index + 1);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  z ^= z >> 31;
+  return static_cast<float>(z >> 40) * (1.0f / 16777216.0f);
+}
+
+int64_t label_at(const float* targets, int64_t row, int64_t cols) {
+  const float v = targets[row];
+  const auto label = static_cast<int64_t>(v);
+  if (!(v >= 0.0f) || label >= cols || static_cast<float>(label) != v)
+    throw std::out_of_range(
+        fmt::format("label {} of row {} is not a class index in [0, {})", v, row, cols));
+  return label;
+}
+}  // namespace
+
+// ---------------------------------------------------------------- memory
+
+HostAllocator::~HostAllocator() { trim(); }
+
+float* HostAllocator::acquire(int64_t count) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = free_.find(count);
+    if (it != free_.end() && !it->second.empty()) {
+      float* p = it->second.back();
+      it->second.pop_back();
+      cached_floats_ -= count;
+      return p;
+    }
+  }
+  void* p = std::aligned_alloc(64, static_cast<size_t>(count) * sizeof(float));
+  if (!p) {
+    trim();
+    p = std::aligned_alloc(64, static_cast<size_t>(count) * sizeof(float));
+    if (!p) throw std::bad_alloc();
+  }
+  return static_cast<float*>(p);
+}
+
+void HostAllocator::release(float* p, int64_t count) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (cached_floats_ + count > kMaxCachedFloats) {
+    std::free(p);
+    return;
+  }
+  free_[count].push_back(p);
+  cached_floats_ += count;
+}
+
+void HostAllocator::trim() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (auto& [count, blocks] : free_)
+    for (float* p : blocks) std::free(p);
+  free_.clear();
+  cached_floats_ = 0;
+}
+
+CpuBackend::CpuBackend() : allocator_(std::make_shared<HostAllocator>()) { init_blas(); }
+
+std::string CpuBackend::name() const {
+  return fmt::format("cpu ({} threads, OpenBLAS {})", thread_pool().size(), blas_core_name());
+}
+
+std::shared_ptr<float> CpuBackend::allocate(int64_t count) {
+  const int64_t n = rounded(count);
+  float* p = allocator_->acquire(n);
+  if (poison_memory()) std::fill(p, p + n, std::numeric_limits<float>::quiet_NaN());
+  auto alloc = allocator_;  // the deleter keeps the allocator alive
+  return std::shared_ptr<float>(p, [alloc, n](float* q) { alloc->release(q, n); });
+}
+
+void CpuBackend::release_cached() { allocator_->trim(); }
+
+void CpuBackend::copy(const float* src, float* dst, int64_t n) {
+  if (src == dst || n == 0) return;
+  parallel_for(n, 1 << 18, [&](int64_t b, int64_t e) {
+    std::memcpy(dst + b, src + b, static_cast<size_t>(e - b) * sizeof(float));
+  });
+}
+
+void CpuBackend::fill(float* y, float value, int64_t n) {
+  parallel_for(n, 1 << 18, [&](int64_t b, int64_t e) { std::fill(y + b, y + e, value); });
+}
+
+// ---------------------------------------------------------------- BLAS-1
+
+void CpuBackend::gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                      const float* a, int64_t lda, const float* b, int64_t ldb, float beta,
+                      float* c, int64_t ldc) {
+  sgemm_parallel(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+void CpuBackend::axpy(int64_t n, float alpha, const float* x, float* y) {
+  parallel_for(n, kGrain, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) y[i] += alpha * x[i];
+  });
+}
+
+void CpuBackend::scale(int64_t n, float alpha, const float* x, float* y) {
+  parallel_for(n, kGrain, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) y[i] = alpha * x[i];
+  });
+}
+
+// ---------------------------------------------------------------- elementwise
+
+void CpuBackend::unary(UnaryOp op, const float* x, float* y, int64_t n) {
+  parallel_for(n, kGrain, [&](int64_t b, int64_t e) {
+    switch (op) {
+      case UnaryOp::Relu: for (int64_t i = b; i < e; ++i) y[i] = x[i] > 0.0f ? x[i] : 0.0f; break;
+      case UnaryOp::Sigmoid: for (int64_t i = b; i < e; ++i) y[i] = sigmoid(x[i]); break;
+      case UnaryOp::Tanh: for (int64_t i = b; i < e; ++i) y[i] = std::tanh(x[i]); break;
+      case UnaryOp::Exp: for (int64_t i = b; i < e; ++i) y[i] = std::exp(x[i]); break;
+      case UnaryOp::Log: for (int64_t i = b; i < e; ++i) y[i] = std::log(x[i]); break;
+      case UnaryOp::Neg: for (int64_t i = b; i < e; ++i) y[i] = -x[i]; break;
+      case UnaryOp::Square: for (int64_t i = b; i < e; ++i) y[i] = x[i] * x[i]; break;
+      case UnaryOp::Sqrt: for (int64_t i = b; i < e; ++i) y[i] = std::sqrt(x[i]); break;
+      case UnaryOp::Abs: for (int64_t i = b; i < e; ++i) y[i] = std::fabs(x[i]); break;
+    }
+  });
+}
+
+void CpuBackend::unary_backward(UnaryOp op, const float* x, const float* y, const float* dy,
+                                float* dx, int64_t n, bool accumulate) {
+  parallel_for(n, kGrain, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) {
+      float d = 0.0f;
+      switch (op) {
+        case UnaryOp::Relu: d = x[i] > 0.0f ? dy[i] : 0.0f; break;
+        case UnaryOp::Sigmoid: d = dy[i] * y[i] * (1.0f - y[i]); break;
+        case UnaryOp::Tanh: d = dy[i] * (1.0f - y[i] * y[i]); break;
+        case UnaryOp::Exp: d = dy[i] * y[i]; break;
+        case UnaryOp::Log: d = dy[i] / x[i]; break;
+        case UnaryOp::Neg: d = -dy[i]; break;
+        case UnaryOp::Square: d = 2.0f * x[i] * dy[i]; break;
+        case UnaryOp::Sqrt: d = dy[i] * 0.5f / y[i]; break;
+        case UnaryOp::Abs: d = x[i] > 0.0f ? dy[i] : (x[i] < 0.0f ? -dy[i] : 0.0f); break;
+      }
+      dx[i] = accumulate ? dx[i] + d : d;
+    }
+  });
+}
+
+void CpuBackend::add_bias(float* y, const float* bias, int64_t outer, int64_t channels,
+                          int64_t inner) {
+  parallel_for(outer * channels, std::max<int64_t>(1, kGrain / inner), [&](int64_t b, int64_t e) {
+    for (int64_t oc = b; oc < e; ++oc) {
+      const float v = bias[oc % channels];
+      float* row = y + oc * inner;
+      for (int64_t i = 0; i < inner; ++i) row[i] += v;
+    }
+  });
+}
+
+void CpuBackend::bias_backward(const float* dy, float* db, int64_t outer, int64_t channels,
+                               int64_t inner, bool accumulate) {
+  parallel_for(channels, std::max<int64_t>(1, 4096 / std::max<int64_t>(1, outer * inner)),
+               [&](int64_t b, int64_t e) {
+                 for (int64_t c = b; c < e; ++c) {
+                   double s = 0.0;
+                   for (int64_t o = 0; o < outer; ++o) {
+                     const float* row = dy + (o * channels + c) * inner;
+                     float part = 0.0f;
+                     for (int64_t i = 0; i < inner; ++i) part += row[i];
+                     s += part;
+                   }
+                   db[c] = accumulate ? db[c] + static_cast<float>(s) : static_cast<float>(s);
+                 }
+               });
+}
+
+void CpuBackend::sum(const float* x, float* out, int64_t n) {
+  const int64_t chunk = 1 << 16, chunks = std::max<int64_t>(1, (n + chunk - 1) / chunk);
+  std::vector<double> partial(static_cast<size_t>(chunks), 0.0);
+  parallel_for(chunks, 1, [&](int64_t b, int64_t e) {
+    for (int64_t c = b; c < e; ++c) {
+      double s = 0.0;
+      for (int64_t i = c * chunk; i < std::min(n, (c + 1) * chunk); ++i) s += x[i];
+      partial[static_cast<size_t>(c)] = s;
+    }
+  });
+  double s = 0.0;
+  for (double p : partial) s += p;
+  out[0] = static_cast<float>(s);
+}
+
+void CpuBackend::clip(const float* x, float* y, int64_t n, float lo, float hi) {
+  parallel_for(n, kGrain, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) y[i] = std::min(std::max(x[i], lo), hi);
+  });
+}
+
+void CpuBackend::clip_backward(const float* x, const float* dy, float* dx, int64_t n, float lo,
+                               float hi, bool accumulate) {
+  parallel_for(n, kGrain, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) {
+      const float d = (x[i] > lo && x[i] < hi) ? dy[i] : 0.0f;
+      dx[i] = accumulate ? dx[i] + d : d;
+    }
+  });
+}
+
+void CpuBackend::one_hot(const float* labels, float* out, int64_t rows, int64_t cols) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t label = label_at(labels, r, cols);
+    std::fill(out + r * cols, out + (r + 1) * cols, 0.0f);
+    out[r * cols + label] = 1.0f;
+  }
+}
+
+// ---------------------------------------------------------------- softmax family
+
+void CpuBackend::softmax(const float* x, float* y, int64_t rows, int64_t cols, bool log) {
+  parallel_for(rows, std::max<int64_t>(1, kGrain / cols), [&](int64_t b, int64_t e) {
+    for (int64_t r = b; r < e; ++r) {
+      const float* xr = x + r * cols;
+      float* yr = y + r * cols;
+      const float mx = *std::max_element(xr, xr + cols);
+      double s = 0.0;
+      for (int64_t j = 0; j < cols; ++j) s += std::exp(xr[j] - mx);
+      if (log) {
+        const float lse = mx + static_cast<float>(std::log(s));
+        for (int64_t j = 0; j < cols; ++j) yr[j] = xr[j] - lse;
+      } else {
+        const auto inv = static_cast<float>(1.0 / s);
+        for (int64_t j = 0; j < cols; ++j) yr[j] = std::exp(xr[j] - mx) * inv;
+      }
+    }
+  });
+}
+
+void CpuBackend::softmax_backward(const float* y, const float* dy, float* dx, int64_t rows,
+                                  int64_t cols, bool log, bool accumulate) {
+  parallel_for(rows, std::max<int64_t>(1, kGrain / cols), [&](int64_t b, int64_t e) {
+    for (int64_t r = b; r < e; ++r) {
+      const float* yr = y + r * cols;
+      const float* gr = dy + r * cols;
+      float* dr = dx + r * cols;
+      double s = 0.0;
+      if (log) {  // dx = dy - softmax * sum(dy)
+        for (int64_t j = 0; j < cols; ++j) s += gr[j];
+        for (int64_t j = 0; j < cols; ++j) {
+          const float d = gr[j] - std::exp(yr[j]) * static_cast<float>(s);
+          dr[j] = accumulate ? dr[j] + d : d;
+        }
+      } else {  // dx = y * (dy - sum(dy * y))
+        for (int64_t j = 0; j < cols; ++j) s += gr[j] * yr[j];
+        for (int64_t j = 0; j < cols; ++j) {
+          const float d = yr[j] * (gr[j] - static_cast<float>(s));
+          dr[j] = accumulate ? dr[j] + d : d;
+        }
+      }
+    }
+  });
+}
+
+void CpuBackend::softmax_cross_entropy(const float* logits, const float* targets, bool sparse,
+                                       float* probs, float* loss, int64_t rows, int64_t cols) {
+  if (sparse)  // validate labels up front so no worker throws
+    for (int64_t r = 0; r < rows; ++r) label_at(targets, r, cols);
+  parallel_for(rows, std::max<int64_t>(1, kGrain / cols), [&](int64_t b, int64_t e) {
+    for (int64_t r = b; r < e; ++r) {
+      const float* xr = logits + r * cols;
+      float* pr = probs + r * cols;
+      const float mx = *std::max_element(xr, xr + cols);
+      double s = 0.0;
+      for (int64_t j = 0; j < cols; ++j) {
+        pr[j] = std::exp(xr[j] - mx);
+        s += pr[j];
+      }
+      const double lse = mx + std::log(s);
+      const auto inv = static_cast<float>(1.0 / s);
+      for (int64_t j = 0; j < cols; ++j) pr[j] *= inv;
+      if (sparse) {
+        loss[r] = static_cast<float>(lse - xr[static_cast<int64_t>(targets[r])]);
+      } else {
+        const float* tr = targets + r * cols;
+        double l = 0.0;
+        for (int64_t j = 0; j < cols; ++j)
+          if (tr[j] != 0.0f) l += tr[j] * (lse - xr[j]);
+        loss[r] = static_cast<float>(l);
+      }
+    }
+  });
+}
+
+void CpuBackend::softmax_cross_entropy_backward(const float* probs, const float* targets,
+                                                bool sparse, const float* scale, float* dlogits,
+                                                int64_t rows, int64_t cols, bool accumulate) {
+  const float s = scale[0];
+  parallel_for(rows, std::max<int64_t>(1, kGrain / cols), [&](int64_t b, int64_t e) {
+    for (int64_t r = b; r < e; ++r) {
+      const float* pr = probs + r * cols;
+      float* dr = dlogits + r * cols;
+      const int64_t label = sparse ? static_cast<int64_t>(targets[r]) : -1;
+      const float* tr = sparse ? nullptr : targets + r * cols;
+      for (int64_t j = 0; j < cols; ++j) {
+        const float t = sparse ? (j == label ? 1.0f : 0.0f) : tr[j];
+        const float d = s * (pr[j] - t);
+        dr[j] = accumulate ? dr[j] + d : d;
+      }
+    }
+  });
+}
+
+// ---------------------------------------------------------------- randomness, metrics
+
+void CpuBackend::dropout(const float* x, float* y, float* mask, int64_t n, float rate,
+                         uint64_t seed, uint64_t offset) {
+  const float keep_scale = rate < 1.0f ? 1.0f / (1.0f - rate) : 0.0f;
+  parallel_for(n, kGrain, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) {
+      const float m = uniform_at(seed, offset + static_cast<uint64_t>(i)) >= rate ? keep_scale : 0.0f;
+      mask[i] = m;
+      y[i] = x[i] * m;
+    }
+  });
+}
+
+void CpuBackend::count_correct(const float* scores, const float* targets, bool sparse,
+                               float* out, int64_t rows, int64_t cols) {
+  int64_t correct = 0;
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* sr = scores + r * cols;
+    const int64_t pred = std::max_element(sr, sr + cols) - sr;
+    int64_t truth;
+    if (sparse) {
+      truth = static_cast<int64_t>(targets[r]);
+    } else {
+      const float* tr = targets + r * cols;
+      truth = std::max_element(tr, tr + cols) - tr;
+    }
+    correct += pred == truth;
+  }
+  out[0] = static_cast<float>(correct);
+}
+
+// ---------------------------------------------------------------- optimizers
+
+void CpuBackend::sgd_update(const SgdParams& p, float* w, const float* g, float* velocity,
+                            int64_t n) {
+  parallel_for(n, kGrain, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) {
+      const float gi = g[i] + p.weight_decay * w[i];
+      if (p.momentum == 0.0f || !velocity) {
+        w[i] -= p.lr * gi;
+        continue;
+      }
+      const float v = p.momentum * velocity[i] - p.lr * gi;
+      velocity[i] = v;
+      w[i] += p.nesterov ? p.momentum * v - p.lr * gi : v;
+    }
+  });
+}
+
+void CpuBackend::adam_update(const AdamParams& p, float* w, const float* g, float* m, float* v,
+                             int64_t n) {
+  const double t = static_cast<double>(p.step);
+  const auto lr_t = static_cast<float>(p.lr * std::sqrt(1.0 - std::pow(p.beta2, t)) /
+                                       (1.0 - std::pow(p.beta1, t)));
+  parallel_for(n, kGrain, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) {
+      const float gi = g[i] + p.weight_decay * w[i];
+      m[i] += (gi - m[i]) * (1.0f - p.beta1);
+      v[i] += (gi * gi - v[i]) * (1.0f - p.beta2);
+      w[i] -= lr_t * m[i] / (std::sqrt(v[i]) + p.epsilon);
+    }
+  });
+}
+
+}  // namespace nn::detail

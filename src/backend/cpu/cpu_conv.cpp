@@ -1,0 +1,192 @@
+// Convolution as im2col + one large GEMM per chunk of images, and max pooling with argmax.
+//
+// Column layout: cols(K = c*kh*kw, nb*P) with P = oh*ow, column index = image*P + pixel, so one
+// GEMM covers a whole chunk of images. Chunks bound the column buffer to kColsBudget floats;
+// buffers come from the caching allocator, so steady-state training allocates nothing.
+#include <algorithm>
+#include <cstring>
+#include <limits>
+
+#include "cpu_backend.hpp"
+#include "thread_pool.hpp"
+
+namespace nn::detail {
+namespace {
+constexpr int64_t kColsBudget = int64_t{8} << 20;  // floats (32 MiB)
+
+struct ConvGeometry {
+  int64_t K, P, oh, ow, chunk;
+  explicit ConvGeometry(const Conv2DParams& p)
+      : K(p.c * p.kh * p.kw), P(p.out_h() * p.out_w()), oh(p.out_h()), ow(p.out_w()) {
+    chunk = std::clamp<int64_t>(kColsBudget / std::max<int64_t>(1, K * P), 1, p.n);
+  }
+};
+
+// cols(K, nb*P) <- x(nb, c, h, w)
+void im2col(const Conv2DParams& p, const ConvGeometry& g, const float* x, int64_t nb, float* cols) {
+  const int64_t ld = nb * g.P;
+  parallel_for(nb * p.c, 1, [&](int64_t b, int64_t e) {
+    for (int64_t ic = b; ic < e; ++ic) {
+      const int64_t img = ic / p.c, ch = ic % p.c;
+      const float* plane = x + ic * p.h * p.w;
+      for (int64_t ki = 0; ki < p.kh; ++ki)
+        for (int64_t kj = 0; kj < p.kw; ++kj) {
+          float* row = cols + ((ch * p.kh + ki) * p.kw + kj) * ld + img * g.P;
+          for (int64_t oy = 0; oy < g.oh; ++oy) {
+            const int64_t iy = oy * p.stride_h - p.pad_top + ki;
+            float* out = row + oy * g.ow;
+            if (iy < 0 || iy >= p.h) {
+              std::fill(out, out + g.ow, 0.0f);
+              continue;
+            }
+            const float* in = plane + iy * p.w;
+            for (int64_t ox = 0; ox < g.ow; ++ox) {
+              const int64_t ix = ox * p.stride_w - p.pad_left + kj;
+              out[ox] = (ix >= 0 && ix < p.w) ? in[ix] : 0.0f;
+            }
+          }
+        }
+    }
+  });
+}
+
+// dx(nb, c, h, w) (+)= col2im(cols(K, nb*P)); each task owns whole (image, channel) planes.
+void col2im(const Conv2DParams& p, const ConvGeometry& g, const float* cols, int64_t nb, float* dx,
+            bool accumulate) {
+  const int64_t ld = nb * g.P;
+  parallel_for(nb * p.c, 1, [&](int64_t b, int64_t e) {
+    for (int64_t ic = b; ic < e; ++ic) {
+      const int64_t img = ic / p.c, ch = ic % p.c;
+      float* plane = dx + ic * p.h * p.w;
+      if (!accumulate) std::fill(plane, plane + p.h * p.w, 0.0f);
+      for (int64_t ki = 0; ki < p.kh; ++ki)
+        for (int64_t kj = 0; kj < p.kw; ++kj) {
+          const float* row = cols + ((ch * p.kh + ki) * p.kw + kj) * ld + img * g.P;
+          for (int64_t oy = 0; oy < g.oh; ++oy) {
+            const int64_t iy = oy * p.stride_h - p.pad_top + ki;
+            if (iy < 0 || iy >= p.h) continue;
+            float* out = plane + iy * p.w;
+            const float* in = row + oy * g.ow;
+            for (int64_t ox = 0; ox < g.ow; ++ox) {
+              const int64_t ix = ox * p.stride_w - p.pad_left + kj;
+              if (ix >= 0 && ix < p.w) out[ix] += in[ox];
+            }
+          }
+        }
+    }
+  });
+}
+
+// dst(nb, k, P) <-> src(k, nb*P)
+void images_from_channels(const float* src, float* dst, int64_t nb, int64_t k, int64_t P) {
+  parallel_for(nb * k, 8, [&](int64_t b, int64_t e) {
+    for (int64_t ik = b; ik < e; ++ik) {
+      const int64_t img = ik / k, ch = ik % k;
+      std::memcpy(dst + ik * P, src + (ch * nb + img) * P, static_cast<size_t>(P) * sizeof(float));
+    }
+  });
+}
+void channels_from_images(const float* src, float* dst, int64_t nb, int64_t k, int64_t P) {
+  parallel_for(nb * k, 8, [&](int64_t b, int64_t e) {
+    for (int64_t ik = b; ik < e; ++ik) {
+      const int64_t img = ik / k, ch = ik % k;
+      std::memcpy(dst + (ch * nb + img) * P, src + ik * P, static_cast<size_t>(P) * sizeof(float));
+    }
+  });
+}
+}  // namespace
+
+void CpuBackend::conv2d_forward(const Conv2DParams& p, const float* x, const float* w,
+                                const float* bias, float* y) {
+  const ConvGeometry g(p);
+  auto cols = allocate(g.K * g.chunk * g.P);
+  auto tmp = allocate(p.k * g.chunk * g.P);
+  for (int64_t n0 = 0; n0 < p.n; n0 += g.chunk) {
+    const int64_t nb = std::min(g.chunk, p.n - n0);
+    im2col(p, g, x + n0 * p.c * p.h * p.w, nb, cols.get());
+    // tmp(k, nb*P) = w(k, K) · cols(K, nb*P)
+    sgemm_parallel(false, false, p.k, nb * g.P, g.K, 1.0f, w, g.K, cols.get(), nb * g.P, 0.0f,
+                   tmp.get(), nb * g.P);
+    float* yc = y + n0 * p.k * g.P;
+    images_from_channels(tmp.get(), yc, nb, p.k, g.P);
+    if (bias) add_bias(yc, bias, nb, p.k, g.P);
+  }
+}
+
+void CpuBackend::conv2d_backward(const Conv2DParams& p, const float* x, const float* w,
+                                 const float* dy, float* dx, float* dw, float* db,
+                                 bool accumulate_params) {
+  const ConvGeometry g(p);
+  if (db) bias_backward(dy, db, p.n, p.k, g.P, accumulate_params);
+  if (!dx && !dw) return;
+  auto cols = allocate(g.K * g.chunk * g.P);
+  auto dyc = allocate(p.k * g.chunk * g.P);
+  for (int64_t n0 = 0; n0 < p.n; n0 += g.chunk) {
+    const int64_t nb = std::min(g.chunk, p.n - n0);
+    const int64_t cols_n = nb * g.P;
+    channels_from_images(dy + n0 * p.k * g.P, dyc.get(), nb, p.k, g.P);
+    if (dw) {
+      im2col(p, g, x + n0 * p.c * p.h * p.w, nb, cols.get());
+      // dw(k, K) (+)= dy(k, nb*P) · cols(K, nb*P)ᵀ
+      const float beta = (accumulate_params || n0 > 0) ? 1.0f : 0.0f;
+      sgemm_parallel(false, true, p.k, g.K, cols_n, 1.0f, dyc.get(), cols_n, cols.get(), cols_n,
+                     beta, dw, g.K);
+    }
+    if (dx) {
+      // dcols(K, nb*P) = w(k, K)ᵀ · dy(k, nb*P)
+      sgemm_parallel(true, false, g.K, cols_n, p.k, 1.0f, w, g.K, dyc.get(), cols_n, 0.0f,
+                     cols.get(), cols_n);
+      col2im(p, g, cols.get(), nb, dx + n0 * p.c * p.h * p.w, false);
+    }
+  }
+}
+
+void CpuBackend::max_pool2d_forward(const Pool2DParams& p, const float* x, float* y,
+                                    int32_t* argmax) {
+  const int64_t oh = p.out_h(), ow = p.out_w();
+  parallel_for(p.n * p.c, 4, [&](int64_t b, int64_t e) {
+    for (int64_t plane = b; plane < e; ++plane) {
+      const float* in = x + plane * p.h * p.w;
+      float* out = y + plane * oh * ow;
+      int32_t* arg = argmax + plane * oh * ow;
+      for (int64_t oy = 0; oy < oh; ++oy)
+        for (int64_t ox = 0; ox < ow; ++ox) {
+          float best = -std::numeric_limits<float>::infinity();
+          int32_t best_at = -1;
+          for (int64_t ki = 0; ki < p.kh; ++ki) {
+            const int64_t iy = oy * p.stride_h - p.pad_top + ki;
+            if (iy < 0 || iy >= p.h) continue;
+            for (int64_t kj = 0; kj < p.kw; ++kj) {
+              const int64_t ix = ox * p.stride_w - p.pad_left + kj;
+              if (ix < 0 || ix >= p.w) continue;
+              const float v = in[iy * p.w + ix];
+              if (best_at < 0 || v > best || v != v) {  // NaN propagates, as in PyTorch
+                best = v;
+                best_at = static_cast<int32_t>(iy * p.w + ix);
+                if (v != v) break;
+              }
+            }
+          }
+          out[oy * ow + ox] = best;
+          arg[oy * ow + ox] = best_at;
+        }
+    }
+  });
+}
+
+void CpuBackend::max_pool2d_backward(const Pool2DParams& p, const float* dy, const int32_t* argmax,
+                                     float* dx, bool accumulate) {
+  const int64_t oh = p.out_h(), ow = p.out_w();
+  parallel_for(p.n * p.c, 4, [&](int64_t b, int64_t e) {
+    for (int64_t plane = b; plane < e; ++plane) {
+      float* out = dx + plane * p.h * p.w;
+      if (!accumulate) std::fill(out, out + p.h * p.w, 0.0f);
+      const float* g = dy + plane * oh * ow;
+      const int32_t* arg = argmax + plane * oh * ow;
+      for (int64_t i = 0; i < oh * ow; ++i)
+        if (arg[i] >= 0) out[arg[i]] += g[i];
+    }
+  });
+}
+
+}  // namespace nn::detail

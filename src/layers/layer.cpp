@@ -1,0 +1,94 @@
+#include "nn/layers/layer.hpp"
+
+#include <map>
+#include <mutex>
+#include <stdexcept>
+
+#include "nn/layers/initializers.hpp"
+
+namespace nn {
+
+namespace {
+std::mutex g_names_mutex;
+std::map<std::string, int> g_name_counts;
+}  // namespace
+
+std::string unique_layer_name(const std::string& prefix) {
+  std::lock_guard<std::mutex> lock(g_names_mutex);
+  const int n = g_name_counts[prefix]++;
+  return n == 0 ? prefix : prefix + "_" + std::to_string(n);
+}
+
+Layer::Layer(const std::string& prefix, std::string name)
+    : name_(name.empty() ? unique_layer_name(prefix) : std::move(name)) {}
+
+void Layer::fail(const std::string& message) const {
+  throw std::invalid_argument(describe() + ": " + message);
+}
+
+void Layer::build(const Shape& input_shape) {
+  if (built_) {
+    if (input_shape != input_shape_)
+      fail("already built for input shape " + to_string(input_shape_) + ", cannot rebuild for " +
+           to_string(input_shape));
+    return;
+  }
+  compute_output_shape(input_shape);  // validates
+  build_weights(input_shape);
+  input_shape_ = input_shape;
+  built_ = true;
+}
+
+Variable Layer::operator()(const Variable& x, bool training) {
+  const Shape& s = x.shape();
+  if (s.empty()) fail("input has no batch dimension: shape " + to_string(s));
+  const Shape features(s.begin() + 1, s.end());
+  if (!built_) build(features);
+  if (features != input_shape_) {
+    Shape expected{-1};
+    expected.insert(expected.end(), input_shape_.begin(), input_shape_.end());
+    fail("expected input shape " + to_string(expected) + ", got " + to_string(s));
+  }
+  return forward(x, training);
+}
+
+Config Layer::config() const {
+  Config c = hyper_parameters();
+  c["name"] = name_;
+  c["trainable"] = trainable_;
+  return c;
+}
+
+void Layer::set_trainable(bool on) {
+  trainable_ = on;
+  for (auto& [n, p] : params_) p.set_requires_grad(on);
+}
+
+std::vector<Variable> Layer::parameters() const {
+  std::vector<Variable> out;
+  for (const auto& [n, p] : params_) out.push_back(p);
+  return out;
+}
+
+std::vector<Variable> Layer::trainable_parameters() const {
+  std::vector<Variable> out;
+  for (const auto& [n, p] : params_)
+    if (p.requires_grad()) out.push_back(p);
+  return out;
+}
+
+int64_t Layer::count_params() const {
+  int64_t n = 0;
+  for (const auto& [name, p] : params_) n += p.value().numel();
+  return n;
+}
+
+Variable Layer::add_weight(const std::string& name, const Shape& shape, const std::string& initializer,
+                           int64_t fan_in, int64_t fan_out) {
+  Variable v(initialize(initializer, shape, fan_in, fan_out), trainable_);
+  v.set_name(name_ + "/" + name);
+  params_.emplace_back(name, v);
+  return v;
+}
+
+}  // namespace nn

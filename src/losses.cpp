@@ -1,0 +1,71 @@
+#include "nn/losses.hpp"
+
+#include <stdexcept>
+
+#include "nn/ops/activation.hpp"
+#include "nn/ops/arithmetic.hpp"
+#include "nn/ops/cross_entropy.hpp"
+
+namespace nn {
+namespace {
+constexpr float kEpsilon = 1e-7f;  // Keras's backend epsilon
+
+// -sum(t * log(clip(p / sum(p)))) per row: (N, C) -> (N)
+Variable cross_entropy_from_probs(const Variable& p, const Tensor& targets) {
+  Variable normalised = div(p, sum(p, -1, true));
+  Variable logp = log(clip(normalised, kEpsilon, 1.0f - kEpsilon));
+  return neg(sum(mul(logp, Variable(targets)), -1));
+}
+
+void check_2d(const Variable& y_pred, const char* loss) {
+  if (y_pred.shape().size() != 2)
+    throw std::invalid_argument(std::string(loss) + ": predictions must be (N, C), got " +
+                                to_string(y_pred.shape()));
+}
+}  // namespace
+
+Variable SparseCategoricalCrossentropy::operator()(const Variable& y_pred, const Tensor& y_true) const {
+  check_2d(y_pred, "sparse_categorical_crossentropy");
+  if (y_true.shape() != Shape{y_pred.shape()[0]})
+    throw std::invalid_argument("sparse_categorical_crossentropy: labels of shape " + to_string(y_true.shape()) +
+                                " for predictions of shape " + to_string(y_pred.shape()));
+  if (from_logits_) return softmax_cross_entropy(y_pred, y_true, reduction_);
+  return reduce(cross_entropy_from_probs(y_pred, one_hot(y_true, y_pred.shape()[1])), reduction_);
+}
+
+std::shared_ptr<Loss> SparseCategoricalCrossentropy::with_logits() const {
+  return std::make_shared<SparseCategoricalCrossentropy>(true, reduction_);
+}
+
+Variable CategoricalCrossentropy::operator()(const Variable& y_pred, const Tensor& y_true) const {
+  check_2d(y_pred, "categorical_crossentropy");
+  if (y_true.shape() != y_pred.shape())
+    throw std::invalid_argument("categorical_crossentropy: targets of shape " + to_string(y_true.shape()) +
+                                " for predictions of shape " + to_string(y_pred.shape()));
+  if (from_logits_) return softmax_cross_entropy(y_pred, y_true, reduction_);
+  return reduce(cross_entropy_from_probs(y_pred, y_true), reduction_);
+}
+
+std::shared_ptr<Loss> CategoricalCrossentropy::with_logits() const {
+  return std::make_shared<CategoricalCrossentropy>(true, reduction_);
+}
+
+Variable MeanSquaredError::operator()(const Variable& y_pred, const Tensor& y_true) const {
+  if (y_true.shape() != y_pred.shape())
+    throw std::invalid_argument("mean_squared_error: targets of shape " + to_string(y_true.shape()) +
+                                " for predictions of shape " + to_string(y_pred.shape()));
+  Variable se = square(sub(y_pred, Variable(y_true)));
+  if (se.shape().size() >= 2) return reduce(mean(se, -1), reduction_);
+  return reduce(se, reduction_);
+}
+
+LossPtr make_loss(const std::string& name, bool from_logits) {
+  if (name == "sparse_categorical_crossentropy")
+    return std::make_shared<SparseCategoricalCrossentropy>(from_logits);
+  if (name == "categorical_crossentropy") return std::make_shared<CategoricalCrossentropy>(from_logits);
+  if (name == "mean_squared_error" || name == "mse") return std::make_shared<MeanSquaredError>();
+  throw std::invalid_argument("unknown loss '" + name +
+                              "' (expected sparse_categorical_crossentropy, categorical_crossentropy or mse)");
+}
+
+}  // namespace nn

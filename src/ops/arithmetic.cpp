@@ -1,0 +1,89 @@
+#include "nn/ops/arithmetic.hpp"
+
+#include <stdexcept>
+
+#include "nn/backend/backend.hpp"
+
+namespace nn {
+namespace {
+
+void check_same_device(const Variable& a, const Variable& b, const char* op) {
+  if (a.device() != b.device())
+    throw std::invalid_argument(std::string(op) + ": operands on " + to_string(a.device()) +
+                                " and " + to_string(b.device()));
+}
+
+Tensor reduce_grad(const Tensor& g, const Shape& to) {
+  if (g.shape() == to) return g;
+  Tensor out(to, g.device());
+  backend_for(g.device()).reduce_to_shape(g.data(), g.shape(), out.data(), to);
+  return out;
+}
+
+Tensor binary_tensor(BinaryOp op, const Tensor& a, const Tensor& b) {
+  Tensor out(broadcast_shapes(a.shape(), b.shape()), a.device());
+  backend_for(a.device()).binary(op, a.data(), a.shape(), b.data(), b.shape(), out.data(), out.shape());
+  return out;
+}
+
+}  // namespace
+
+Variable add(const Variable& a, const Variable& b) {
+  check_same_device(a, b, "add");
+  return make_variable(binary_tensor(BinaryOp::Add, a.value(), b.value()), {a, b},
+                       [](std::vector<Variable>& in, const Tensor& g) {
+                         in[0].add_grad(reduce_grad(g, in[0].shape()));
+                         in[1].add_grad(reduce_grad(g, in[1].shape()));
+                       });
+}
+
+Variable sub(const Variable& a, const Variable& b) {
+  check_same_device(a, b, "sub");
+  return make_variable(binary_tensor(BinaryOp::Sub, a.value(), b.value()), {a, b},
+                       [](std::vector<Variable>& in, const Tensor& g) {
+                         in[0].add_grad(reduce_grad(g, in[0].shape()));
+                         if (!in[1].requires_grad()) return;
+                         Tensor ng(g.shape(), g.device());
+                         backend_for(g.device()).scale(g.numel(), -1.0f, g.data(), ng.data());
+                         in[1].add_grad(reduce_grad(ng, in[1].shape()));
+                       });
+}
+
+Variable mul(const Variable& a, const Variable& b) {
+  check_same_device(a, b, "mul");
+  return make_variable(binary_tensor(BinaryOp::Mul, a.value(), b.value()), {a, b},
+                       [](std::vector<Variable>& in, const Tensor& g) {
+                         if (in[0].requires_grad())
+                           in[0].add_grad(reduce_grad(binary_tensor(BinaryOp::Mul, g, in[1].value()), in[0].shape()));
+                         if (in[1].requires_grad())
+                           in[1].add_grad(reduce_grad(binary_tensor(BinaryOp::Mul, g, in[0].value()), in[1].shape()));
+                       });
+}
+
+Variable div(const Variable& a, const Variable& b) {
+  check_same_device(a, b, "div");
+  Tensor out = binary_tensor(BinaryOp::Div, a.value(), b.value());
+  return make_variable(out, {a, b}, [out](std::vector<Variable>& in, const Tensor& g) {
+    Tensor gb = binary_tensor(BinaryOp::Div, g, in[1].value());  // g / b
+    if (in[0].requires_grad()) in[0].add_grad(reduce_grad(gb, in[0].shape()));
+    if (in[1].requires_grad()) {  // d(a/b)/db = -(a/b)/b
+      Tensor t = binary_tensor(BinaryOp::Mul, gb, out);
+      backend_for(t.device()).scale(t.numel(), -1.0f, t.data(), t.data());
+      in[1].add_grad(reduce_grad(t, in[1].shape()));
+    }
+  });
+}
+
+Variable scale(const Variable& x, float alpha) {
+  Tensor out(x.shape(), x.device());
+  backend_for(x.device()).scale(out.numel(), alpha, x.value().data(), out.data());
+  return make_variable(out, {x}, [alpha](std::vector<Variable>& in, const Tensor& g) {
+    Tensor dx(g.shape(), g.device());
+    backend_for(g.device()).scale(g.numel(), alpha, g.data(), dx.data());
+    in[0].add_grad(dx);
+  });
+}
+
+Variable neg(const Variable& x) { return scale(x, -1.0f); }
+
+}  // namespace nn

@@ -1,0 +1,94 @@
+#include "nn/ops/conv2d.hpp"
+
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+namespace nn {
+
+Padding Padding::parse(const std::string& s) {
+  if (s == "valid") return valid();
+  if (s == "same") return same();
+  try {
+    size_t used = 0;
+    const int64_t h = std::stoll(s, &used);
+    if (used == s.size() && h >= 0) return values(h, h);
+    if (s[used] == ',') {
+      size_t used2 = 0;
+      const int64_t w = std::stoll(s.substr(used + 1), &used2);
+      if (used + 1 + used2 == s.size() && h >= 0 && w >= 0) return values(h, w);
+    }
+  } catch (const std::exception&) {
+  }
+  throw std::invalid_argument("padding '" + s + "': expected 'valid', 'same', 'P' or 'PH,PW'");
+}
+
+std::string Padding::str() const {
+  switch (mode) {
+    case Mode::Valid: return "valid";
+    case Mode::Same: return "same";
+    case Mode::Explicit: return h == w ? std::to_string(h) : fmt::format("{},{}", h, w);
+  }
+  return "valid";
+}
+
+std::pair<int64_t, int64_t> padding_amounts(const Padding& p, bool height, int64_t in, int64_t kernel,
+                                            int64_t stride) {
+  switch (p.mode) {
+    case Padding::Mode::Valid: return {0, 0};
+    case Padding::Mode::Explicit: return height ? std::pair{p.h, p.h} : std::pair{p.w, p.w};
+    case Padding::Mode::Same: {
+      const int64_t out = (in + stride - 1) / stride;
+      const int64_t total = std::max<int64_t>(0, (out - 1) * stride + kernel - in);
+      return {total / 2, total - total / 2};
+    }
+  }
+  return {0, 0};
+}
+
+Conv2DParams conv2d_params(const Shape& x, const Shape& w, int64_t stride_h, int64_t stride_w,
+                           const Padding& padding) {
+  if (x.size() != 4 || w.size() != 4 || x[1] != w[1])
+    throw std::invalid_argument(fmt::format("conv2d: input {} (expected (N, C, H, W)) does not fit "
+                                            "weight {} (expected (K, C, kh, kw))",
+                                            to_string(x), to_string(w)));
+  if (stride_h < 1 || stride_w < 1) throw std::invalid_argument("conv2d: strides must be >= 1");
+  Conv2DParams p;
+  p.n = x[0], p.c = x[1], p.h = x[2], p.w = x[3];
+  p.k = w[0], p.kh = w[2], p.kw = w[3];
+  p.stride_h = stride_h, p.stride_w = stride_w;
+  std::tie(p.pad_top, p.pad_bottom) = padding_amounts(padding, true, p.h, p.kh, stride_h);
+  std::tie(p.pad_left, p.pad_right) = padding_amounts(padding, false, p.w, p.kw, stride_w);
+  if (p.h + p.pad_top + p.pad_bottom < p.kh || p.w + p.pad_left + p.pad_right < p.kw)
+    throw std::invalid_argument(fmt::format("conv2d: kernel {}x{} is larger than the padded input {}",
+                                            p.kh, p.kw, to_string(x)));
+  return p;
+}
+
+Variable conv2d(const Variable& x, const Variable& w, const Variable& bias, int64_t stride_h,
+                int64_t stride_w, const Padding& padding) {
+  const Conv2DParams p = conv2d_params(x.shape(), w.shape(), stride_h, stride_w, padding);
+  if (bias.defined() && bias.shape() != Shape{p.k})
+    throw std::invalid_argument(fmt::format("conv2d: bias {} for {} filters", to_string(bias.shape()), p.k));
+  Tensor y({p.n, p.k, p.out_h(), p.out_w()}, x.device());
+  backend_for(x.device()).conv2d_forward(p, x.value().data(), w.value().data(),
+                                         bias.defined() ? bias.value().data() : nullptr, y.data());
+  std::vector<Variable> inputs{x, w};
+  if (bias.defined()) inputs.push_back(bias);
+  return make_variable(y, std::move(inputs), [p](std::vector<Variable>& in, const Tensor& g) {
+    const bool has_bias = in.size() == 3;
+    Tensor dx, dw, db;
+    if (in[0].requires_grad()) dx = Tensor(in[0].shape(), g.device());
+    if (in[1].requires_grad()) dw = Tensor(in[1].shape(), g.device());
+    if (has_bias && in[2].requires_grad()) db = Tensor(in[2].shape(), g.device());
+    backend_for(g.device()).conv2d_backward(p, in[0].value().data(), in[1].value().data(), g.data(),
+                                            dx.defined() ? dx.data() : nullptr,
+                                            dw.defined() ? dw.data() : nullptr,
+                                            db.defined() ? db.data() : nullptr, false);
+    if (dx.defined()) in[0].add_grad(dx);
+    if (dw.defined()) in[1].add_grad(dw);
+    if (db.defined()) in[2].add_grad(db);
+  });
+}
+
+}  // namespace nn

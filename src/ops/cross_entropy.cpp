@@ -1,0 +1,60 @@
+#include "nn/ops/cross_entropy.hpp"
+
+#include <stdexcept>
+
+#include "nn/backend/backend.hpp"
+
+namespace nn {
+
+Tensor one_hot(const Tensor& labels, int64_t classes) {
+  if (labels.ndim() != 1)
+    throw std::invalid_argument("one_hot: labels must have shape (N,), got " + to_string(labels.shape()));
+  Tensor out({labels.dim(0), classes}, labels.device());
+  backend_for(labels.device()).one_hot(labels.data(), out.data(), labels.dim(0), classes);
+  return out;
+}
+
+Variable softmax_cross_entropy(const Variable& logits, const Tensor& targets, Reduction reduction) {
+  const Shape& ls = logits.shape();
+  if (ls.size() != 2)
+    throw std::invalid_argument("softmax_cross_entropy: logits must be (N, C), got " + to_string(ls));
+  const int64_t rows = ls[0], cols = ls[1];
+  const bool sparse = targets.shape() == Shape{rows};
+  if (!sparse && targets.shape() != ls)
+    throw std::invalid_argument("softmax_cross_entropy: targets of shape " + to_string(targets.shape()) +
+                                " for logits of shape " + to_string(ls) + " (expected (" +
+                                std::to_string(rows) + ",) labels or " + to_string(ls) + " one-hot)");
+  Backend& be = backend_for(logits.device());
+  Tensor probs(ls, logits.device());
+  Tensor per_row({rows}, logits.device());
+  be.softmax_cross_entropy(logits.value().data(), targets.data(), sparse, probs.data(), per_row.data(),
+                           rows, cols);
+  Tensor out = per_row;
+  if (reduction != Reduction::None) {
+    out = Tensor::empty({}, logits.device());
+    be.sum(per_row.data(), out.data(), rows);
+    if (reduction == Reduction::Mean) be.scale(1, 1.0f / static_cast<float>(std::max<int64_t>(1, rows)), out.data(), out.data());
+  }
+  return make_variable(out, {logits}, [probs, targets, sparse, rows, cols, reduction](
+                                          std::vector<Variable>& in, const Tensor& g) {
+    Backend& b = backend_for(g.device());
+    Tensor dlogits({rows, cols}, g.device());
+    if (reduction == Reduction::None) {
+      Tensor one = Tensor::scalar(1.0f, g.device());
+      b.softmax_cross_entropy_backward(probs.data(), targets.data(), sparse, one.data(), dlogits.data(),
+                                       rows, cols, false);
+      Tensor scaled({rows, cols}, g.device());  // row r times g[r]
+      b.binary(BinaryOp::Mul, dlogits.data(), {rows, cols}, g.data(), {rows, 1}, scaled.data(), {rows, cols});
+      in[0].add_grad(scaled);
+      return;
+    }
+    Tensor s = Tensor::empty({}, g.device());
+    const float k = reduction == Reduction::Mean ? 1.0f / static_cast<float>(std::max<int64_t>(1, rows)) : 1.0f;
+    b.scale(1, k, g.data(), s.data());
+    b.softmax_cross_entropy_backward(probs.data(), targets.data(), sparse, s.data(), dlogits.data(),
+                                     rows, cols, false);
+    in[0].add_grad(dlogits);
+  });
+}
+
+}  // namespace nn

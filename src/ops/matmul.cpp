@@ -1,0 +1,66 @@
+#include "nn/ops/matmul.hpp"
+
+#include <stdexcept>
+
+#include "nn/backend/backend.hpp"
+
+namespace nn {
+namespace {
+
+void check_matmul(const Shape& a, const Shape& b, const char* op) {
+  if (a.size() != 2 || b.size() != 2 || a[1] != b[0])
+    throw std::invalid_argument(std::string(op) + ": cannot multiply shapes " + to_string(a) +
+                                " and " + to_string(b));
+}
+
+// da = g · bᵀ, db = aᵀ · g for a: (m, k), b: (k, n), g: (m, n)
+void matmul_backward(std::vector<Variable>& in, const Tensor& g) {
+  const Tensor& a = in[0].value();
+  const Tensor& b = in[1].value();
+  const int64_t m = a.dim(0), k = a.dim(1), n = b.dim(1);
+  Backend& be = backend_for(g.device());
+  if (in[0].requires_grad()) {
+    Tensor da(a.shape(), g.device());
+    be.gemm(false, true, m, k, n, 1.0f, g.data(), n, b.data(), n, 0.0f, da.data(), k);
+    in[0].add_grad(da);
+  }
+  if (in[1].requires_grad()) {
+    Tensor db(b.shape(), g.device());
+    be.gemm(true, false, k, n, m, 1.0f, a.data(), k, g.data(), n, 0.0f, db.data(), n);
+    in[1].add_grad(db);
+  }
+}
+
+}  // namespace
+
+Variable matmul(const Variable& a, const Variable& b) {
+  check_matmul(a.shape(), b.shape(), "matmul");
+  const int64_t m = a.shape()[0], k = a.shape()[1], n = b.shape()[1];
+  Tensor out({m, n}, a.device());
+  backend_for(a.device()).gemm(false, false, m, n, k, 1.0f, a.value().data(), k, b.value().data(), n,
+                               0.0f, out.data(), n);
+  return make_variable(out, {a, b}, matmul_backward);
+}
+
+Variable linear(const Variable& x, const Variable& w, const Variable& bias) {
+  check_matmul(x.shape(), w.shape(), "linear");
+  const int64_t m = x.shape()[0], k = x.shape()[1], n = w.shape()[1];
+  if (bias.defined() && bias.shape() != Shape{n})
+    throw std::invalid_argument("linear: bias of shape " + to_string(bias.shape()) + " for " +
+                                std::to_string(n) + " outputs");
+  Backend& be = backend_for(x.device());
+  Tensor out({m, n}, x.device());
+  be.gemm(false, false, m, n, k, 1.0f, x.value().data(), k, w.value().data(), n, 0.0f, out.data(), n);
+  if (!bias.defined()) return make_variable(out, {x, w}, matmul_backward);
+  be.add_bias(out.data(), bias.value().data(), m, n, 1);
+  return make_variable(out, {x, w, bias}, [](std::vector<Variable>& in, const Tensor& g) {
+    matmul_backward(in, g);
+    if (in[2].requires_grad()) {
+      Tensor db(in[2].shape(), g.device());
+      backend_for(g.device()).bias_backward(g.data(), db.data(), g.dim(0), g.dim(1), 1, false);
+      in[2].add_grad(db);
+    }
+  });
+}
+
+}  // namespace nn

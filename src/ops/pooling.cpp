@@ -1,0 +1,46 @@
+#include "nn/ops/pooling.hpp"
+
+#include <memory>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+namespace nn {
+
+Pool2DParams max_pool2d_params(const Shape& x, int64_t kernel_h, int64_t kernel_w, int64_t stride_h,
+                               int64_t stride_w, const Padding& padding) {
+  if (x.size() != 4)
+    throw std::invalid_argument("max_pool2d: input must be (N, C, H, W), got " + to_string(x));
+  if (kernel_h < 1 || kernel_w < 1 || stride_h < 1 || stride_w < 1)
+    throw std::invalid_argument("max_pool2d: kernel and stride must be >= 1");
+  Pool2DParams p;
+  p.n = x[0], p.c = x[1], p.h = x[2], p.w = x[3];
+  p.kh = kernel_h, p.kw = kernel_w, p.stride_h = stride_h, p.stride_w = stride_w;
+  std::tie(p.pad_top, p.pad_bottom) = padding_amounts(padding, true, p.h, p.kh, stride_h);
+  std::tie(p.pad_left, p.pad_right) = padding_amounts(padding, false, p.w, p.kw, stride_w);
+  if (p.pad_top >= p.kh || p.pad_left >= p.kw || p.pad_bottom >= p.kh || p.pad_right >= p.kw)
+    throw std::invalid_argument("max_pool2d: padding must be smaller than the window");
+  if (p.h + p.pad_top + p.pad_bottom < p.kh || p.w + p.pad_left + p.pad_right < p.kw)
+    throw std::invalid_argument(fmt::format("max_pool2d: window {}x{} is larger than input {}",
+                                            p.kh, p.kw, to_string(x)));
+  return p;
+}
+
+Variable max_pool2d(const Variable& x, int64_t kernel_h, int64_t kernel_w, int64_t stride_h,
+                    int64_t stride_w, const Padding& padding) {
+  const Pool2DParams p = max_pool2d_params(x.shape(), kernel_h, kernel_w, stride_h, stride_w, padding);
+  const Shape out_shape{p.n, p.c, p.out_h(), p.out_w()};
+  Tensor y(out_shape, x.device());
+  // argmax indices live in a float-sized buffer of the same device, viewed as int32.
+  Tensor argmax(out_shape, x.device());
+  auto* arg = reinterpret_cast<int32_t*>(argmax.data());
+  backend_for(x.device()).max_pool2d_forward(p, x.value().data(), y.data(), arg);
+  return make_variable(y, {x}, [p, argmax](std::vector<Variable>& in, const Tensor& g) {
+    Tensor dx(in[0].shape(), g.device());
+    const auto* a = reinterpret_cast<const int32_t*>(argmax.data());
+    backend_for(g.device()).max_pool2d_backward(p, g.data(), a, dx.data(), false);
+    in[0].add_grad(dx);
+  });
+}
+
+}  // namespace nn

@@ -1,0 +1,70 @@
+#include "nn/ops/reduction.hpp"
+
+#include "nn/backend/backend.hpp"
+#include "nn/ops/arithmetic.hpp"
+
+namespace nn {
+namespace {
+
+// g broadcast from `from` to `to` (to = broadcast_shapes(from, to)).
+Tensor broadcast_to(const Tensor& g, const Shape& to) {
+  if (g.shape() == to) return g;
+  Tensor zero = Tensor::scalar(0.0f, g.device());
+  Tensor out(to, g.device());
+  backend_for(g.device()).binary(BinaryOp::Add, g.data(), g.shape(), zero.data(), zero.shape(),
+                                 out.data(), to);
+  return out;
+}
+
+}  // namespace
+
+Variable sum(const Variable& x) {
+  Tensor out = Tensor::empty({}, x.device());
+  backend_for(x.device()).sum(x.value().data(), out.data(), x.value().numel());
+  return make_variable(out, {x}, [](std::vector<Variable>& in, const Tensor& g) {
+    in[0].add_grad(broadcast_to(g, in[0].shape()));
+  });
+}
+
+Variable mean(const Variable& x) {
+  return scale(sum(x), 1.0f / static_cast<float>(std::max<int64_t>(1, x.value().numel())));
+}
+
+Variable sum(const Variable& x, int axis, bool keepdims) {
+  const int a = normalize_axis(axis, x.value().ndim());
+  Shape kept = x.shape();
+  kept[static_cast<size_t>(a)] = 1;
+  Tensor out(kept, x.device());
+  backend_for(x.device()).reduce_to_shape(x.value().data(), x.shape(), out.data(), kept);
+  Shape final_shape = kept;
+  if (!keepdims) final_shape.erase(final_shape.begin() + a);
+  return make_variable(out.reshape(final_shape), {x}, [kept](std::vector<Variable>& in, const Tensor& g) {
+    in[0].add_grad(broadcast_to(g.reshape(kept), in[0].shape()));
+  });
+}
+
+Variable mean(const Variable& x, int axis, bool keepdims) {
+  const int64_t n = x.value().dim(axis);
+  return scale(sum(x, axis, keepdims), 1.0f / static_cast<float>(std::max<int64_t>(1, n)));
+}
+
+Variable reduce(const Variable& x, Reduction reduction) {
+  switch (reduction) {
+    case Reduction::Mean: return mean(x);
+    case Reduction::Sum: return sum(x);
+    case Reduction::None: return x;
+  }
+  return x;
+}
+
+Variable clip(const Variable& x, float lo, float hi) {
+  Tensor y(x.shape(), x.device());
+  backend_for(x.device()).clip(x.value().data(), y.data(), y.numel(), lo, hi);
+  return make_variable(y, {x}, [lo, hi](std::vector<Variable>& in, const Tensor& g) {
+    Tensor dx(g.shape(), g.device());
+    backend_for(g.device()).clip_backward(in[0].value().data(), g.data(), dx.data(), g.numel(), lo, hi, false);
+    in[0].add_grad(dx);
+  });
+}
+
+}  // namespace nn

@@ -1,0 +1,192 @@
+#include <doctest/doctest.h>
+
+#include <stdexcept>
+
+#include <functional>
+#include <string>
+
+#include "gradcheck.hpp"
+
+using namespace nn;
+using nn::test::random_tensor;
+
+namespace {
+Generator gen(77);
+
+// Central-difference check of a layer's gradients with respect to its input and every
+// parameter (random probes for big tensors). `reset` runs before every forward pass (to fix a
+// dropout mask). Memory is poisoned while the analytic gradients are computed.
+void check_layer(Layer& layer, Tensor x, bool training = false, const std::function<void()>& reset = [] {}) {
+  layer.build(Shape(x.shape().begin() + 1, x.shape().end()));
+  Generator rgen(3);
+  Variable xin(x, true);
+  reset();
+  Tensor y0 = layer(Variable(x), training).value();
+  std::vector<float> r(static_cast<size_t>(y0.numel()));
+  for (auto& v : r) v = rgen.uniform(-1, 1);
+  auto loss_of = [&] {
+    NoGradGuard ng;
+    reset();
+    return test::weighted_sum(layer(Variable(x), training).value(), r);
+  };
+  set_poison_memory(true);
+  for (auto& p : layer.parameters()) p.zero_grad();
+  reset();
+  sum(mul(layer(xin, training), Variable(Tensor::from_vector(y0.shape(), r)))).backward();
+  set_poison_memory(false);
+
+  std::vector<std::pair<std::string, Variable>> targets{{"input", xin}};
+  for (auto& [name, p] : layer.named_parameters()) targets.emplace_back(name, p);
+  for (auto& [name, v] : targets) {
+    CAPTURE(name);
+    REQUIRE(v.has_grad());
+    const auto g = v.grad().to_vector();
+    const int64_t n = v.value().numel();
+    int bad = 0;
+    for (int64_t probe = 0; probe < std::min<int64_t>(n, 48); ++probe) {
+      const int64_t k = n <= 48 ? probe : static_cast<int64_t>(rgen.below(static_cast<uint64_t>(n)));
+      float* w = v.value().data() + k;
+      const float saved = *w;
+      *w = saved + 1e-2f;
+      const double up = loss_of();
+      *w = saved - 1e-2f;
+      const double down = loss_of();
+      *w = saved;
+      const double numeric = (up - down) / 2e-2;
+      const double a = g[static_cast<size_t>(k)];
+      if (!(std::fabs(numeric - a) <= 3e-3 + 2e-2 * std::fabs(numeric))) {
+        if (++bad <= 3) MESSAGE(name << "[" << k << "]: analytic " << a << " numeric " << numeric);
+      }
+    }
+    CHECK(bad == 0);
+  }
+}
+
+Tensor distinct(const Shape& s) {
+  std::vector<float> v(static_cast<size_t>(numel(s)));
+  for (size_t i = 0; i < v.size(); ++i) v[i] = 0.05f * static_cast<float>(i);
+  for (size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[gen.below(i)]);
+  return Tensor::from_vector(s, v);
+}
+
+Tensor away_from_zero(const Shape& s) {
+  auto v = random_tensor(s, gen).to_vector();
+  for (auto& x : v) x = x >= 0 ? x + 0.1f : x - 0.1f;
+  return Tensor::from_vector(s, v);
+}
+}  // namespace
+
+TEST_CASE("gradient check: Dense") {
+  Dense d(5, "tanh");
+  check_layer(d, random_tensor({4, 6}, gen));
+  Dense no_bias(3, DenseOptions{"sigmoid", false, "he_normal", "zeros", ""});
+  check_layer(no_bias, random_tensor({2, 4}, gen));
+  Dense soft(4, "softmax");
+  check_layer(soft, random_tensor({3, 5}, gen));
+}
+
+TEST_CASE("gradient check: Conv2D") {
+  Conv2D c(4, 3, "same", "tanh");
+  check_layer(c, random_tensor({2, 3, 6, 6}, gen));
+  Conv2D strided(2, 3, 2, Conv2DOptions{2, 1, Padding::valid(), "linear", true, "glorot_uniform", "zeros", ""});
+  check_layer(strided, random_tensor({2, 2, 7, 5}, gen));
+}
+
+TEST_CASE("gradient check: MaxPool2D, Flatten, ReLU, Softmax, Activation, Dropout") {
+  MaxPool2D pool(2);
+  check_layer(pool, distinct({2, 3, 4, 4}));
+  Flatten flat;
+  check_layer(flat, random_tensor({2, 3, 2, 2}, gen));
+  ReLU relu_layer;
+  check_layer(relu_layer, away_from_zero({3, 5}));
+  Softmax softmax_layer;
+  check_layer(softmax_layer, random_tensor({3, 5}, gen));
+  Activation act("sigmoid");
+  check_layer(act, random_tensor({3, 5}, gen));
+  Dropout drop(0.5f, 42);
+  check_layer(drop, random_tensor({4, 8}, gen), true, [&] { drop.generator().set_state(42); });
+}
+
+TEST_CASE("output shapes and parameter counts, as Keras computes them") {
+  Dense d(10);
+  d.build({784});
+  CHECK(d.output_shape() == Shape{10});
+  CHECK(d.count_params() == 7850);
+  Conv2D c(32, 5, "same", "relu");
+  c.build({1, 28, 28});
+  CHECK(c.output_shape() == Shape{32, 28, 28});
+  CHECK(c.count_params() == 832);
+  CHECK(Conv2D(64, 5, "valid").compute_output_shape({32, 14, 14}) == Shape{64, 10, 10});
+  CHECK(MaxPool2D(2).compute_output_shape({32, 28, 28}) == Shape{32, 14, 14});
+  CHECK(MaxPool2D(2, 2, "same").compute_output_shape({1, 5, 5}) == Shape{1, 3, 3});
+  CHECK(Flatten().compute_output_shape({64, 7, 7}) == Shape{3136});
+  CHECK(Dropout(0.5f).compute_output_shape({12}) == Shape{12});
+}
+
+TEST_CASE("Dense(784->10) given (N, 100) names the layer and both shapes") {
+  Dense d(10, "linear", "classifier");
+  d.build({784});
+  try {
+    d(Variable(Tensor::zeros({32, 100})));
+    FAIL("expected a shape error");
+  } catch (const std::invalid_argument& e) {
+    const std::string msg = e.what();
+    CHECK(msg.find("Dense 'classifier'") != std::string::npos);
+    CHECK(msg.find("(None, 784)") != std::string::npos);
+    CHECK(msg.find("(32, 100)") != std::string::npos);
+  }
+  CHECK_THROWS_WITH_AS(Conv2D(4, 3).compute_output_shape({28, 28}), doctest::Contains("Conv2D"), std::invalid_argument);
+  CHECK_THROWS_AS(Dense(4, "swish"), std::invalid_argument);
+  CHECK_THROWS_AS(Conv2D(4, 7).compute_output_shape({1, 5, 5}), std::invalid_argument);
+}
+
+TEST_CASE("Keras-style default names") {
+  Dense a(1), b(1);
+  CHECK(a.name() != b.name());
+  CHECK(a.name().rfind("dense", 0) == 0);
+  CHECK(MaxPool2D().name().rfind("max_pooling2d", 0) == 0);
+}
+
+TEST_CASE("initializers follow Keras's definitions") {
+  Generator g(1);
+  Tensor u = initialize("glorot_uniform", {200, 300}, 200, 300, g);
+  const float limit = std::sqrt(6.0f / 500.0f);
+  double sum_sq = 0;
+  for (float v : u.to_vector()) {
+    CHECK(std::fabs(v) <= limit);
+    sum_sq += double(v) * v;
+  }
+  CHECK(sum_sq / u.numel() == doctest::Approx(limit * limit / 3).epsilon(0.05));
+  Tensor h = initialize("he_normal", {400, 250}, 400, 250, g);
+  double var = 0;
+  for (float v : h.to_vector()) {
+    CHECK(std::fabs(v) <= 2.0f * std::sqrt(2.0f / 400.0f) / 0.87962566f + 1e-6f);
+    var += double(v) * v;
+  }
+  CHECK(var / h.numel() == doctest::Approx(2.0 / 400).epsilon(0.05));
+  CHECK(initialize("zeros", {3}, 1, 1, g).to_vector() == std::vector<float>{0, 0, 0});
+  CHECK_THROWS_AS(initialize("orthogonal", {3}, 1, 1, g), std::invalid_argument);
+}
+
+TEST_CASE("freezing a layer stops its gradients") {
+  Dense d(2);
+  d.build({3});
+  d.set_trainable(false);
+  CHECK(d.trainable_parameters().empty());
+  Variable x(Tensor::ones({1, 3}), true);
+  sum(d(x)).backward();
+  CHECK_FALSE(d.kernel().has_grad());
+  CHECK(x.has_grad());
+}
+
+TEST_CASE("layers are rebuilt from their config") {
+  Conv2D c(8, 3, 3, Conv2DOptions{2, 2, Padding::same(), "relu", false, "he_normal", "zeros", "c1"});
+  LayerPtr copy = create_layer(c.type(), c.config());
+  CHECK(copy->type() == "Conv2D");
+  CHECK(copy->name() == "c1");
+  CHECK(copy->config() == c.config());
+  Dropout d(0.25f, 3);
+  CHECK(create_layer("Dropout", d.config())->config() == d.config());
+  CHECK_THROWS_AS(create_layer("Lambda", {}), std::invalid_argument);
+  CHECK_THROWS_AS(create_layer("Dense", {{"units", std::string("ten")}}), std::invalid_argument);
+}

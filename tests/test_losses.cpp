@@ -1,0 +1,82 @@
+#include <doctest/doctest.h>
+
+#include <stdexcept>
+
+#include <cmath>
+
+#include "nn/nn.hpp"
+
+using namespace nn;
+
+TEST_CASE("sparse softmax cross-entropy matches the hand computation") {
+  // logits (2, 3); loss_r = logsumexp(row) - row[label]
+  Tensor logits = Tensor::from_vector({2, 3}, {1, 2, 3, 0, 0, 0});
+  Tensor labels = Tensor::from_vector({2}, {2, 0});
+  const double l0 = std::log(std::exp(1.0) + std::exp(2.0) + std::exp(3.0)) - 3.0;
+  const double l1 = std::log(3.0);
+  CHECK(softmax_cross_entropy(Variable(logits), labels).value().item() == doctest::Approx((l0 + l1) / 2));
+  CHECK(softmax_cross_entropy(Variable(logits), labels, Reduction::Sum).value().item() == doctest::Approx(l0 + l1));
+  auto none = softmax_cross_entropy(Variable(logits), labels, Reduction::None).value().to_vector();
+  CHECK(none[0] == doctest::Approx(l0));
+  CHECK(none[1] == doctest::Approx(l1));
+  // One-hot targets give the same values.
+  CHECK(softmax_cross_entropy(Variable(logits), one_hot(labels, 3)).value().item() == doctest::Approx((l0 + l1) / 2));
+}
+
+TEST_CASE("softmax cross-entropy is stable for logits of +-1e4") {
+  Variable logits(Tensor::from_vector({2, 3}, {1e4f, -1e4f, 0, -1e4f, 1e4f, 1e4f}), true);
+  Tensor labels = Tensor::from_vector({2}, {1, 2});
+  Variable loss = softmax_cross_entropy(logits, labels, Reduction::Sum);
+  // Row 0: 1e4 - (-1e4) = 2e4. Row 1: log(2).
+  CHECK(loss.value().item() == doctest::Approx(2e4 + std::log(2.0)));
+  loss.backward();
+  for (float g : logits.grad().to_vector()) CHECK(std::isfinite(g));
+  CHECK(logits.grad().at({0, 0}) == doctest::Approx(1.0));
+  CHECK(logits.grad().at({0, 1}) == doctest::Approx(-1.0));
+  CHECK(logits.grad().at({1, 2}) == doctest::Approx(-0.5));
+}
+
+TEST_CASE("labels outside the classes are refused") {
+  Tensor logits = Tensor::zeros({2, 3});
+  CHECK_THROWS_AS(softmax_cross_entropy(Variable(logits), Tensor::from_vector({2}, {0, 3})), std::out_of_range);
+  CHECK_THROWS_AS(softmax_cross_entropy(Variable(logits), Tensor::from_vector({2}, {0, 1.5f})), std::out_of_range);
+  CHECK_THROWS_AS(softmax_cross_entropy(Variable(logits), Tensor::zeros({3})), std::invalid_argument);
+}
+
+TEST_CASE("losses from probabilities follow Keras (normalise, clip, -sum y log p)") {
+  Tensor probs = Tensor::from_vector({2, 3}, {0.2f, 0.3f, 0.5f, 0.0f, 1.0f, 0.0f});
+  Tensor labels = Tensor::from_vector({2}, {2, 0});
+  SparseCategoricalCrossentropy scce;
+  const double expected = (-std::log(0.5) - std::log(1e-7)) / 2;
+  CHECK(scce(Variable(probs), labels).value().item() == doctest::Approx(expected).epsilon(1e-4));
+  CategoricalCrossentropy cce;
+  CHECK(cce(Variable(probs), one_hot(labels, 3)).value().item() == doctest::Approx(expected).epsilon(1e-4));
+  // from_logits agrees with softmax followed by the probability form.
+  Tensor logits = Tensor::from_vector({2, 3}, {0.5f, -1.0f, 2.0f, 1.0f, 0.0f, -0.5f});
+  const float a = SparseCategoricalCrossentropy(true)(Variable(logits), labels).value().item();
+  const float b = scce(softmax(Variable(logits)), labels).value().item();
+  CHECK(a == doctest::Approx(b).epsilon(1e-5));
+  CHECK(scce.with_logits()->from_logits());
+}
+
+TEST_CASE("mean squared error") {
+  Tensor pred = Tensor::from_vector({2, 2}, {1, 2, 3, 4});
+  Tensor truth = Tensor::from_vector({2, 2}, {0, 2, 3, 2});
+  // rows: (1 + 0)/2 = 0.5, (0 + 4)/2 = 2 -> mean 1.25
+  CHECK(MeanSquaredError()(Variable(pred), truth).value().item() == doctest::Approx(1.25));
+  CHECK(make_loss("mse")->name() == "mean_squared_error");
+  CHECK_THROWS_AS(make_loss("hinge"), std::invalid_argument);
+}
+
+TEST_CASE("accuracy, sparse and one-hot") {
+  Tensor scores = Tensor::from_vector({3, 2}, {0.9f, 0.1f, 0.2f, 0.8f, 0.6f, 0.4f});
+  Tensor labels = Tensor::from_vector({3}, {0, 1, 1});
+  Accuracy acc;
+  acc.update(scores, labels);
+  CHECK(acc.result() == doctest::Approx(2.0 / 3));
+  acc.update(scores, one_hot(labels, 2));
+  CHECK(acc.result() == doctest::Approx(4.0 / 6));
+  acc.reset();
+  CHECK(acc.result() == 0.0);
+  CHECK_THROWS_AS(acc.update(scores, Tensor::zeros({4})), std::invalid_argument);
+}

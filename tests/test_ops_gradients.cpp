@@ -1,0 +1,129 @@
+// A central-difference gradient check for every op (see gradcheck.hpp).
+#include <doctest/doctest.h>
+
+#include <stdexcept>
+
+#include "gradcheck.hpp"
+
+using namespace nn;
+using nn::test::gradcheck;
+using nn::test::random_tensor;
+
+namespace {
+Generator gen(1234);
+
+// Values at least `gap` away from zero, so kinks (relu, abs) sit outside the probe step.
+Tensor away_from_zero(const Shape& s, float gap = 0.1f) {
+  auto v = random_tensor(s, gen).to_vector();
+  for (auto& x : v) x = x >= 0 ? x + gap : x - gap;
+  return Tensor::from_vector(s, v);
+}
+
+// A permutation of well-separated values, so max-pool winners cannot swap within the step.
+Tensor distinct(const Shape& s) {
+  std::vector<float> v(static_cast<size_t>(numel(s)));
+  for (size_t i = 0; i < v.size(); ++i) v[i] = 0.1f * static_cast<float>(i);
+  for (size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[gen.below(i)]);
+  return Tensor::from_vector(s, v);
+}
+}  // namespace
+
+TEST_CASE("matmul and linear") {
+  gradcheck([](auto& in) { return matmul(in[0], in[1]); }, {random_tensor({3, 4}, gen), random_tensor({4, 5}, gen)});
+  gradcheck([](auto& in) { return linear(in[0], in[1], in[2]); },
+            {random_tensor({6, 4}, gen), random_tensor({4, 3}, gen), random_tensor({3}, gen)});
+  gradcheck([](auto& in) { return linear(in[0], in[1], Variable()); },
+            {random_tensor({2, 5}, gen), random_tensor({5, 3}, gen)});
+}
+
+TEST_CASE("large matmul split across threads") {
+  gradcheck([](auto& in) { return matmul(in[0], in[1]); }, {random_tensor({96, 80}, gen), random_tensor({80, 72}, gen)},
+            {1e-2, 5e-3, 2e-2, 24});
+}
+
+TEST_CASE("broadcasting add, sub, mul, div") {
+  gradcheck([](auto& in) { return add(in[0], in[1]); }, {random_tensor({4, 3}, gen), random_tensor({3}, gen)});
+  gradcheck([](auto& in) { return sub(in[0], in[1]); }, {random_tensor({2, 1, 4}, gen), random_tensor({3, 1}, gen)});
+  gradcheck([](auto& in) { return mul(in[0], in[1]); }, {random_tensor({2, 3, 4}, gen), random_tensor({2, 1, 4}, gen)});
+  gradcheck([](auto& in) { return mul(in[0], in[1]); }, {random_tensor({3, 4}, gen), random_tensor({3, 4}, gen)});
+  gradcheck([](auto& in) { return div(in[0], in[1]); },
+            {random_tensor({3, 4}, gen), random_tensor({4}, gen, 0.5f, 2.0f)});
+  gradcheck([](auto& in) { return scale(in[0], -2.5f); }, {random_tensor({5}, gen)});
+}
+
+TEST_CASE("elementwise activations") {
+  gradcheck([](auto& in) { return relu(in[0]); }, {away_from_zero({4, 5})});
+  gradcheck([](auto& in) { return sigmoid(in[0]); }, {random_tensor({4, 5}, gen, -3, 3)});
+  gradcheck([](auto& in) { return nn::tanh(in[0]); }, {random_tensor({4, 5}, gen, -2, 2)});
+  gradcheck([](auto& in) { return nn::exp(in[0]); }, {random_tensor({7}, gen)});
+  gradcheck([](auto& in) { return nn::log(in[0]); }, {random_tensor({7}, gen, 0.5f, 3.0f)});
+  gradcheck([](auto& in) { return square(in[0]); }, {random_tensor({7}, gen)});
+  gradcheck([](auto& in) { return nn::sqrt(in[0]); }, {random_tensor({7}, gen, 0.5f, 3.0f)});
+  gradcheck([](auto& in) { return nn::abs(in[0]); }, {away_from_zero({7})});
+  gradcheck([](auto& in) { return clip(in[0], -0.5f, 0.5f); },
+            {Tensor::from_vector({6}, {-0.9f, -0.3f, 0.1f, 0.45f, 0.7f, -0.6f})});
+}
+
+TEST_CASE("softmax and log_softmax") {
+  gradcheck([](auto& in) { return softmax(in[0]); }, {random_tensor({3, 6}, gen, -2, 2)});
+  gradcheck([](auto& in) { return log_softmax(in[0]); }, {random_tensor({3, 6}, gen, -2, 2)});
+  gradcheck([](auto& in) { return softmax(in[0]); }, {random_tensor({2, 2, 5}, gen, -2, 2)});
+}
+
+TEST_CASE("softmax cross-entropy: labels and one-hot, mean / sum / none") {
+  const Tensor labels = Tensor::from_vector({4}, {0, 2, 1, 2});
+  const Tensor onehot = one_hot(labels, 3);
+  for (Reduction r : {Reduction::Mean, Reduction::Sum, Reduction::None}) {
+    gradcheck([&](auto& in) { return softmax_cross_entropy(in[0], labels, r); }, {random_tensor({4, 3}, gen, -3, 3)});
+    gradcheck([&](auto& in) { return softmax_cross_entropy(in[0], onehot, r); }, {random_tensor({4, 3}, gen, -3, 3)});
+  }
+  Tensor soft = Tensor::from_vector({2, 3}, {0.2f, 0.5f, 0.3f, 0.0f, 0.1f, 0.9f});
+  gradcheck([&](auto& in) { return softmax_cross_entropy(in[0], soft); }, {random_tensor({2, 3}, gen, -3, 3)});
+}
+
+TEST_CASE("conv2d: strides, paddings, bias") {
+  struct Case { Shape x, w; int64_t sh, sw; Padding pad; bool bias; };
+  const Case cases[] = {
+      {{2, 3, 6, 5}, {4, 3, 3, 3}, 1, 1, Padding::valid(), true},
+      {{2, 2, 7, 7}, {3, 2, 3, 3}, 2, 2, Padding::same(), true},
+      {{1, 2, 6, 6}, {2, 2, 4, 4}, 1, 1, Padding::same(), false},  // even kernel: uneven 'same'
+      {{2, 1, 5, 6}, {3, 1, 3, 2}, 2, 1, Padding::values(1, 2), true},
+      {{1, 3, 5, 5}, {2, 3, 1, 1}, 1, 1, Padding::valid(), true},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(to_string(c.x));
+    std::vector<Tensor> in{random_tensor(c.x, gen), random_tensor(c.w, gen)};
+    if (c.bias) in.push_back(random_tensor({c.w[0]}, gen));
+    gradcheck([&](auto& v) { return conv2d(v[0], v[1], c.bias ? v[2] : Variable(), c.sh, c.sw, c.pad); }, in);
+  }
+}
+
+TEST_CASE("max_pool2d: kernel, stride, padding") {
+  gradcheck([](auto& in) { return max_pool2d(in[0], 2, 2, 2, 2); }, {distinct({2, 2, 4, 6})});
+  gradcheck([](auto& in) { return max_pool2d(in[0], 3, 3, 2, 2); }, {distinct({1, 2, 7, 7})});  // overlapping
+  gradcheck([](auto& in) { return max_pool2d(in[0], 2, 2, 2, 2, Padding::same()); }, {distinct({1, 1, 5, 5})});
+  gradcheck([](auto& in) { return max_pool2d(in[0], 3, 3, 1, 1, Padding::values(1, 1)); }, {distinct({1, 2, 4, 4})});
+}
+
+TEST_CASE("dropout with a fixed mask") {
+  gradcheck(
+      [](auto& in) {
+        Generator g(99);  // same mask at every evaluation
+        return dropout(in[0], 0.4f, true, g);
+      },
+      {random_tensor({6, 7}, gen)});
+}
+
+TEST_CASE("reshape, flatten, sum, mean") {
+  gradcheck([](auto& in) { return reshape(in[0], {3, -1}); }, {random_tensor({2, 3, 2}, gen)});
+  gradcheck([](auto& in) { return flatten(in[0]); }, {random_tensor({2, 3, 2, 2}, gen)});
+  gradcheck([](auto& in) { return sum(in[0]); }, {random_tensor({3, 4}, gen)});
+  gradcheck([](auto& in) { return mean(in[0]); }, {random_tensor({3, 4}, gen)});
+  gradcheck([](auto& in) { return sum(in[0], 1); }, {random_tensor({3, 4, 2}, gen)});
+  gradcheck([](auto& in) { return mean(in[0], -1, true); }, {random_tensor({3, 4}, gen)});
+  gradcheck([](auto& in) { return sum(in[0], 0, false); }, {random_tensor({3, 4}, gen)});
+}
+
+TEST_CASE("a composed expression reuses a variable (gradients accumulate)") {
+  gradcheck([](auto& in) { return mul(add(in[0], in[0]), sigmoid(in[0])); }, {random_tensor({5}, gen)});
+}
