@@ -2,4 +2,4 @@
 add_library(nn_warnings INTERFACE)
 target_compile_options(nn_warnings INTERFACE
   $<$<CXX_COMPILER_ID:GNU,Clang>:-Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor
-    -Wold-style-cast -Wcast-align -Woverloaded-virtual -Wnull-dereference>)
+    -Wold-style-cast -Wcast-align -Woverloaded-virtual>)

@@ -48,6 +48,10 @@ Variable Conv2D::forward(const Variable& x, bool) {
                                                       options_.strides_w, options_.padding));
 }
 
+Variable Conv2D::forward_logits(const Variable& x, bool) {
+  return conv2d(x, kernel(), bias(), options_.strides_h, options_.strides_w, options_.padding);
+}
+
 Config Conv2D::hyper_parameters() const {
   return {{"filters", filters_},
           {"kernel_size", std::vector<int64_t>{kernel_h_, kernel_w_}},

@@ -34,6 +34,8 @@ Variable Dense::forward(const Variable& x, bool) {
   return apply_activation(options_.activation, linear(x, kernel(), bias()));
 }
 
+Variable Dense::forward_logits(const Variable& x, bool) { return linear(x, kernel(), bias()); }
+
 Config Dense::hyper_parameters() const {
   return {{"units", units_},
           {"activation", options_.activation},

@@ -40,6 +40,18 @@ void Layer::build(const Shape& input_shape) {
 }
 
 Variable Layer::operator()(const Variable& x, bool training) {
+  check_input(x);
+  return forward(x, training);
+}
+
+Variable Layer::call_logits(const Variable& x, bool training) {
+  check_input(x);
+  return forward_logits(x, training);
+}
+
+Variable Layer::forward_logits(const Variable&, bool) { fail("does not end with a softmax"); }
+
+void Layer::check_input(const Variable& x) {
   const Shape& s = x.shape();
   if (s.empty()) fail("input has no batch dimension: shape " + to_string(s));
   const Shape features(s.begin() + 1, s.end());
@@ -49,7 +61,6 @@ Variable Layer::operator()(const Variable& x, bool training) {
     expected.insert(expected.end(), input_shape_.begin(), input_shape_.end());
     fail("expected input shape " + to_string(expected) + ", got " + to_string(s));
   }
-  return forward(x, training);
 }
 
 Config Layer::config() const {

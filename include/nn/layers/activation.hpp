@@ -17,9 +17,11 @@ class Activation : public Layer {
   std::string type() const override { return "Activation"; }
   Shape compute_output_shape(const Shape& s) const override { return s; }
   const std::string& activation() const { return activation_; }
+  bool ends_with_softmax() const override { return activation_ == "softmax"; }
 
  protected:
   Variable forward(const Variable& x, bool training) override;
+  Variable forward_logits(const Variable& x, bool) override { return x; }
   Config hyper_parameters() const override { return {{"activation", activation_}}; }
 
  private:
@@ -43,9 +45,11 @@ class Softmax : public Layer {
   explicit Softmax(std::string name = "") : Layer("softmax", std::move(name)) {}
   std::string type() const override { return "Softmax"; }
   Shape compute_output_shape(const Shape& s) const override { return s; }
+  bool ends_with_softmax() const override { return true; }
 
  protected:
   Variable forward(const Variable& x, bool training) override;
+  Variable forward_logits(const Variable& x, bool) override { return x; }
 };
 
 }  // namespace nn

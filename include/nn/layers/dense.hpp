@@ -25,11 +25,13 @@ class Dense : public Layer {
   int64_t units() const { return units_; }
   const std::string& activation() const { return options_.activation; }
   Variable kernel() const;
+  bool ends_with_softmax() const override { return options_.activation == "softmax"; }
   Variable bias() const;  // undefined without use_bias
 
  protected:
   void build_weights(const Shape& input_shape) override;
   Variable forward(const Variable& x, bool training) override;
+  Variable forward_logits(const Variable& x, bool training) override;
   Config hyper_parameters() const override;
 
  private:

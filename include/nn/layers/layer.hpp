@@ -35,6 +35,11 @@ class Layer {
   // x: (N, *input_shape) -> (N, *output_shape). Builds on first call.
   Variable operator()(const Variable& x, bool training = false);
 
+  // For a layer whose output is softmax(z) over the last axis: true, and call_logits returns z.
+  // Models use it to train on logits with a from-logits loss.
+  virtual bool ends_with_softmax() const { return false; }
+  Variable call_logits(const Variable& x, bool training = false);
+
   // Hyper-parameters plus "name" and "trainable".
   Config config() const;
 
@@ -56,6 +61,7 @@ class Layer {
   Layer(const std::string& prefix, std::string name);
   virtual void build_weights(const Shape& input_shape) { (void)input_shape; }
   virtual Variable forward(const Variable& x, bool training) = 0;
+  virtual Variable forward_logits(const Variable& x, bool training);
   virtual Config hyper_parameters() const { return {}; }
   Variable add_weight(const std::string& name, const Shape& shape, const std::string& initializer,
                       int64_t fan_in, int64_t fan_out);
@@ -63,6 +69,8 @@ class Layer {
   [[noreturn]] void fail(const std::string& message) const;
 
  private:
+  void check_input(const Variable& x);
+
   std::string name_;
   bool trainable_ = true;
   bool built_ = false;

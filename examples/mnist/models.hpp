@@ -1,0 +1,24 @@
+#pragma once
+// The three classic MNIST models, on (1, 28, 28) inputs scaled to [0, 1].
+#include <string>
+
+#include <nn/model/sequential.hpp>
+
+namespace mnist {
+
+// softmax: softmax regression 784 -> 10 (the ModelArts / "MNIST for ML beginners" tutorial)
+// mlp:     Flatten -> Dense 512 relu -> Dropout 0.2 -> Dense 10 softmax (the Keras example)
+// cnn:     Conv 5x5x32 relu -> MaxPool 2 -> Conv 5x5x64 relu -> MaxPool 2 -> Dense 1024 relu ->
+//          Dropout 0.5 -> Dense 10 softmax (the TensorFlow "deep MNIST" tutorial's deepnn)
+nn::Sequential make_model(const std::string& kind);
+
+// Per-model defaults, chosen to reach the models' known accuracies on these CPUs in minutes.
+struct Defaults {
+  int epochs;
+  int64_t batch_size;
+  std::string optimizer;
+  float lr;
+};
+Defaults defaults_for(const std::string& kind);
+
+}  // namespace mnist

@@ -1,0 +1,25 @@
+#pragma once
+// MNIST (or any data set in its four-file IDX layout, e.g. Fashion-MNIST) loaded into tensors.
+#include <string>
+
+#include "nn/tensor.hpp"
+
+namespace nn::data {
+
+// Images keep their raw 0..255 values (as keras.datasets.mnist.load_data does): callers
+// normalise. Labels are class indices stored as float32.
+struct Mnist {
+  Tensor train_images;  // (N_train, H, W)
+  Tensor train_labels;  // (N_train)
+  Tensor test_images;   // (N_test, H, W)
+  Tensor test_labels;   // (N_test)
+};
+
+// Loads train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte and
+// t10k-labels-idx1-ubyte from `dir`, each raw or gzip-compressed with a ".gz" suffix (the raw
+// file wins when both exist). scripts/fetch-mnist.sh downloads them.
+// Throws std::runtime_error naming the file when one is missing or malformed: images must be 3-d
+// ubyte, labels 1-d ubyte with values 0..9, and a split's images and labels must agree in count.
+Mnist load_mnist(const std::string& dir);
+
+}  // namespace nn::data

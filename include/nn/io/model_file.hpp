@@ -1,0 +1,37 @@
+#pragma once
+// Saving and loading models: one self-describing, versioned file holding the architecture
+// (each layer's type and config), the weights, and the compile settings with the optimizer's
+// state, so nn::load_model(path) rebuilds a model without its C++ type and training can resume.
+//
+// Layout (little-endian):
+//   8 bytes   magic "\x89NNMODEL" ... see src/io/model_file.cpp
+//   uint32    format version (kModelFormatVersion)
+//   uint64    header length H
+//   H bytes   header: JSON (architecture, compile settings, tensor table)
+//   tensors   float32 data, at the offsets the tensor table gives
+//   uint32    CRC-32C of everything before it
+// Writes go to a temporary file in the same directory, are flushed to disk, then renamed over
+// the target: a crash or kill mid-save leaves the previous file intact. A truncated, corrupt
+// or newer-version file is refused with an error naming the file.
+#include <string>
+
+#include "nn/model/sequential.hpp"
+
+namespace nn::io {
+
+constexpr uint32_t kModelFormatVersion = 1;
+
+void save_model(const Sequential& model, const std::string& path);
+Sequential load_model(const std::string& path);
+
+// Weights only (Keras's save_weights_only): load_weights checks names and shapes against the
+// model, which must have the same architecture.
+void save_weights(const Sequential& model, const std::string& path);
+void load_weights(Sequential& model, const std::string& path);
+
+}  // namespace nn::io
+
+namespace nn {
+using io::load_model;
+using io::save_model;
+}  // namespace nn

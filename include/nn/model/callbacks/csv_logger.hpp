@@ -1,0 +1,29 @@
+#pragma once
+// Streams each epoch's logs to a CSV file: a header "epoch,<keys in sorted order>", then one
+// row per epoch (0-based epoch, as Keras's CSVLogger). append=true continues an existing file
+// without repeating its header. Rows are flushed as they are written.
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "nn/model/callback.hpp"
+
+namespace nn {
+
+class CSVLogger : public Callback {
+ public:
+  explicit CSVLogger(std::string filename, char separator = ',', bool append = false);
+  void on_train_begin(const Logs& logs) override;
+  void on_epoch_end(int epoch, Logs& logs) override;
+  void on_train_end(const Logs& logs) override;
+
+ private:
+  std::string filename_;
+  char separator_;
+  bool append_;
+  std::ofstream file_;
+  std::vector<std::string> keys_;
+  bool need_header_ = true;
+};
+
+}  // namespace nn

@@ -1,0 +1,43 @@
+#pragma once
+// Saves the model (or only its weights) after each epoch (Keras's ModelCheckpoint). The path
+// may hold placeholders: {epoch} (1-based) and any log key, with a format spec, e.g.
+// "ckpt/model-{epoch:02d}-{val_loss:.4f}.nn". With save_best_only it saves only when `monitor`
+// improved on the best value seen so far.
+#include <optional>
+#include <string>
+
+#include "nn/model/callback.hpp"
+#include "nn/model/callbacks/monitor.hpp"
+
+namespace nn {
+
+struct ModelCheckpointOptions {
+  std::string monitor = "val_loss";
+  int verbose = 0;
+  bool save_best_only = false;
+  bool save_weights_only = false;
+  std::string mode = "auto";
+  std::optional<double> initial_value_threshold;
+};
+
+class ModelCheckpoint : public Callback {
+ public:
+  explicit ModelCheckpoint(std::string filepath, ModelCheckpointOptions options = {});
+  void on_train_begin(const Logs& logs) override;
+  void on_epoch_end(int epoch, Logs& logs) override;
+
+  double best() const { return best_; }
+  const std::string& last_saved() const { return last_saved_; }
+
+ private:
+  std::string filepath_;
+  ModelCheckpointOptions o_;
+  Monitor monitor_;
+  double best_;
+  std::string last_saved_;
+};
+
+// Fills a checkpoint path's placeholders; throws std::invalid_argument for an unknown key.
+std::string format_checkpoint_path(const std::string& pattern, int epoch, const Logs& logs);
+
+}  // namespace nn

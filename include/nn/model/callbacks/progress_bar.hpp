@@ -1,0 +1,32 @@
+#pragma once
+// Keras's progress bar (ProgbarLogger). verbose 1: on a terminal a bar redrawn in place with
+// ETA, loss and metrics; when stdout is not a terminal, one line per epoch instead (no control
+// characters in logs). verbose 2: one line per epoch. fit() adds one when verbose > 0.
+#include <chrono>
+#include <cstdio>
+
+#include "nn/model/callback.hpp"
+
+namespace nn {
+
+class ProgressBar : public Callback {
+ public:
+  explicit ProgressBar(int verbose = 1, std::FILE* out = stdout);
+  void on_epoch_begin(int epoch, const Logs& logs) override;
+  void on_train_batch_end(int64_t batch, const Logs& logs) override;
+  void on_epoch_end(int epoch, Logs& logs) override;
+
+ private:
+  void draw(int64_t done, const Logs& logs, bool final_line);
+
+  int verbose_;
+  std::FILE* out_;
+  bool interactive_;
+  int64_t steps_done_ = 0;
+  std::chrono::steady_clock::time_point epoch_start_, last_draw_;
+};
+
+// "loss: 0.1234 - accuracy: 0.9876" in Keras's number style; keys in order, skipping none.
+std::string format_logs(const Logs& logs);
+
+}  // namespace nn

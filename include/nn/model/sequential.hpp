@@ -1,0 +1,124 @@
+#pragma once
+// Sequential: Keras's linear stack of layers, with compile / fit / evaluate / predict.
+//
+//   nn::Sequential model;
+//   model.add<nn::Flatten>();
+//   model.add<nn::Dense>(512, "relu");
+//   model.add<nn::Dense>(10, "softmax");
+//   model.build({1, 28, 28});
+//   model.compile(std::make_shared<nn::Adam>(), "sparse_categorical_crossentropy", {"accuracy"});
+//   nn::History h = model.fit(train, {.epochs = 5, .validation_data = test});   // C++20 style
+//
+// A model that ends in a softmax and is compiled with a probability cross-entropy trains on the
+// logits before that softmax with the from-logits loss, as Keras does: the same loss, stable.
+#include <iosfwd>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "nn/data/dataset.hpp"
+#include "nn/layers/layer.hpp"
+#include "nn/losses.hpp"
+#include "nn/metrics.hpp"
+#include "nn/model/callback.hpp"
+#include "nn/model/logs.hpp"
+#include "nn/optim/optimizer.hpp"
+
+namespace nn {
+
+struct FitOptions {
+  int epochs = 1;
+  int initial_epoch = 0;             // resume: epochs run from initial_epoch to epochs - 1
+  int64_t steps_per_epoch = -1;      // -1: one full pass of the dataset per epoch
+  std::optional<data::Dataset> validation_data;
+  int64_t validation_steps = -1;     // -1: the whole validation dataset
+  std::vector<CallbackPtr> callbacks;
+  int verbose = 1;                   // 0 silent, 1 progress bar, 2 one line per epoch
+  // Only for fit(x, y): batch size, reshuffling each epoch, and the fraction of the samples
+  // (taken from the end, before shuffling, as Keras does) held out for validation.
+  int64_t batch_size = 32;
+  bool shuffle = true;
+  double validation_split = 0.0;
+  std::optional<uint64_t> seed;
+};
+
+class Sequential {
+ public:
+  explicit Sequential(std::string name = "sequential");
+  Sequential(std::vector<LayerPtr> layers, std::string name = "sequential");
+
+  Sequential& add(LayerPtr layer);
+  template <class L, class... Args>
+  L& add(Args&&... args) {
+    auto layer = std::make_shared<L>(std::forward<Args>(args)...);
+    add(layer);
+    return *layer;
+  }
+
+  // Builds every layer for inputs of `input_shape` (without the batch dimension).
+  void build(const Shape& input_shape);
+  bool built() const { return built_; }
+  const Shape& input_shape() const { return input_shape_; }
+  Shape output_shape() const;
+
+  // Keras's summary table: layer (type), output shape, parameter counts.
+  std::string summary() const;
+
+  void compile(OptimizerPtr optimizer, LossPtr loss, const std::vector<std::string>& metrics = {});
+  void compile(OptimizerPtr optimizer, const std::string& loss, const std::vector<std::string>& metrics = {});
+  bool compiled() const { return static_cast<bool>(optimizer_); }
+
+  History fit(const data::Dataset& train, FitOptions options = {});
+  History fit(const Tensor& x, const Tensor& y, FitOptions options = {});
+  // Loss and metrics over the dataset (or tensors, in batches), in evaluation mode.
+  Logs evaluate(const data::Dataset& data, int64_t steps = -1, int verbose = 0,
+                const std::vector<CallbackPtr>& callbacks = {});
+  Logs evaluate(const Tensor& x, const Tensor& y, int64_t batch_size = 32);
+  // Outputs for x (N, *input_shape) -> (N, *output_shape): probabilities for a softmax model.
+  Tensor predict(const Tensor& x, int64_t batch_size = 32);
+  // One optimisation step on one batch; returns that batch's loss and metrics.
+  Logs train_on_batch(const Tensor& x, const Tensor& y);
+  Logs test_on_batch(const Tensor& x, const Tensor& y);
+
+  // The forward pass, recorded for autograd (training selects dropout's behaviour).
+  Variable operator()(const Variable& x, bool training = false);
+
+  const std::string& name() const { return name_; }
+  const std::vector<LayerPtr>& layers() const { return layers_; }
+  std::vector<Variable> parameters() const;
+  int64_t count_params() const;
+  int64_t count_trainable_params() const;
+
+  // Values of every parameter, in layer order (copies), and their restoration.
+  std::vector<Tensor> get_weights() const;
+  void set_weights(const std::vector<Tensor>& weights);
+
+  Optimizer& optimizer() const;
+  OptimizerPtr optimizer_ptr() const { return optimizer_; }
+  const Loss& loss() const;
+  LossPtr loss_ptr() const { return loss_; }
+  const std::vector<std::string>& metric_names() const { return metric_names_; }
+
+  bool stop_training() const { return stop_training_; }
+  void set_stop_training(bool stop) { stop_training_ = stop; }
+
+ private:
+  void require_compiled(const char* what) const;
+  void ensure_built(const Tensor& batch_x);
+  bool fuse_softmax() const;
+  Variable forward_for_loss(const Variable& x, bool training);  // logits when fused
+  Logs run_batch(const Tensor& x, const Tensor& y, bool train, std::vector<MetricPtr>& metrics,
+                 double& loss_sum, int64_t& seen);
+
+  std::string name_;
+  std::vector<LayerPtr> layers_;
+  bool built_ = false;
+  Shape input_shape_;
+  OptimizerPtr optimizer_;
+  LossPtr loss_, training_loss_;
+  std::vector<std::string> metric_names_;
+  bool stop_training_ = false;
+};
+
+}  // namespace nn

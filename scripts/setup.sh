@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs what nn needs to build and test (Debian 12 / Ubuntu packages), when it is missing.
+# Sourced by demo.sh and test.sh; run directly to install only. Extra package names may be
+# passed as arguments (the benchmarks add python3-torch).
+set -euo pipefail
+
+NN_PACKAGES=(build-essential cmake pkg-config libxtensor-dev libxtensor-blas-dev libopenblas-dev
+             libfmt-dev doctest-dev zlib1g-dev nlohmann-json3-dev npm ca-certificates)
+
+nn_install_packages() {
+  local missing=()
+  for p in "${NN_PACKAGES[@]}" "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "nn: installing missing packages: ${missing[*]}"
+  local sudo=()
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+      sudo=(sudo)
+    else
+      echo "nn: these packages are missing and this user cannot install them:" >&2
+      echo "    sudo apt-get install -y ${missing[*]}" >&2
+      exit 1
+    fi
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo[@]}" apt-get update -qq
+  "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# Configures and builds a CMake preset (release by default) with all cores.
+nn_build() {
+  local preset=${1:-release}
+  cmake --preset "$preset" >/dev/null
+  cmake --build --preset "$preset" -j "$(nproc)"
+}
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+  cd "$(dirname "$0")/.."
+  nn_install_packages "$@"
+fi

@@ -1,0 +1,113 @@
+// Batch: stacks consecutive elements along a new leading dimension, one memcpy per element.
+#include <algorithm>
+#include <cstring>
+#include <stdexcept>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "nn/backend/backend.hpp"
+#include "stage.hpp"
+
+namespace nn::data::detail {
+namespace {
+
+// out: (n, ...) stacking examples[i].*field, which must all have one shape (...), or undefined
+// when they all are.
+Tensor stack_field(const Example* examples, int64_t n, Tensor Example::*field, const char* name) {
+  const Tensor& first = examples[0].*field;
+  for (int64_t i = 1; i < n; ++i) {
+    const Tensor& t = examples[i].*field;
+    if (t.defined() != first.defined() ||
+        (first.defined() && (t.shape() != first.shape() || t.device() != first.device())))
+      throw std::invalid_argument(fmt::format(
+          "Dataset::batch: element {} has {} of shape {}, element 0 has shape {}", i, name,
+          t.defined() ? to_string(t.shape()) : "undefined",
+          first.defined() ? to_string(first.shape()) : "undefined"));
+  }
+  if (!first.defined()) return Tensor();
+  Shape shape{n};
+  shape.insert(shape.end(), first.shape().begin(), first.shape().end());
+  Tensor out(std::move(shape), first.device());
+  const int64_t row = first.numel();
+  float* dst = out.data();
+  if (first.device().is_cpu()) {
+    // memcpy on the calling thread: the CPU backend's copy would go through the shared thread
+    // pool, which a prefetch or map thread must not compete for.
+    for (int64_t i = 0; i < n; ++i)
+      std::memcpy(dst + i * row, (examples[i].*field).data(), static_cast<size_t>(row) * sizeof(float));
+  } else {
+    Backend& backend = backend_for(first.device());
+    for (int64_t i = 0; i < n; ++i) backend.copy((examples[i].*field).data(), dst + i * row, row);
+  }
+  return out;
+}
+
+class BatchIterator : public Iterator {
+ public:
+  BatchIterator(std::unique_ptr<Iterator> input, int64_t batch_size, bool drop_remainder)
+      : input_(std::move(input)), batch_size_(batch_size), drop_remainder_(drop_remainder) {
+    pending_.reserve(static_cast<size_t>(std::min<int64_t>(batch_size_, 4096)));
+  }
+
+  std::optional<Example> next() override {
+    pending_.clear();  // also drops the previous batch's references to its elements
+    while (input_ && static_cast<int64_t>(pending_.size()) < batch_size_) {
+      std::optional<Example> e = input_->next();
+      if (!e) {
+        input_.reset();
+        break;
+      }
+      pending_.push_back(std::move(*e));
+    }
+    const auto n = static_cast<int64_t>(pending_.size());
+    if (n == 0 || (drop_remainder_ && n < batch_size_)) return std::nullopt;
+    Example out = stack(pending_.data(), n);
+    pending_.clear();
+    return out;
+  }
+
+ private:
+  std::unique_ptr<Iterator> input_;  // null once it has ended
+  int64_t batch_size_;
+  bool drop_remainder_;
+  std::vector<Example> pending_;  // reused across batches
+};
+
+class Batch : public Stage {
+ public:
+  Batch(StagePtr input, int64_t batch_size, bool drop_remainder)
+      : input_(std::move(input)), batch_size_(batch_size), drop_remainder_(drop_remainder) {}
+
+  std::unique_ptr<Iterator> make_iterator() const override {
+    if (auto fused = input_->make_batched_iterator(batch_size_, drop_remainder_)) return fused;
+    return std::make_unique<BatchIterator>(input_->make_iterator(), batch_size_, drop_remainder_);
+  }
+  int64_t cardinality() const override {
+    const int64_t n = input_->cardinality();
+    if (n < 0) return n;  // kInfinite or kUnknown
+    return drop_remainder_ ? n / batch_size_ : (n + batch_size_ - 1) / batch_size_;
+  }
+
+ private:
+  StagePtr input_;
+  int64_t batch_size_;
+  bool drop_remainder_;
+};
+
+}  // namespace
+
+Example stack(const Example* examples, int64_t n) {
+  if (n < 1) throw std::invalid_argument("Dataset::batch: nothing to stack");
+  Example out;
+  out.x = stack_field(examples, n, &Example::x, "x");
+  out.y = stack_field(examples, n, &Example::y, "y");
+  return out;
+}
+
+StagePtr make_batch(StagePtr input, int64_t batch_size, bool drop_remainder) {
+  return std::make_shared<Batch>(std::move(input), batch_size, drop_remainder);
+}
+
+}  // namespace nn::data::detail

@@ -1,0 +1,193 @@
+// Sequential's loops: fit, evaluate, predict, train_on_batch.
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "nn/backend/backend.hpp"
+#include "nn/model/callbacks/progress_bar.hpp"
+#include "nn/model/sequential.hpp"
+
+namespace nn {
+namespace {
+
+std::vector<MetricPtr> make_metrics(const std::vector<std::string>& names) {
+  std::vector<MetricPtr> out;
+  for (const auto& n : names) out.push_back(make_metric(n));
+  return out;
+}
+
+// Running loss and metrics of the batches seen so far.
+Logs running_logs(double loss_sum, int64_t seen, const std::vector<MetricPtr>& metrics) {
+  Logs logs{{"loss", seen ? loss_sum / static_cast<double>(seen) : 0.0}};
+  for (const auto& m : metrics) logs[m->name()] = m->result();
+  return logs;
+}
+
+}  // namespace
+
+Logs Sequential::run_batch(const Tensor& x, const Tensor& y, bool train, std::vector<MetricPtr>& metrics,
+                           double& loss_sum, int64_t& seen) {
+  ensure_built(x);
+  if (!training_loss_) training_loss_ = fuse_softmax() ? loss_->with_logits() : loss_;
+  if (x.ndim() < 1 || y.ndim() < 1 || x.dim(0) != y.dim(0))
+    throw std::invalid_argument("Sequential: batch of inputs " + to_string(x.shape()) + " and targets " +
+                                to_string(y.shape()) + " differ in size");
+  Variable out, loss;
+  if (train) {
+    out = forward_for_loss(Variable(x), true);
+    loss = (*training_loss_)(out, y);
+    optimizer_->zero_grad();
+    loss.backward();
+    optimizer_->step();
+  } else {
+    NoGradGuard no_grad;
+    out = forward_for_loss(Variable(x), false);
+    loss = (*training_loss_)(out, y);
+  }
+  const int64_t n = x.dim(0);
+  loss_sum += static_cast<double>(loss.value().item()) * static_cast<double>(n);
+  seen += n;
+  for (auto& m : metrics) m->update(out.value(), y);
+  return running_logs(loss_sum, seen, metrics);
+}
+
+History Sequential::fit(const data::Dataset& train, FitOptions o) {
+  require_compiled("fit");
+  if (o.epochs < 1 || o.initial_epoch < 0 || o.initial_epoch > o.epochs)
+    throw std::invalid_argument(fmt::format("fit: epochs {} / initial_epoch {} out of range", o.epochs, o.initial_epoch));
+  stop_training_ = false;
+  std::vector<CallbackPtr> callbacks = o.callbacks;
+  const bool has_bar = std::any_of(callbacks.begin(), callbacks.end(),
+                                   [](const CallbackPtr& c) { return dynamic_cast<ProgressBar*>(c.get()); });
+  if (o.verbose > 0 && !has_bar) callbacks.insert(callbacks.begin(), std::make_shared<ProgressBar>(o.verbose));
+
+  const int64_t card = train.cardinality();
+  FitParams params{o.epochs, o.steps_per_epoch > 0 ? o.steps_per_epoch : (card >= 0 ? card : -1), o.verbose};
+  if (o.steps_per_epoch <= 0 && card == data::kInfinite)
+    throw std::invalid_argument("fit: the dataset repeats forever; give steps_per_epoch");
+  for (auto& c : callbacks) {
+    c->set_model(this);
+    c->set_params(params);
+  }
+  History history;
+  Logs logs;
+  for (auto& c : callbacks) c->on_train_begin(logs);
+  std::unique_ptr<data::Iterator> it = train.iterator();
+  for (int epoch = o.initial_epoch; epoch < o.epochs && !stop_training_; ++epoch) {
+    for (auto& c : callbacks) c->on_epoch_begin(epoch, logs);
+    auto metrics = make_metrics(metric_names_);
+    double loss_sum = 0.0;
+    int64_t seen = 0;
+    const float lr_used = optimizer_->learning_rate();
+    if (o.steps_per_epoch <= 0) it = train.iterator();  // one full pass per epoch
+    for (int64_t step = 0; o.steps_per_epoch <= 0 || step < o.steps_per_epoch; ++step) {
+      std::optional<data::Example> batch = it->next();
+      if (!batch && o.steps_per_epoch > 0 && step > 0) {  // a finite dataset ran out: start a new pass
+        it = train.iterator();
+        batch = it->next();
+      }
+      if (!batch) break;
+      for (auto& c : callbacks) c->on_train_batch_begin(step, logs);
+      logs = run_batch(batch->x, batch->y, true, metrics, loss_sum, seen);
+      for (auto& c : callbacks) c->on_train_batch_end(step, logs);
+      if (stop_training_) break;
+    }
+    if (seen == 0) throw std::invalid_argument("fit: the training dataset produced no batches");
+    logs = running_logs(loss_sum, seen, metrics);
+    if (o.validation_data) {
+      for (const auto& [k, v] : evaluate(*o.validation_data, o.validation_steps)) logs["val_" + k] = v;
+    }
+    logs["learning_rate"] = lr_used;
+    for (auto& c : callbacks) c->on_epoch_end(epoch, logs);
+    history.append(epoch, logs);
+  }
+  for (auto& c : callbacks) c->on_train_end(logs);
+  return history;
+}
+
+History Sequential::fit(const Tensor& x, const Tensor& y, FitOptions o) {
+  if (x.ndim() < 1 || y.ndim() < 1 || x.dim(0) != y.dim(0))
+    throw std::invalid_argument("fit: inputs " + to_string(x.shape()) + " and targets " + to_string(y.shape()) +
+                                " differ in their number of samples");
+  if (o.validation_split < 0.0 || o.validation_split >= 1.0)
+    throw std::invalid_argument("fit: validation_split must be in [0, 1)");
+  const int64_t n = x.dim(0);
+  const auto n_val = static_cast<int64_t>(std::floor(static_cast<double>(n) * o.validation_split));
+  const int64_t n_train = n - n_val;
+  auto train = data::Dataset::from_tensor_slices(x.slice(0, n_train), y.slice(0, n_train));
+  if (o.shuffle) train = train.shuffle(n_train, o.seed);
+  train = train.batch(o.batch_size);
+  if (n_val > 0) {
+    o.validation_data = data::Dataset::from_tensor_slices(x.slice(n_train, n), y.slice(n_train, n)).batch(o.batch_size);
+  }
+  return fit(train, o);
+}
+
+Logs Sequential::evaluate(const data::Dataset& dataset, int64_t steps, int verbose,
+                          const std::vector<CallbackPtr>& callbacks) {
+  require_compiled("evaluate");
+  for (auto& c : callbacks) c->set_model(this);
+  Logs logs;
+  for (auto& c : callbacks) c->on_test_begin(logs);
+  auto metrics = make_metrics(metric_names_);
+  double loss_sum = 0.0;
+  int64_t seen = 0, step = 0;
+  auto it = dataset.iterator();
+  while (steps < 0 || step < steps) {
+    auto batch = it->next();
+    if (!batch) break;
+    logs = run_batch(batch->x, batch->y, false, metrics, loss_sum, seen);
+    ++step;
+  }
+  if (seen == 0) throw std::invalid_argument("evaluate: the dataset produced no batches");
+  logs = running_logs(loss_sum, seen, metrics);
+  if (verbose) {
+    std::string line = fmt::format("{} steps - loss: {:.4f}", step, logs["loss"]);
+    for (const auto& m : metrics) line += fmt::format(" - {}: {:.4f}", m->name(), m->result());
+    fmt::print("{}\n", line);
+  }
+  for (auto& c : callbacks) c->on_test_end(logs);
+  return logs;
+}
+
+Logs Sequential::evaluate(const Tensor& x, const Tensor& y, int64_t batch_size) {
+  return evaluate(data::Dataset::from_tensor_slices(x, y).batch(batch_size));
+}
+
+Tensor Sequential::predict(const Tensor& x, int64_t batch_size) {
+  if (batch_size < 1) throw std::invalid_argument("predict: batch_size must be positive");
+  ensure_built(x);
+  NoGradGuard no_grad;
+  const int64_t n = x.dim(0);
+  Shape out_shape{n};
+  const Shape o = output_shape();
+  out_shape.insert(out_shape.end(), o.begin(), o.end());
+  Tensor out(out_shape, x.device());
+  const int64_t row = numel(o);
+  for (int64_t b = 0; b < n; b += batch_size) {
+    const int64_t e = std::min(n, b + batch_size);
+    Tensor y = (*this)(Variable(x.slice(b, e)), false).value();
+    backend_for(out.device()).copy(y.data(), out.data() + b * row, y.numel());
+  }
+  return out;
+}
+
+Logs Sequential::train_on_batch(const Tensor& x, const Tensor& y) {
+  require_compiled("train_on_batch");
+  auto metrics = make_metrics(metric_names_);
+  double loss_sum = 0.0;
+  int64_t seen = 0;
+  return run_batch(x, y, true, metrics, loss_sum, seen);
+}
+
+Logs Sequential::test_on_batch(const Tensor& x, const Tensor& y) {
+  require_compiled("test_on_batch");
+  auto metrics = make_metrics(metric_names_);
+  double loss_sum = 0.0;
+  int64_t seen = 0;
+  return run_batch(x, y, false, metrics, loss_sum, seen);
+}
+
+}  // namespace nn

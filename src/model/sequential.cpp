@@ -1,0 +1,167 @@
+// Sequential: structure (add, build, summary, weights) and compile. The training loop lives in
+// fit.cpp.
+#include "nn/model/sequential.hpp"
+
+#include <sstream>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+namespace nn {
+
+Sequential& Callback::model() const {
+  if (!model_) throw std::logic_error("callback is not attached to a model");
+  return *model_;
+}
+
+Sequential::Sequential(std::string name) : name_(std::move(name)) {}
+
+Sequential::Sequential(std::vector<LayerPtr> layers, std::string name) : name_(std::move(name)) {
+  for (auto& l : layers) add(std::move(l));
+}
+
+Sequential& Sequential::add(LayerPtr layer) {
+  if (!layer) throw std::invalid_argument("Sequential::add: null layer");
+  for (const auto& l : layers_)
+    if (l->name() == layer->name())
+      throw std::invalid_argument("Sequential::add: a layer named '" + layer->name() + "' is already in the model");
+  if (built_) {
+    layer->build(output_shape());
+  }
+  layers_.push_back(std::move(layer));
+  return *this;
+}
+
+void Sequential::build(const Shape& input_shape) {
+  if (layers_.empty()) throw std::logic_error("Sequential::build: the model has no layers");
+  if (built_ && input_shape == input_shape_) return;
+  if (built_) throw std::invalid_argument("Sequential::build: already built for input shape " +
+                                          to_string(input_shape_) + ", not " + to_string(input_shape));
+  Shape shape = input_shape;
+  for (auto& layer : layers_) {
+    layer->build(shape);
+    shape = layer->output_shape();
+  }
+  input_shape_ = input_shape;
+  built_ = true;
+  if (optimizer_) optimizer_->set_parameters(parameters());
+}
+
+Shape Sequential::output_shape() const {
+  if (!built_) throw std::logic_error("Sequential: the model is not built (call build or fit first)");
+  return layers_.back()->output_shape();
+}
+
+void Sequential::ensure_built(const Tensor& batch_x) {
+  const Shape& s = batch_x.shape();
+  if (s.empty()) throw std::invalid_argument("Sequential: input batch has no batch dimension");
+  if (!built_) build(Shape(s.begin() + 1, s.end()));
+}
+
+std::string Sequential::summary() const {
+  std::ostringstream out;
+  const std::string rule(65, '_'), thick(65, '=');
+  out << "Model: \"" << name_ << "\"\n" << rule << "\n";
+  out << fmt::format(" {:<28} {:<25} {:<10}\n", "Layer (type)", "Output Shape", "Param #");
+  out << thick << "\n";
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    const Layer& l = *layers_[i];
+    std::string shape = "(unbuilt)";
+    if (l.built()) {
+      Shape s{-1};
+      const Shape o = l.output_shape();
+      s.insert(s.end(), o.begin(), o.end());
+      shape = to_string(s);
+    }
+    out << fmt::format(" {:<28} {:<25} {:<10}\n", l.name() + " (" + l.type() + ")", shape, l.count_params());
+    out << (i + 1 < layers_.size() ? std::string(65, ' ') : thick) << "\n";
+  }
+  out << fmt::format("Total params: {}\nTrainable params: {}\nNon-trainable params: {}\n", count_params(),
+                     count_trainable_params(), count_params() - count_trainable_params());
+  out << rule << "\n";
+  return out.str();
+}
+
+std::vector<Variable> Sequential::parameters() const {
+  std::vector<Variable> out;
+  for (const auto& l : layers_)
+    for (auto& p : l->parameters()) out.push_back(p);
+  return out;
+}
+
+int64_t Sequential::count_params() const {
+  int64_t n = 0;
+  for (const auto& l : layers_) n += l->count_params();
+  return n;
+}
+
+int64_t Sequential::count_trainable_params() const {
+  int64_t n = 0;
+  for (const auto& p : parameters())
+    if (p.requires_grad()) n += p.value().numel();
+  return n;
+}
+
+std::vector<Tensor> Sequential::get_weights() const {
+  std::vector<Tensor> out;
+  for (const auto& p : parameters()) out.push_back(p.value().clone());
+  return out;
+}
+
+void Sequential::set_weights(const std::vector<Tensor>& weights) {
+  auto params = parameters();
+  if (weights.size() != params.size())
+    throw std::invalid_argument(fmt::format("set_weights: {} tensors for {} parameters", weights.size(), params.size()));
+  for (size_t i = 0; i < params.size(); ++i) check_shape(weights[i], params[i].shape(), "set_weights: " + params[i].name());
+  for (size_t i = 0; i < params.size(); ++i) params[i].value().copy_from(weights[i]);
+}
+
+void Sequential::compile(OptimizerPtr optimizer, LossPtr loss, const std::vector<std::string>& metrics) {
+  if (!optimizer) throw std::invalid_argument("compile: null optimizer");
+  if (!loss) throw std::invalid_argument("compile: null loss");
+  for (const auto& m : metrics) make_metric(m);  // validates the names
+  optimizer_ = std::move(optimizer);
+  loss_ = std::move(loss);
+  metric_names_ = metrics;
+  training_loss_.reset();
+  if (built_) optimizer_->set_parameters(parameters());
+}
+
+void Sequential::compile(OptimizerPtr optimizer, const std::string& loss, const std::vector<std::string>& metrics) {
+  compile(std::move(optimizer), make_loss(loss), metrics);
+}
+
+void Sequential::require_compiled(const char* what) const {
+  if (!optimizer_) throw std::logic_error(std::string("Sequential::") + what + ": compile the model first");
+}
+
+Optimizer& Sequential::optimizer() const {
+  require_compiled("optimizer");
+  return *optimizer_;
+}
+
+const Loss& Sequential::loss() const {
+  require_compiled("loss");
+  return *loss_;
+}
+
+bool Sequential::fuse_softmax() const {
+  return loss_ && !loss_->from_logits() && loss_->with_logits() && !layers_.empty() &&
+         layers_.back()->ends_with_softmax() && built_ && output_shape().size() == 1;
+}
+
+Variable Sequential::operator()(const Variable& x, bool training) {
+  if (layers_.empty()) throw std::logic_error("Sequential: the model has no layers");
+  Variable h = x;
+  for (auto& l : layers_) h = (*l)(h, training);
+  return h;
+}
+
+Variable Sequential::forward_for_loss(const Variable& x, bool training) {
+  if (!fuse_softmax()) return (*this)(x, training);
+  Variable h = x;
+  for (size_t i = 0; i + 1 < layers_.size(); ++i) h = (*layers_[i])(h, training);
+  return layers_.back()->call_logits(h, training);
+}
+
+}  // namespace nn

@@ -1,0 +1,456 @@
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <mutex>
+#include <numeric>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "nn/data/dataset.hpp"
+#include "nn/random.hpp"
+
+using nn::Shape;
+using nn::Tensor;
+using nn::data::Dataset;
+using nn::data::Example;
+
+namespace {
+
+// n elements: x[i]: (2) = {i, -i}, y[i]: () = i.
+Dataset range_dataset(int64_t n) {
+  std::vector<float> xs, ys;
+  for (int64_t i = 0; i < n; ++i) {
+    xs.push_back(static_cast<float>(i));
+    xs.push_back(-static_cast<float>(i));
+    ys.push_back(static_cast<float>(i));
+  }
+  return Dataset::from_tensor_slices(Tensor::from_vector({n, 2}, xs), Tensor::from_vector({n}, ys));
+}
+
+// The labels of one pass, flattened (works for single and batched elements).
+std::vector<float> labels(const Dataset& ds) {
+  std::vector<float> out;
+  for (const Example& e : ds) {
+    const std::vector<float> v = e.y.to_vector();
+    out.insert(out.end(), v.begin(), v.end());
+  }
+  return out;
+}
+
+std::vector<float> iota(int64_t n, float start = 0.0f) {
+  std::vector<float> v(static_cast<size_t>(n));
+  std::iota(v.begin(), v.end(), start);
+  return v;
+}
+
+std::vector<float> sorted(std::vector<float> v) {
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
+bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+// An element whose x has the given shape, y = value.
+Example element(Shape shape, float value) {
+  return {Tensor::full(std::move(shape), value), Tensor::scalar(value)};
+}
+
+// Runs fn on a detached thread and reports whether it finished within `seconds`: a test that
+// would hang fails instead.
+bool finishes_within(double seconds, std::function<void()> fn) {
+  auto done = std::make_shared<std::promise<void>>();
+  std::future<void> f = done->get_future();
+  std::thread([fn = std::move(fn), done] {
+    fn();
+    done->set_value();
+  }).detach();
+  return f.wait_for(std::chrono::duration<double>(seconds)) == std::future_status::ready;
+}
+
+}  // namespace
+
+TEST_CASE("from_tensor_slices yields zero-copy rows without the batch dimension") {
+  Tensor x = Tensor::from_vector({3, 2, 2}, iota(12));
+  Tensor y = Tensor::from_vector({3}, {7, 8, 9});
+  Dataset ds = Dataset::from_tensor_slices(x, y);
+  CHECK(ds.cardinality() == 3);
+  auto it = ds.iterator();
+  std::optional<Example> e0 = it->next();
+  REQUIRE(e0);
+  CHECK(e0->x.shape() == Shape{2, 2});
+  CHECK(e0->y.shape() == Shape{});
+  CHECK(e0->x.same_storage(x));
+  CHECK(e0->y.item() == 7.0f);
+  std::optional<Example> e1 = it->next();
+  REQUIRE(e1);
+  CHECK(e1->x.to_vector() == std::vector<float>{4, 5, 6, 7});
+  CHECK(it->next());
+  CHECK_FALSE(it->next());
+  CHECK_FALSE(it->next());  // stays at the end
+}
+
+TEST_CASE("from_tensor_slices names both shapes when the first dimensions differ") {
+  try {
+    Dataset::from_tensor_slices(Tensor::zeros({5, 2}), Tensor::zeros({4}));
+    FAIL("expected std::invalid_argument");
+  } catch (const std::invalid_argument& e) {
+    CHECK(contains(e.what(), "(5, 2)"));
+    CHECK(contains(e.what(), "(4,)"));
+  }
+  CHECK_THROWS_AS(Dataset::from_tensor_slices(Tensor::scalar(1), Tensor::scalar(1)),
+                  std::invalid_argument);
+}
+
+TEST_CASE("range-for visits every element once, in order, and may stop early") {
+  Dataset ds = range_dataset(5);
+  float sum = 0;
+  int count = 0;
+  for (const Example& e : ds) {
+    CHECK(e.y.item() == static_cast<float>(count));
+    CHECK(e.x.at({1}) == -static_cast<float>(count));
+    sum += e.y.item();
+    ++count;
+  }
+  CHECK(count == 5);
+  CHECK(sum == 10.0f);
+  int seen = 0;
+  for (const Example& e : ds.prefetch(1)) {
+    if (e.y.item() == 2.0f) break;
+    ++seen;
+  }
+  CHECK(seen == 2);
+  CHECK(ds.begin() != ds.end());
+  CHECK(range_dataset(0).begin() == range_dataset(0).end());
+}
+
+TEST_CASE("from_generator calls its factory once per pass") {
+  int passes = 0;
+  Dataset ds = Dataset::from_generator([&passes] {
+    const int pass = passes++;
+    return [pass, i = 0]() mutable -> std::optional<Example> {
+      if (i == 4) return std::nullopt;
+      return element({3}, static_cast<float>(100 * pass + i++));
+    };
+  });
+  CHECK(ds.cardinality() == nn::data::kUnknown);
+  CHECK(passes == 0);
+  CHECK(labels(ds) == std::vector<float>{0, 1, 2, 3});
+  CHECK(passes == 1);
+  CHECK(labels(ds) == std::vector<float>{100, 101, 102, 103});
+  CHECK(passes == 2);
+  CHECK(labels(ds.repeat(2)) == std::vector<float>{200, 201, 202, 203, 300, 301, 302, 303});
+  CHECK(passes == 4);
+}
+
+TEST_CASE("shuffle emits a permutation and respects its buffer") {
+  const int64_t n = 200;
+  for (int64_t buffer : {int64_t{1}, int64_t{10}, n, 10 * n}) {
+    CAPTURE(buffer);
+    const std::vector<float> order = labels(range_dataset(n).shuffle(buffer, 7));
+    CHECK(sorted(order) == iota(n));
+    // Output k can only come from the first buffer + k inputs.
+    for (size_t k = 0; k < order.size(); ++k)
+      CHECK(order[k] < static_cast<float>(buffer + static_cast<int64_t>(k)));
+    if (buffer == 1) CHECK(order == iota(n));
+    if (buffer > 1) CHECK(order != iota(n));
+  }
+  CHECK(range_dataset(n).shuffle(50, 1).cardinality() == n);
+  CHECK_THROWS_AS(range_dataset(n).shuffle(0), std::invalid_argument);
+}
+
+TEST_CASE("shuffle: the same seed gives the same order, another seed another order") {
+  const std::vector<float> a = labels(range_dataset(100).shuffle(100, 42));
+  const std::vector<float> b = labels(range_dataset(100).shuffle(100, 42));
+  const std::vector<float> c = labels(range_dataset(100).shuffle(100, 43));
+  CHECK(a == b);
+  CHECK(a != c);
+  CHECK(sorted(c) == iota(100));
+  // Unseeded: drawn from the default generator when the dataset is built.
+  nn::manual_seed(5);
+  const std::vector<float> d = labels(range_dataset(100).shuffle(100));
+  nn::manual_seed(5);
+  const std::vector<float> e = labels(range_dataset(100).shuffle(100));
+  CHECK(d == e);
+  CHECK(sorted(d) == iota(100));
+}
+
+TEST_CASE("shuffle: reshuffle_each_iteration changes the order per pass, deterministically") {
+  Dataset re = range_dataset(100).shuffle(100, 9, true);
+  const std::vector<float> pass0 = labels(re), pass1 = labels(re);
+  CHECK(pass0 != pass1);
+  CHECK(sorted(pass1) == iota(100));
+  Dataset again = range_dataset(100).shuffle(100, 9, true);  // rebuilt: the same sequence
+  CHECK(labels(again) == pass0);
+  CHECK(labels(again) == pass1);
+
+  Dataset fixed = range_dataset(100).shuffle(100, 9, false);
+  const std::vector<float> f0 = labels(fixed);
+  CHECK(labels(fixed) == f0);
+  CHECK(f0 != iota(100));
+  nn::manual_seed(3);
+  Dataset unseeded = range_dataset(100).shuffle(100, std::nullopt, false);
+  CHECK(labels(unseeded) == labels(unseeded));
+
+  // repeat() starts a new pass of the shuffle each time.
+  const std::vector<float> rep = labels(range_dataset(50).shuffle(50, 1, true).repeat(2));
+  REQUIRE(rep.size() == 100);
+  const std::vector<float> first(rep.begin(), rep.begin() + 50), second(rep.begin() + 50, rep.end());
+  CHECK(first != second);
+  CHECK(sorted(second) == iota(50));
+  const std::vector<float> same = labels(range_dataset(50).shuffle(50, 1, false).repeat(2));
+  CHECK(std::equal(same.begin(), same.begin() + 50, same.begin() + 50));
+}
+
+TEST_CASE("repeat, take and skip: counts, values and cardinality") {
+  Dataset ds = range_dataset(10);
+  std::vector<float> three = iota(10);
+  three.insert(three.end(), three.begin(), three.end());
+  three.insert(three.end(), three.begin(), three.begin() + 10);
+  CHECK(labels(ds.repeat(3)) == three);
+  CHECK(ds.repeat(3).cardinality() == 30);
+  CHECK(ds.repeat().cardinality() == nn::data::kInfinite);
+  CHECK(ds.repeat(0).cardinality() == 0);
+  CHECK(labels(ds.repeat(0)).empty());
+  CHECK(labels(ds.repeat().take(25)).size() == 25);
+  CHECK(ds.repeat().take(25).cardinality() == 25);
+
+  CHECK(labels(ds.take(4)) == iota(4));
+  CHECK(ds.take(4).cardinality() == 4);
+  CHECK(ds.take(40).cardinality() == 10);
+  CHECK(labels(ds.take(40)).size() == 10);
+  CHECK(ds.take(-1).cardinality() == 10);
+  CHECK(labels(ds.take(0)).empty());
+
+  CHECK(labels(ds.skip(3)) == iota(7, 3));
+  CHECK(ds.skip(3).cardinality() == 7);
+  CHECK(ds.skip(30).cardinality() == 0);
+  CHECK(labels(ds.skip(30)).empty());
+  CHECK(ds.skip(-1).cardinality() == 0);
+  CHECK(labels(ds.skip(-1)).empty());
+  CHECK(labels(ds.skip(2).take(3)) == std::vector<float>{2, 3, 4});
+  CHECK(labels(ds.repeat(2).skip(8).take(4)) == std::vector<float>{8, 9, 0, 1});
+  CHECK(ds.repeat().skip(5).cardinality() == nn::data::kInfinite);
+
+  // A forever repeat of an empty dataset ends instead of spinning.
+  CHECK(labels(range_dataset(0).repeat()).empty());
+  CHECK(range_dataset(0).repeat().cardinality() == 0);
+  Dataset gen = Dataset::from_generator([] { return [] { return std::optional<Example>(); }; });
+  CHECK(labels(gen.repeat()).empty());
+  CHECK(gen.take(3).cardinality() == nn::data::kUnknown);
+  CHECK(gen.repeat().cardinality() == nn::data::kInfinite);
+}
+
+TEST_CASE("batch stacks elements, with and without the remainder") {
+  Dataset ds = range_dataset(10);
+  std::vector<int64_t> sizes;
+  for (const Example& b : ds.batch(4)) {
+    sizes.push_back(b.x.dim(0));
+    CHECK(b.x.shape() == Shape{b.x.dim(0), 2});
+    CHECK(b.y.shape() == Shape{b.x.dim(0)});
+  }
+  CHECK(sizes == std::vector<int64_t>{4, 4, 2});
+  CHECK(ds.batch(4).cardinality() == 3);
+  sizes.clear();
+  for (const Example& b : ds.batch(4, true)) sizes.push_back(b.y.dim(0));
+  CHECK(sizes == std::vector<int64_t>{4, 4});
+  CHECK(ds.batch(4, true).cardinality() == 2);
+  CHECK(ds.batch(5, true).cardinality() == 2);
+  CHECK(ds.repeat().batch(4).cardinality() == nn::data::kInfinite);
+  CHECK(labels(ds.batch(3)) == iota(10));
+
+  auto it = ds.skip(2).batch(3).iterator();
+  std::optional<Example> b = it->next();
+  REQUIRE(b);
+  CHECK(b->x.to_vector() == std::vector<float>{2, -2, 3, -3, 4, -4});
+  CHECK(b->y.to_vector() == std::vector<float>{2, 3, 4});
+  // A batch of batches: (2, 3, 2).
+  std::optional<Example> bb = ds.batch(3).batch(2).iterator()->next();
+  REQUIRE(bb);
+  CHECK(bb->x.shape() == Shape{2, 3, 2});
+  CHECK(bb->y.shape() == Shape{2, 3});
+  CHECK_THROWS_AS(ds.batch(0), std::invalid_argument);
+}
+
+TEST_CASE("batch names the shapes of mismatched elements") {
+  Dataset ds = Dataset::from_generator([] {
+    return [i = 0]() mutable -> std::optional<Example> {
+      if (i == 3) return std::nullopt;
+      return element(i++ == 2 ? Shape{3} : Shape{2}, 1.0f);
+    };
+  });
+  CHECK(ds.batch(2).iterator()->next());  // the first two match
+  try {
+    labels(ds.batch(3));
+    FAIL("expected std::invalid_argument");
+  } catch (const std::invalid_argument& e) {
+    CHECK(contains(e.what(), "(2,)"));
+    CHECK(contains(e.what(), "(3,)"));
+  }
+}
+
+TEST_CASE("map keeps the input order with parallel calls") {
+  std::mutex mutex;
+  std::set<std::thread::id> threads;
+  auto fn = [&](Example e) {
+    const float v = e.y.item();
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      threads.insert(std::this_thread::get_id());
+    }
+    // Uneven work, so that chunks finish out of order.
+    std::this_thread::sleep_for(std::chrono::microseconds(static_cast<int>(v) % 5 * 40));
+    return Example{e.x, Tensor::scalar(v * 2)};
+  };
+  const int64_t n = 400;
+  std::vector<float> expected = iota(n);
+  for (float& v : expected) v *= 2;
+  CHECK(labels(range_dataset(n).map(fn, 4)) == expected);
+  CHECK(threads.size() > 1);
+  CHECK(labels(range_dataset(n).map(fn)) == expected);     // sequential
+  CHECK(labels(range_dataset(n).map(fn, 0)) == expected);  // all threads
+  CHECK(labels(range_dataset(n).map(fn, 3).batch(7)) == expected);
+  CHECK(range_dataset(n).map(fn, 4).cardinality() == n);
+  CHECK(labels(range_dataset(0).map(fn, 4)).empty());
+  // The iterator keeps its own copy of fn: it may outlive the Dataset.
+  auto it = range_dataset(3).map(fn, 2).iterator();
+  CHECK(it->next()->y.item() == 0.0f);
+  CHECK(it->next()->y.item() == 2.0f);
+  auto seq = range_dataset(3).map([](Example e) { return e; }).iterator();
+  CHECK(seq->next());
+}
+
+TEST_CASE("prefetch keeps the order") {
+  CHECK(labels(range_dataset(1000).prefetch(3)) == iota(1000));
+  CHECK(labels(range_dataset(1000).prefetch(nn::data::kAutotune)) == iota(1000));
+  CHECK(labels(range_dataset(1000).map([](Example e) { return e; }, 4).batch(7).prefetch(2)) ==
+        iota(1000));
+  CHECK(range_dataset(1000).prefetch(3).cardinality() == 1000);
+  CHECK(labels(range_dataset(0).prefetch(3)).empty());
+  CHECK_THROWS_AS(range_dataset(3).prefetch(0), std::invalid_argument);
+}
+
+TEST_CASE("an exception in a map fn reaches next() after the elements before it") {
+  auto fail_at_5 = [](Example e) {
+    if (e.y.item() == 5.0f) throw std::runtime_error("bad element 5");
+    return e;
+  };
+  for (int threads : {1, 2, 4}) {
+    for (bool prefetch : {false, true}) {
+      CAPTURE(threads);
+      CAPTURE(prefetch);
+      Dataset ds = range_dataset(100).map(fail_at_5, threads);
+      if (prefetch) ds = ds.prefetch(2);
+      auto it = ds.iterator();
+      for (int i = 0; i < 5; ++i) {
+        std::optional<Example> e = it->next();
+        REQUIRE(e);
+        CHECK(e->y.item() == static_cast<float>(i));
+      }
+      CHECK_THROWS_WITH_AS(it->next(), "bad element 5", std::runtime_error);
+    }
+  }
+  // An exception from the input of a parallel map, too.
+  Dataset gen = Dataset::from_generator([] {
+    return [i = 0]() mutable -> std::optional<Example> {
+      if (i == 3) throw std::out_of_range("generator broke");
+      return element({1}, static_cast<float>(i++));
+    };
+  });
+  auto it = gen.map([](Example e) { return e; }, 2).prefetch(2).iterator();
+  for (int i = 0; i < 3; ++i) CHECK(it->next()->y.item() == static_cast<float>(i));
+  CHECK_THROWS_AS(it->next(), std::out_of_range);
+}
+
+TEST_CASE("destroying iterators mid-stream stops their threads") {
+  auto endless = [] {
+    return Dataset::from_generator([] {
+      return [i = 0]() mutable -> std::optional<Example> { return element({16}, static_cast<float>(i++)); };
+    });
+  };
+  CHECK(endless().cardinality() == nn::data::kUnknown);
+  CHECK(finishes_within(20.0, [endless] {
+    for (int k = 0; k < 20; ++k) {
+      auto it = endless().map([](Example e) { return e; }, 2).batch(4).prefetch(4).iterator();
+      for (int i = 0; i < 3; ++i) it->next();
+      auto it2 = endless().prefetch(1).map([](Example e) { return e; }, 3).prefetch(2).iterator();
+      it2->next();
+      auto idle = endless().prefetch(2).iterator();  // never read
+      for (const Example& e : endless().repeat().prefetch(8))
+        if (e.y.item() == 10.0f) break;
+    }
+  }));
+}
+
+TEST_CASE("cache replays the first full pass and ignores partial ones") {
+  int passes = 0;
+  auto make = [&passes] {
+    const int pass = passes++;
+    return [pass, i = 0]() mutable -> std::optional<Example> {
+      if (i == 6) return std::nullopt;
+      return element({2}, static_cast<float>(100 * pass + i++));
+    };
+  };
+  Dataset ds = Dataset::from_generator(make).cache();
+  CHECK(labels(ds.take(2)) == std::vector<float>{0, 1});  // partial: not kept
+  CHECK(passes == 1);
+  std::vector<Example> first;
+  for (const Example& e : ds) first.push_back(e);
+  CHECK(passes == 2);
+  REQUIRE(first.size() == 6);
+  CHECK(first[0].y.item() == 100.0f);  // the generator's second pass, recorded
+  std::vector<Example> replay;
+  for (const Example& e : ds) replay.push_back(e);
+  for (const Example& e : ds.repeat(3)) replay.push_back(e);
+  CHECK(passes == 2);  // never called again
+  REQUIRE(replay.size() == 24);
+  for (size_t i = 0; i < replay.size(); ++i) {
+    CHECK(replay[i].y.item() == first[i % 6].y.item());
+    CHECK(replay[i].x.same_storage(first[i % 6].x));
+  }
+  Dataset copy = ds;  // copies share the cache
+  CHECK(labels(copy) == iota(6, 100));
+  CHECK(passes == 2);
+  CHECK(ds.cardinality() == nn::data::kUnknown);
+  CHECK(range_dataset(7).cache().cardinality() == 7);
+}
+
+TEST_CASE("cache keeps nothing from a pass that failed") {
+  int passes = 0;
+  Dataset ds = Dataset::from_generator([&passes] {
+    const bool fail = passes++ == 0;
+    return [fail, i = 0]() mutable -> std::optional<Example> {
+      if (i == 4) return std::nullopt;
+      if (fail && i == 2) throw std::runtime_error("first pass fails");
+      return element({1}, static_cast<float>(i++));
+    };
+  }).cache();
+  auto it = ds.iterator();
+  it->next();
+  it->next();
+  CHECK_THROWS_AS(it->next(), std::runtime_error);
+  CHECK_FALSE(it->next());
+  CHECK(labels(ds) == iota(4));
+  CHECK(labels(ds) == iota(4));
+  CHECK(passes == 2);
+}
+
+TEST_CASE("stages compose in any order") {
+  // map after batch, shuffle of batches, cache under a shuffle.
+  Dataset ds = range_dataset(20)
+                   .cache()
+                   .shuffle(20, 3)
+                   .batch(5)
+                   .map([](Example b) { return Example{b.x, b.y}; }, 2)
+                   .shuffle(4, 1)
+                   .prefetch(2);
+  CHECK(ds.cardinality() == 4);
+  std::vector<float> all = labels(ds);
+  CHECK(sorted(all) == iota(20));
+  CHECK(labels(ds.repeat(2).take(6)).size() == 30);
+}

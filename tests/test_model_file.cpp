@@ -1,0 +1,210 @@
+#include <doctest/doctest.h>
+
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+#include <thread>
+
+#include "nn/io/model_file.hpp"
+#include "nn/model/callbacks/simple.hpp"
+#include "nn/nn.hpp"
+
+extern char** environ;
+using namespace nn;
+namespace fs = std::filesystem;
+
+namespace {
+Sequential conv_model() {
+  Sequential m("saved");
+  m.add<Conv2D>(3, 3, "same", "relu");
+  m.add<MaxPool2D>(2);
+  m.add<Flatten>();
+  m.add<Dropout>(0.25f, 7);
+  m.add<Dense>(4, "softmax");
+  m.build({1, 6, 6});
+  return m;
+}
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    path = fs::temp_directory_path() / ("nn_model_file_" + std::to_string(::getpid()) + "_" +
+                                        std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
+    fs::create_directories(path);
+  }
+  ~TempDir() { fs::remove_all(path); }
+  std::string operator/(const std::string& name) const { return (path / name).string(); }
+};
+
+std::string read_all(const std::string& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+void write_all(const std::string& p, const std::string& s) { std::ofstream(p, std::ios::binary) << s; }
+
+std::string load_error(const std::string& path) {
+  try {
+    load_model(path);
+  } catch (const std::runtime_error& e) {
+    return e.what();
+  }
+  return "";
+}
+}  // namespace
+
+TEST_CASE("save -> load gives identical predictions, compile settings and optimizer state") {
+  TempDir dir;
+  Generator g(1);
+  Sequential m = conv_model();
+  m.compile(std::make_shared<Adam>(0.01f), "sparse_categorical_crossentropy", {"accuracy"});
+  std::vector<float> xs(8 * 36);
+  for (auto& v : xs) v = g.uniform();
+  Tensor x = Tensor::from_vector({8, 1, 6, 6}, xs);
+  Tensor y = Tensor::from_vector({8}, {0, 1, 2, 3, 0, 1, 2, 3});
+  m.train_on_batch(x, y);
+  m.train_on_batch(x, y);
+  save_model(m, dir / "m.nn");
+  Sequential loaded = load_model(dir / "m.nn");
+  CHECK(loaded.name() == "saved");
+  CHECK(loaded.summary() == m.summary());
+  CHECK(loaded.predict(x).to_vector() == m.predict(x).to_vector());
+  REQUIRE(loaded.compiled());
+  CHECK(loaded.optimizer().type() == "Adam");
+  CHECK(loaded.optimizer().iterations() == 2);
+  CHECK(loaded.optimizer().learning_rate() == 0.01f);
+  CHECK(loaded.metric_names() == std::vector<std::string>{"accuracy"});
+  // A step after loading matches the same step of the original (Adam's moments came along);
+  // dropout is left off so the layers' random masks do not enter.
+  Sequential m2 = load_model(dir / "m.nn");
+  auto step_without_dropout = [&](Sequential& s) {
+    s.optimizer().zero_grad();
+    Variable logits = s(Variable(x), false);
+    SparseCategoricalCrossentropy()(logits, y).backward();
+    s.optimizer().step();
+    return s.get_weights();
+  };
+  const auto w2 = step_without_dropout(m2), w1 = step_without_dropout(m);
+  for (size_t i = 0; i < w2.size(); ++i) CHECK(w2[i].to_vector() == w1[i].to_vector());
+
+}
+
+TEST_CASE("training resumed from a checkpoint continues as it would have") {
+  TempDir dir;
+  auto make = [] {
+    manual_seed(11);
+    Sequential m;
+    m.add<Dense>(6, "tanh");
+    m.add<Dense>(3, "softmax");
+    m.build({4});
+    m.compile(std::make_shared<Adam>(0.02f), "sparse_categorical_crossentropy", {"accuracy"});
+    return m;
+  };
+  Generator g(2);
+  std::vector<float> xs(40 * 4), ys(40);
+  for (auto& v : xs) v = g.normal();
+  for (size_t i = 0; i < ys.size(); ++i) ys[i] = static_cast<float>(i % 3);
+  Tensor x = Tensor::from_vector({40, 4}, xs), y = Tensor::from_vector({40}, ys);
+  FitOptions o;
+  o.batch_size = 10;
+  o.shuffle = false;
+  o.verbose = 0;
+  o.epochs = 4;
+  Sequential straight = make();
+  straight.fit(x, y, o);
+
+  Sequential first = make();
+  o.epochs = 2;
+  first.fit(x, y, o);
+  save_model(first, dir / "ck.nn");
+  Sequential resumed = load_model(dir / "ck.nn");
+  o.epochs = 4;
+  o.initial_epoch = 2;
+  History h = resumed.fit(x, y, o);
+  CHECK(h.epochs == std::vector<int>{2, 3});
+  const auto a = straight.get_weights(), b = resumed.get_weights();
+  for (size_t i = 0; i < a.size(); ++i) CHECK(a[i].to_vector() == b[i].to_vector());
+  CHECK(resumed.optimizer().iterations() == 16);
+}
+
+TEST_CASE("corrupt, truncated, foreign and newer files are refused with the file named") {
+  TempDir dir;
+  Sequential m = conv_model();
+  const std::string path = dir / "m.nn";
+  save_model(m, path);
+  const std::string good = read_all(path);
+
+  std::string flipped = good;
+  flipped[good.size() / 2] = static_cast<char>(flipped[good.size() / 2] ^ 0x40);
+  write_all(dir / "flipped.nn", flipped);
+  CHECK(load_error(dir / "flipped.nn").find("flipped.nn: corrupt") != std::string::npos);
+
+  for (size_t keep : {size_t{5}, size_t{30}, good.size() / 2, good.size() - 1}) {
+    write_all(dir / "short.nn", good.substr(0, keep));
+    const std::string err = load_error(dir / "short.nn");
+    CAPTURE(keep);
+    CHECK(err.find("short.nn") != std::string::npos);
+    CHECK((err.find("truncated") != std::string::npos || err.find("corrupt") != std::string::npos ||
+           err.find("magic") != std::string::npos));
+  }
+
+  std::string newer = good;
+  newer[8] = 9;  // format version 9
+  write_all(dir / "newer.nn", newer);
+  CHECK(load_error(dir / "newer.nn").find("version 9") != std::string::npos);
+
+  write_all(dir / "text.nn", "hello, this is not a model");
+  CHECK(load_error(dir / "text.nn").find("not an nn model file") != std::string::npos);
+  CHECK(load_error(dir / "missing.nn").find("missing.nn: cannot open") != std::string::npos);
+}
+
+TEST_CASE("weights-only files load into the same architecture") {
+  TempDir dir;
+  Sequential a = conv_model(), b = conv_model();
+  io::save_weights(a, dir / "w.nn");
+  io::load_weights(b, dir / "w.nn");
+  const auto wa = a.get_weights(), wb = b.get_weights();
+  for (size_t i = 0; i < wa.size(); ++i) CHECK(wa[i].to_vector() == wb[i].to_vector());
+  CHECK_THROWS_WITH_AS(load_model(dir / "w.nn"), doctest::Contains("only weights"), std::runtime_error);
+  Sequential other;
+  other.add<Dense>(2);
+  other.build({3});
+  CHECK_THROWS_AS(io::load_weights(other, dir / "w.nn"), std::runtime_error);
+}
+
+TEST_CASE("a save into a missing directory fails and writes nothing") {
+  TempDir dir;
+  Sequential m = conv_model();
+  CHECK_THROWS_AS(save_model(m, dir / "no/such/dir/m.nn"), std::runtime_error);
+  CHECK(fs::is_empty(dir.path));
+}
+
+TEST_CASE("a process killed while saving leaves the previous file intact") {
+  TempDir dir;
+  const std::string path = dir / "m.nn";
+  // The child (this test binary, see main.cpp) saves bigger and bigger models to `path` in a loop.
+  std::string env_var = "NN_TEST_SAVE_LOOP=" + path;
+  std::vector<char*> envp;
+  for (char** e = environ; *e; ++e) envp.push_back(*e);
+  envp.push_back(env_var.data());
+  envp.push_back(nullptr);
+  char self[] = "/proc/self/exe";
+  char* argv[] = {self, nullptr};
+  for (int round = 0; round < 4; ++round) {
+    pid_t pid = 0;
+    REQUIRE(posix_spawn(&pid, "/proc/self/exe", nullptr, nullptr, argv, envp.data()) == 0);
+    for (int i = 0; i < 200 && !fs::exists(path); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    std::this_thread::sleep_for(std::chrono::milliseconds(20 + 17 * round));
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    REQUIRE(fs::exists(path));
+    Sequential loaded = load_model(path);  // must be complete and valid
+    CHECK(loaded.layers().size() == 2);
+  }
+}
