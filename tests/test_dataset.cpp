@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <future>
+#include <memory>
 #include <mutex>
 #include <numeric>
 #include <set>
@@ -75,7 +77,7 @@ bool finishes_within(double seconds, std::function<void()> fn) {
 
 }  // namespace
 
-TEST_CASE("from_tensor_slices yields zero-copy rows without the batch dimension") {
+TEST_CASE("dataset: from_tensor_slices yields zero-copy rows without the batch dimension") {
   Tensor x = Tensor::from_vector({3, 2, 2}, iota(12));
   Tensor y = Tensor::from_vector({3}, {7, 8, 9});
   Dataset ds = Dataset::from_tensor_slices(x, y);
@@ -95,7 +97,7 @@ TEST_CASE("from_tensor_slices yields zero-copy rows without the batch dimension"
   CHECK_FALSE(it->next());  // stays at the end
 }
 
-TEST_CASE("from_tensor_slices names both shapes when the first dimensions differ") {
+TEST_CASE("dataset: from_tensor_slices names both shapes when the first dimensions differ") {
   try {
     Dataset::from_tensor_slices(Tensor::zeros({5, 2}), Tensor::zeros({4}));
     FAIL("expected std::invalid_argument");
@@ -103,11 +105,10 @@ TEST_CASE("from_tensor_slices names both shapes when the first dimensions differ
     CHECK(contains(e.what(), "(5, 2)"));
     CHECK(contains(e.what(), "(4,)"));
   }
-  CHECK_THROWS_AS(Dataset::from_tensor_slices(Tensor::scalar(1), Tensor::scalar(1)),
-                  std::invalid_argument);
+  CHECK_THROWS_AS(Dataset::from_tensor_slices(Tensor::scalar(1), Tensor::scalar(1)), std::invalid_argument);
 }
 
-TEST_CASE("range-for visits every element once, in order, and may stop early") {
+TEST_CASE("dataset: range-for visits every element once, in order, and may stop early") {
   Dataset ds = range_dataset(5);
   float sum = 0;
   int count = 0;
@@ -129,7 +130,7 @@ TEST_CASE("range-for visits every element once, in order, and may stop early") {
   CHECK(range_dataset(0).begin() == range_dataset(0).end());
 }
 
-TEST_CASE("from_generator calls its factory once per pass") {
+TEST_CASE("dataset: from_generator calls its factory once per pass") {
   int passes = 0;
   Dataset ds = Dataset::from_generator([&passes] {
     const int pass = passes++;
@@ -148,7 +149,7 @@ TEST_CASE("from_generator calls its factory once per pass") {
   CHECK(passes == 4);
 }
 
-TEST_CASE("shuffle emits a permutation and respects its buffer") {
+TEST_CASE("dataset: shuffle emits a permutation and respects its buffer") {
   const int64_t n = 200;
   for (int64_t buffer : {int64_t{1}, int64_t{10}, n, 10 * n}) {
     CAPTURE(buffer);
@@ -160,11 +161,24 @@ TEST_CASE("shuffle emits a permutation and respects its buffer") {
     if (buffer == 1) CHECK(order == iota(n));
     if (buffer > 1) CHECK(order != iota(n));
   }
+  // Picks are uniform over the buffer: over many seeds, the first output takes every value the
+  // buffer can hold (buffer 10: inputs 0..9), and with a full buffer spreads over the input.
+  std::set<float> first10, first_full;
+  double sum = 0;
+  for (uint64_t seed = 0; seed < 300; ++seed) {
+    first10.insert(labels(range_dataset(n).shuffle(10, seed).take(1))[0]);
+    const float f = labels(range_dataset(n).shuffle(n, seed).take(1))[0];
+    first_full.insert(f);
+    sum += f;
+  }
+  CHECK(first10.size() == 10);
+  CHECK(first_full.size() > 100);
+  CHECK(sum / 300 == doctest::Approx((n - 1) / 2.0).epsilon(0.15));
   CHECK(range_dataset(n).shuffle(50, 1).cardinality() == n);
   CHECK_THROWS_AS(range_dataset(n).shuffle(0), std::invalid_argument);
 }
 
-TEST_CASE("shuffle: the same seed gives the same order, another seed another order") {
+TEST_CASE("dataset: shuffle: the same seed gives the same order, another seed another order") {
   const std::vector<float> a = labels(range_dataset(100).shuffle(100, 42));
   const std::vector<float> b = labels(range_dataset(100).shuffle(100, 42));
   const std::vector<float> c = labels(range_dataset(100).shuffle(100, 43));
@@ -180,7 +194,32 @@ TEST_CASE("shuffle: the same seed gives the same order, another seed another ord
   CHECK(sorted(d) == iota(100));
 }
 
-TEST_CASE("shuffle: reshuffle_each_iteration changes the order per pass, deterministically") {
+TEST_CASE("dataset: shuffle gives the same order over tensor slices and over any other input") {
+  // Slices shuffle row indices (a fused path); behind a map the shuffle buffers elements.
+  auto identity = [](Example e) { return e; };
+  for (int64_t buffer : {int64_t{1}, int64_t{7}, int64_t{100}, int64_t{1000}}) {
+    CAPTURE(buffer);
+    const std::vector<float> fused = labels(range_dataset(100).shuffle(buffer, 11));
+    const std::vector<float> generic = labels(range_dataset(100).map(identity).shuffle(buffer, 11));
+    CHECK(fused == generic);
+    Dataset a = range_dataset(100).shuffle(buffer, 11, true);
+    Dataset b = range_dataset(100).map(identity).shuffle(buffer, 11, true);
+    labels(a);
+    labels(b);
+    CHECK(labels(a) == labels(b));  // second passes too
+  }
+  // The rows are views with the right shapes and values.
+  Tensor x = Tensor::from_vector({4, 2, 3}, iota(24));
+  for (const Example& e :
+       Dataset::from_tensor_slices(x, Tensor::from_vector({4}, {0, 1, 2, 3})).shuffle(4, 2)) {
+    CHECK(e.x.shape() == Shape{2, 3});
+    CHECK(e.y.shape() == Shape{});
+    CHECK(e.x.same_storage(x));
+    CHECK(e.x.to_vector() == iota(6, 6 * e.y.item()));
+  }
+}
+
+TEST_CASE("dataset: shuffle: reshuffle_each_iteration changes the order per pass, deterministically") {
   Dataset re = range_dataset(100).shuffle(100, 9, true);
   const std::vector<float> pass0 = labels(re), pass1 = labels(re);
   CHECK(pass0 != pass1);
@@ -207,7 +246,7 @@ TEST_CASE("shuffle: reshuffle_each_iteration changes the order per pass, determi
   CHECK(std::equal(same.begin(), same.begin() + 50, same.begin() + 50));
 }
 
-TEST_CASE("repeat, take and skip: counts, values and cardinality") {
+TEST_CASE("dataset: repeat, take and skip: counts, values and cardinality") {
   Dataset ds = range_dataset(10);
   std::vector<float> three = iota(10);
   three.insert(three.end(), three.begin(), three.end());
@@ -246,7 +285,7 @@ TEST_CASE("repeat, take and skip: counts, values and cardinality") {
   CHECK(gen.repeat().cardinality() == nn::data::kInfinite);
 }
 
-TEST_CASE("batch stacks elements, with and without the remainder") {
+TEST_CASE("dataset: batch stacks elements, with and without the remainder") {
   Dataset ds = range_dataset(10);
   std::vector<int64_t> sizes;
   for (const Example& b : ds.batch(4)) {
@@ -277,27 +316,37 @@ TEST_CASE("batch stacks elements, with and without the remainder") {
   CHECK_THROWS_AS(ds.batch(0), std::invalid_argument);
 }
 
-TEST_CASE("batch names the shapes of mismatched elements") {
+TEST_CASE("dataset: batch names the shapes of mismatched elements") {
   Dataset ds = Dataset::from_generator([] {
     return [i = 0]() mutable -> std::optional<Example> {
       if (i == 3) return std::nullopt;
       return element(i++ == 2 ? Shape{3} : Shape{2}, 1.0f);
     };
   });
+  Dataset transposed = Dataset::from_generator([] {  // equal sizes, other shape
+    return [i = 0]() mutable -> std::optional<Example> {
+      if (i == 2) return std::nullopt;
+      return element(i++ == 1 ? Shape{3, 2} : Shape{2, 3}, 1.0f);
+    };
+  });
   CHECK(ds.batch(2).iterator()->next());  // the first two match
-  try {
-    labels(ds.batch(3));
-    FAIL("expected std::invalid_argument");
-  } catch (const std::invalid_argument& e) {
-    CHECK(contains(e.what(), "(2,)"));
-    CHECK(contains(e.what(), "(3,)"));
+  CHECK_THROWS_AS(labels(transposed.batch(2)), std::invalid_argument);
+  for (int threads : {1, 2}) {
+    CAPTURE(threads);
+    try {
+      labels(ds.map([](Example e) { return e; }, threads).batch(3));
+      FAIL("expected std::invalid_argument");
+    } catch (const std::invalid_argument& e) {
+      CHECK(contains(e.what(), "(2,)"));
+      CHECK(contains(e.what(), "(3,)"));
+    }
   }
 }
 
-TEST_CASE("map keeps the input order with parallel calls") {
+TEST_CASE("dataset: map keeps the input order with parallel calls") {
   std::mutex mutex;
   std::set<std::thread::id> threads;
-  auto fn = [&](Example e) {
+  auto fn = [&](const Example& e) {
     const float v = e.y.item();
     {
       std::lock_guard<std::mutex> lock(mutex);
@@ -315,6 +364,21 @@ TEST_CASE("map keeps the input order with parallel calls") {
   CHECK(labels(range_dataset(n).map(fn)) == expected);     // sequential
   CHECK(labels(range_dataset(n).map(fn, 0)) == expected);  // all threads
   CHECK(labels(range_dataset(n).map(fn, 3).batch(7)) == expected);
+  // map + batch run fused on the workers: the same batches as unfused.
+  std::vector<int64_t> sizes;
+  for (const Example& b : range_dataset(10).map(fn, 2).batch(4)) sizes.push_back(b.y.dim(0));
+  CHECK(sizes == std::vector<int64_t>{4, 4, 2});
+  sizes.clear();
+  for (const Example& b : range_dataset(10).map(fn, 2).batch(4, true)) {
+    sizes.push_back(b.y.dim(0));
+    CHECK(b.x.shape() == Shape{4, 2});
+  }
+  CHECK(sizes == std::vector<int64_t>{4, 4});
+  CHECK(range_dataset(10).map(fn, 2).batch(4, true).cardinality() == 2);
+  sizes.clear();
+  for (const Example& b : range_dataset(1000).map([](Example e) { return e; }, 2).batch(600))
+    sizes.push_back(b.y.dim(0));  // larger batches than the fused path takes
+  CHECK(sizes == std::vector<int64_t>{600, 400});
   CHECK(range_dataset(n).map(fn, 4).cardinality() == n);
   CHECK(labels(range_dataset(0).map(fn, 4)).empty());
   // The iterator keeps its own copy of fn: it may outlive the Dataset.
@@ -325,17 +389,45 @@ TEST_CASE("map keeps the input order with parallel calls") {
   CHECK(seq->next());
 }
 
-TEST_CASE("prefetch keeps the order") {
+TEST_CASE("dataset: prefetch keeps the order") {
   CHECK(labels(range_dataset(1000).prefetch(3)) == iota(1000));
   CHECK(labels(range_dataset(1000).prefetch(nn::data::kAutotune)) == iota(1000));
-  CHECK(labels(range_dataset(1000).map([](Example e) { return e; }, 4).batch(7).prefetch(2)) ==
-        iota(1000));
+  CHECK(labels(range_dataset(1000).map([](Example e) { return e; }, 4).batch(7).prefetch(2)) == iota(1000));
   CHECK(range_dataset(1000).prefetch(3).cardinality() == 1000);
   CHECK(labels(range_dataset(0).prefetch(3)).empty());
   CHECK_THROWS_AS(range_dataset(3).prefetch(0), std::invalid_argument);
 }
 
-TEST_CASE("an exception in a map fn reaches next() after the elements before it") {
+TEST_CASE("dataset: prefetch fills a bounded buffer in the background") {
+  std::atomic<int> produced{0};
+  Dataset ds = Dataset::from_generator([&produced] {
+    return [&produced]() -> std::optional<Example> {
+      const int i = produced++;
+      return element({1}, static_cast<float>(i));
+    };
+  });
+  auto it = ds.prefetch(5).iterator();
+  for (int k = 0; k < 2000 && produced < 5; ++k) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  CHECK(produced >= 5);  // without a single next()
+  CHECK(produced <= 6);  // 5 queued, at most one more in hand
+  CHECK(it->next()->y.item() == 0.0f);
+  CHECK(it->next()->y.item() == 1.0f);
+
+  Dataset failing = Dataset::from_generator([] {
+    return [i = 0]() mutable -> std::optional<Example> {
+      if (i == 2) throw std::length_error("no more");
+      return element({1}, static_cast<float>(i++));
+    };
+  });
+  auto f = failing.prefetch(4).iterator();
+  CHECK(f->next()->y.item() == 0.0f);
+  CHECK(f->next()->y.item() == 1.0f);
+  CHECK_THROWS_WITH_AS(f->next(), "no more", std::length_error);
+  CHECK_FALSE(f->next());
+}
+
+TEST_CASE("dataset: an exception in a map fn reaches next() after the elements before it") {
   auto fail_at_5 = [](Example e) {
     if (e.y.item() == 5.0f) throw std::runtime_error("bad element 5");
     return e;
@@ -367,7 +459,7 @@ TEST_CASE("an exception in a map fn reaches next() after the elements before it"
   CHECK_THROWS_AS(it->next(), std::out_of_range);
 }
 
-TEST_CASE("destroying iterators mid-stream stops their threads") {
+TEST_CASE("dataset: destroying iterators mid-stream stops their threads") {
   auto endless = [] {
     return Dataset::from_generator([] {
       return [i = 0]() mutable -> std::optional<Example> { return element({16}, static_cast<float>(i++)); };
@@ -387,7 +479,7 @@ TEST_CASE("destroying iterators mid-stream stops their threads") {
   }));
 }
 
-TEST_CASE("cache replays the first full pass and ignores partial ones") {
+TEST_CASE("dataset: cache replays the first full pass and ignores partial ones") {
   int passes = 0;
   auto make = [&passes] {
     const int pass = passes++;
@@ -413,6 +505,16 @@ TEST_CASE("cache replays the first full pass and ignores partial ones") {
     CHECK(replay[i].y.item() == first[i % 6].y.item());
     CHECK(replay[i].x.same_storage(first[i % 6].x));
   }
+  int fresh_passes = 0;
+  Dataset fresh = Dataset::from_generator([&fresh_passes] {
+                    const float base = 100.0f * static_cast<float>(fresh_passes++);
+                    return [base, i = 0]() mutable -> std::optional<Example> {
+                      if (i == 3) return std::nullopt;
+                      return element({1}, base + static_cast<float>(i++));
+                    };
+                  }).cache();
+  CHECK(labels(fresh.repeat(3)) == std::vector<float>{0, 1, 2, 0, 1, 2, 0, 1, 2});
+  CHECK(fresh_passes == 1);
   Dataset copy = ds;  // copies share the cache
   CHECK(labels(copy) == iota(6, 100));
   CHECK(passes == 2);
@@ -420,16 +522,16 @@ TEST_CASE("cache replays the first full pass and ignores partial ones") {
   CHECK(range_dataset(7).cache().cardinality() == 7);
 }
 
-TEST_CASE("cache keeps nothing from a pass that failed") {
+TEST_CASE("dataset: cache keeps nothing from a pass that failed") {
   int passes = 0;
   Dataset ds = Dataset::from_generator([&passes] {
-    const bool fail = passes++ == 0;
-    return [fail, i = 0]() mutable -> std::optional<Example> {
-      if (i == 4) return std::nullopt;
-      if (fail && i == 2) throw std::runtime_error("first pass fails");
-      return element({1}, static_cast<float>(i++));
-    };
-  }).cache();
+                 const bool fail = passes++ == 0;
+                 return [fail, i = 0]() mutable -> std::optional<Example> {
+                   if (i == 4) return std::nullopt;
+                   if (fail && i == 2) throw std::runtime_error("first pass fails");
+                   return element({1}, static_cast<float>(i++));
+                 };
+               }).cache();
   auto it = ds.iterator();
   it->next();
   it->next();
@@ -440,13 +542,17 @@ TEST_CASE("cache keeps nothing from a pass that failed") {
   CHECK(passes == 2);
 }
 
-TEST_CASE("stages compose in any order") {
+TEST_CASE("dataset: stages compose in any order") {
   // map after batch, shuffle of batches, cache under a shuffle.
   Dataset ds = range_dataset(20)
                    .cache()
                    .shuffle(20, 3)
                    .batch(5)
-                   .map([](Example b) { return Example{b.x, b.y}; }, 2)
+                   .map(
+                       [](Example b) {
+                         return Example{std::move(b.x), b.y.clone()};
+                       },
+                       2)
                    .shuffle(4, 1)
                    .prefetch(2);
   CHECK(ds.cardinality() == 4);

@@ -21,10 +21,10 @@ Tensor stack_field(const Example* examples, int64_t n, Tensor Example::*field, c
     const Tensor& t = examples[i].*field;
     if (t.defined() != first.defined() ||
         (first.defined() && (t.shape() != first.shape() || t.device() != first.device())))
-      throw std::invalid_argument(fmt::format(
-          "Dataset::batch: element {} has {} of shape {}, element 0 has shape {}", i, name,
-          t.defined() ? to_string(t.shape()) : "undefined",
-          first.defined() ? to_string(first.shape()) : "undefined"));
+      throw std::invalid_argument(
+          fmt::format("Dataset::batch: element {} has {} of shape {}, element 0 has shape {}", i, name,
+                      t.defined() ? to_string(t.shape()) : "undefined",
+                      first.defined() ? to_string(first.shape()) : "undefined"));
   }
   if (!first.defined()) return Tensor();
   Shape shape{n};
@@ -81,8 +81,11 @@ class Batch : public Stage {
       : input_(std::move(input)), batch_size_(batch_size), drop_remainder_(drop_remainder) {}
 
   std::unique_ptr<Iterator> make_iterator() const override {
-    if (auto fused = input_->make_batched_iterator(batch_size_, drop_remainder_)) return fused;
+    if (auto fused = input_->make_batched_iterator(batch_size_, drop_remainder_, 0)) return fused;
     return std::make_unique<BatchIterator>(input_->make_iterator(), batch_size_, drop_remainder_);
+  }
+  std::unique_ptr<Iterator> make_prefetched_iterator(int64_t prefetch) const override {
+    return input_->make_batched_iterator(batch_size_, drop_remainder_, prefetch);
   }
   int64_t cardinality() const override {
     const int64_t n = input_->cardinality();

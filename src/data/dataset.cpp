@@ -19,18 +19,17 @@ Dataset::Dataset(std::shared_ptr<const detail::Stage> stage) : stage_(std::move(
 Dataset Dataset::from_tensor_slices(Tensor x, Tensor y) {
   if (!x.defined()) throw std::invalid_argument("Dataset::from_tensor_slices: x is undefined");
   if (x.ndim() == 0 || (y.defined() && y.ndim() == 0))
-    throw std::invalid_argument(fmt::format(
-        "Dataset::from_tensor_slices: x {} and y {} need a leading dimension to slice",
-        to_string(x.shape()), y.defined() ? to_string(y.shape()) : "undefined"));
+    throw std::invalid_argument(
+        fmt::format("Dataset::from_tensor_slices: x {} and y {} need a leading dimension to slice",
+                    to_string(x.shape()), y.defined() ? to_string(y.shape()) : "undefined"));
   if (y.defined() && x.dim(0) != y.dim(0))
-    throw std::invalid_argument(fmt::format(
-        "Dataset::from_tensor_slices: x {} and y {} differ in their first dimension",
-        to_string(x.shape()), to_string(y.shape())));
+    throw std::invalid_argument(
+        fmt::format("Dataset::from_tensor_slices: x {} and y {} differ in their first dimension",
+                    to_string(x.shape()), to_string(y.shape())));
   return Dataset(detail::make_tensor_slices(std::move(x), std::move(y)));
 }
 
-Dataset Dataset::from_generator(
-    std::function<std::function<std::optional<Example>()>()> make_generator) {
+Dataset Dataset::from_generator(std::function<std::function<std::optional<Example>()>()> make_generator) {
   if (!make_generator) throw std::invalid_argument("Dataset::from_generator: empty function");
   return Dataset(detail::make_generator(std::move(make_generator)));
 }
@@ -60,8 +59,8 @@ Dataset Dataset::batch(int64_t batch_size, bool drop_remainder) const {
 
 Dataset Dataset::prefetch(int64_t buffer_size) const {
   if (buffer_size < 1 && buffer_size != kAutotune)
-    throw std::invalid_argument(fmt::format(
-        "Dataset::prefetch: buffer_size must be positive or kAutotune, got {}", buffer_size));
+    throw std::invalid_argument(
+        fmt::format("Dataset::prefetch: buffer_size must be positive or kAutotune, got {}", buffer_size));
   return Dataset(detail::make_prefetch(stage_, buffer_size == kAutotune ? 2 : buffer_size));
 }
 
@@ -79,9 +78,7 @@ Dataset::const_iterator Dataset::begin() const {
   return const_iterator(std::shared_ptr<Iterator>(iterator()));
 }
 
-Dataset::const_iterator::const_iterator(std::shared_ptr<Iterator> it) : it_(std::move(it)) {
-  ++*this;
-}
+Dataset::const_iterator::const_iterator(std::shared_ptr<Iterator> it) : it_(std::move(it)) { ++*this; }
 
 Dataset::const_iterator& Dataset::const_iterator::operator++() {
   if (!it_) return *this;

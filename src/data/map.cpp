@@ -1,17 +1,21 @@
-// Map: applies a function to every element, on the calling thread or on worker threads.
+// Map: applies a function to every element, on the calling thread (MapIterator) or, when
+// num_parallel_calls > 1, on worker threads (ParallelMapIterator), keeping the input order.
 //
-// The parallel version keeps the input order with a window of chunks: a worker claims the next
-// slot at the back of the window and fills it with the next elements of the input (pulling is
+// ParallelMapIterator keeps the order with a window of chunks: a worker claims the next slot
+// at the back of the window and fills it with the next elements of the input (pulling is
 // serialised by input_mutex_, so slot order is input order), maps them without any lock and
 // marks the slot done; the consumer takes slots from the front only once they are done. The
-// window holds at most 2 chunks per thread, which bounds the elements in flight. Chunks grow
-// until a chunk's work takes ~20 µs, so a cheap function (MNIST normalisation, ~0.3 µs) pays
-// for one lock round trip per ~64 elements while a slow one is still spread one element at a
-// time across the threads.
+// window holds at most 2 chunks per thread (plus the prefetch), which bounds the elements in
+// flight. Chunks grow until a chunk's work takes ~20 us, so a cheap function (MNIST
+// normalisation, ~0.5 us) pays for one lock round trip per ~40 elements while a slow one is
+// still spread one element at a time over the threads.
 //
-// map(...).batch(n) fuses into one stage, as tf.data's map_and_batch_fusion: a chunk is a
-// batch, and the worker that mapped it stacks it while its elements are still in its cache.
-// That moves batch's copy off the consumer's thread onto the map threads.
+// Fusions, as tf.data's optimisations, since the stages that follow a parallel map are cheaper
+// done by its workers than by more threads on the same cores:
+// - map(...).batch(n): a chunk is a batch, and the worker that mapped it stacks it while its
+//   elements are still in its cache (map_and_batch_fusion);
+// - map(...)[.batch(n)].prefetch(k): the window grows by k chunks, so the workers run that far
+//   ahead, instead of a prefetch thread relaying finished chunks.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -44,26 +48,33 @@ class MapIterator : public Iterator {
   MapFn fn_;  // a copy: the iterator may outlive its Dataset
 };
 
+// What a ParallelMapIterator does besides mapping: the stages after the map it absorbs.
+struct ParallelMapOptions {
+  int threads = 2;
+  int64_t batch_size = 0;  // > 0: map(...).batch(batch_size, drop_remainder) in one stage
+  bool drop_remainder = false;
+  int64_t prefetch = 0;  // outputs finished ahead beyond the workers' own (a prefetch)
+};
+
 class ParallelMapIterator : public Iterator {
  public:
-  // batch_size > 0: each chunk is one batch of that many elements (fused map + batch).
-  ParallelMapIterator(std::unique_ptr<Iterator> input, MapFn fn, int threads,
-                      int64_t batch_size = 0, bool drop_remainder = false)
-      : input_(std::move(input)), fn_(std::move(fn)), max_chunks_(2 * static_cast<size_t>(threads)),
-        batch_size_(static_cast<size_t>(batch_size)), drop_remainder_(drop_remainder) {
-    if (batch_size_ > 0) chunk_size_ = batch_size_;
-    workers_.reserve(static_cast<size_t>(threads));
-    for (int i = 0; i < threads; ++i) workers_.emplace_back([this] { work(); });
+  ParallelMapIterator(std::unique_ptr<Iterator> input, MapFn fn, const ParallelMapOptions& o)
+      : input_(std::move(input)),
+        fn_(std::move(fn)),
+        max_chunks_(static_cast<size_t>(2 * int64_t{o.threads} + std::max<int64_t>(0, o.prefetch))),
+        batch_size_(static_cast<size_t>(o.batch_size)),
+        drop_remainder_(o.drop_remainder) {
+    if (batch_size_ > 0) chunk_size_ = batch_size_;  // one chunk, one batch
+    workers_.reserve(static_cast<size_t>(o.threads));
+    try {
+      for (int i = 0; i < o.threads; ++i) workers_.emplace_back([this] { work(); });
+    } catch (...) {  // out of threads: stop the ones started, or their destructor terminates
+      stop();
+      throw;
+    }
   }
 
-  ~ParallelMapIterator() override {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      stop_ = true;
-    }
-    space_.notify_all();
-    for (std::thread& t : workers_) t.join();
-  }
+  ~ParallelMapIterator() override { stop(); }
 
   ParallelMapIterator(const ParallelMapIterator&) = delete;
   ParallelMapIterator& operator=(const ParallelMapIterator&) = delete;
@@ -79,15 +90,15 @@ class ParallelMapIterator : public Iterator {
       Chunk chunk;
       {
         std::unique_lock<std::mutex> lock(mutex_);
-        ready_.wait(lock, [&] {
-          return window_.empty() ? input_ended_ : window_.front().done;
-        });
+        ready_.wait(lock, [&] { return window_.empty() ? input_ended_ : window_.front().done; });
         if (window_.empty()) {
           finished_ = true;
           return std::nullopt;
         }
         chunk = std::move(window_.front());
         window_.pop_front();
+        items_.clear();
+        spare_.push_back(std::move(items_));  // its capacity serves a later chunk
       }
       space_.notify_one();  // only the worker holding input_mutex_ can be waiting
       items_ = std::move(chunk.items);
@@ -105,10 +116,12 @@ class ParallelMapIterator : public Iterator {
 
   void work() {
     using Clock = std::chrono::steady_clock;
+    std::vector<Example> batch_items;  // fused batch: this worker's mapped elements, reused
     for (;;) {
       Chunk* chunk = nullptr;
-      std::vector<Example> items;
+      std::vector<Example> items;  // the chunk's result, a recycled vector
       std::exception_ptr error;
+      std::vector<Example>& mapped = batch_size_ > 0 ? batch_items : items;
       {
         std::lock_guard<std::mutex> in(input_mutex_);
         {
@@ -116,18 +129,21 @@ class ParallelMapIterator : public Iterator {
           space_.wait(lock, [&] { return stop_ || input_ended_ || window_.size() < max_chunks_; });
           if (stop_ || input_ended_) return;
           chunk = &window_.emplace_back();  // deque: stays valid while others push and pop
+          if (!spare_.empty()) {
+            items = std::move(spare_.back());
+            spare_.pop_back();
+          }
         }
         const size_t k = chunk_size_.load(std::memory_order_relaxed);
-        items.reserve(k);
         bool ended = false;
         try {
-          while (items.size() < k) {
+          while (mapped.size() < k && !stopping_.load(std::memory_order_relaxed)) {
             std::optional<Example> e = input_->next();
             if (!e) {
               ended = true;
               break;
             }
-            items.push_back(std::move(*e));
+            mapped.push_back(std::move(*e));
           }
         } catch (...) {
           error = std::current_exception();
@@ -137,18 +153,19 @@ class ParallelMapIterator : public Iterator {
       }
 
       const auto start = Clock::now();
-      for (size_t i = 0; i < items.size(); ++i) {
+      for (size_t i = 0; i < mapped.size(); ++i) {
+        if (stopping_.load(std::memory_order_relaxed)) return;  // the consumer is gone
         try {
-          items[i] = fn_(std::move(items[i]));
+          mapped[i] = fn_(std::move(mapped[i]));
         } catch (...) {
           error = std::current_exception();  // precedes any input error, which came later
-          items.resize(i);
+          mapped.resize(i);
           end_input();
           break;
         }
       }
       if (batch_size_ > 0) {
-        batch(items, error);
+        batch(batch_items, items, error);
       } else if (!items.empty()) {
         const double ns = std::chrono::duration<double, std::nano>(Clock::now() - start).count();
         const double per_item = std::max(1.0, ns / static_cast<double>(items.size()));
@@ -160,7 +177,7 @@ class ParallelMapIterator : public Iterator {
       {
         std::lock_guard<std::mutex> lock(mutex_);
         chunk->items = std::move(items);
-        chunk->error = error;
+        chunk->error = std::move(error);
         chunk->done = true;
         front = chunk == &window_.front();
       }
@@ -168,21 +185,27 @@ class ParallelMapIterator : public Iterator {
     }
   }
 
-  // Replaces a chunk's mapped elements by their batch (none for a dropped remainder, or when
-  // an error ends the chunk: the batch it belonged to is not emitted, as unfused).
-  void batch(std::vector<Example>& items, std::exception_ptr& error) const {
-    if (error || items.empty() || (drop_remainder_ && items.size() < batch_size_)) {
-      items.clear();
-      return;
+  // out = the batch of the mapped elements (none for a dropped remainder, or when an error
+  // ends the chunk: the batch it belonged to is not emitted, as unfused). Empties mapped.
+  void batch(std::vector<Example>& mapped, std::vector<Example>& out, std::exception_ptr& error) const {
+    if (!error && !mapped.empty() && !(drop_remainder_ && mapped.size() < batch_size_)) {
+      try {
+        out.push_back(stack(mapped.data(), static_cast<int64_t>(mapped.size())));
+      } catch (...) {
+        error = std::current_exception();
+      }
     }
-    try {
-      Example b = stack(items.data(), static_cast<int64_t>(items.size()));
-      items.clear();
-      items.push_back(std::move(b));
-    } catch (...) {
-      error = std::current_exception();
-      items.clear();
+    mapped.clear();
+  }
+
+  void stop() {
+    stopping_ = true;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stop_ = true;
     }
+    space_.notify_all();
+    for (std::thread& t : workers_) t.join();  // after the fn call or pull in progress
   }
 
   // No worker claims another chunk; the consumer ends after the chunks already claimed.
@@ -205,12 +228,14 @@ class ParallelMapIterator : public Iterator {
   bool drop_remainder_;
   std::atomic<size_t> chunk_size_{1};
   std::mutex input_mutex_;
-  std::mutex mutex_;               // guards everything below up to workers_
-  std::condition_variable ready_;  // consumer: the front chunk is done, or the input ended
-  std::condition_variable space_;  // the input_mutex_ holder: window has room, or stop
-  std::deque<Chunk> window_;       // claimed chunks in input order
+  std::mutex mutex_;                         // guards everything below up to workers_
+  std::condition_variable ready_;            // consumer: the front chunk is done, or the input ended
+  std::condition_variable space_;            // the input_mutex_ holder: window has room, or stop
+  std::deque<Chunk> window_;                 // claimed chunks in input order
+  std::vector<std::vector<Example>> spare_;  // emptied chunk vectors, to spare a malloc each
   bool input_ended_ = false;
   bool stop_ = false;
+  std::atomic<bool> stopping_{false};  // stop_, readable without the lock mid-chunk
   std::vector<std::thread> workers_;
   // Consumer side (the thread calling next()), no lock needed.
   std::vector<Example> items_;
@@ -225,22 +250,36 @@ class Map : public Stage {
       : input_(std::move(input)), fn_(std::move(fn)), threads_(threads) {}
 
   std::unique_ptr<Iterator> make_iterator() const override {
-    if (threads_ > 1)
-      return std::make_unique<ParallelMapIterator>(input_->make_iterator(), fn_, threads_);
+    if (threads_ > 1) return parallel({});
     return std::make_unique<MapIterator>(input_->make_iterator(), fn_);
   }
-  std::unique_ptr<Iterator> make_batched_iterator(int64_t batch_size,
-                                                  bool drop_remainder) const override {
+  std::unique_ptr<Iterator> make_batched_iterator(int64_t batch_size, bool drop_remainder,
+                                                  int64_t prefetch) const override {
     // One worker stacks a whole batch: past a few hundred elements per batch, fewer batches
     // than threads would be in flight, so large batches keep map and batch apart.
     if (threads_ <= 1 || batch_size > kMaxFusedBatch) return nullptr;
-    return std::make_unique<ParallelMapIterator>(input_->make_iterator(), fn_, threads_,
-                                                 batch_size, drop_remainder);
+    ParallelMapOptions o;
+    o.batch_size = batch_size;
+    o.drop_remainder = drop_remainder;
+    o.prefetch = prefetch;
+    return parallel(o);
+  }
+  std::unique_ptr<Iterator> make_prefetched_iterator(int64_t prefetch) const override {
+    if (threads_ <= 1) return nullptr;
+    ParallelMapOptions o;
+    o.prefetch = prefetch;
+    return parallel(o);
   }
   int64_t cardinality() const override { return input_->cardinality(); }
 
  private:
   static constexpr int64_t kMaxFusedBatch = 512;
+
+  std::unique_ptr<Iterator> parallel(ParallelMapOptions o) const {
+    o.threads = threads_;
+    return std::make_unique<ParallelMapIterator>(input_->make_iterator(), fn_, o);
+  }
+
   StagePtr input_;
   MapFn fn_;
   int threads_;

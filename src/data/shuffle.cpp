@@ -1,57 +1,28 @@
-// Shuffle: tf.data's buffered shuffle. The buffer holds up to buffer_size elements; each
-// next() tops it up from the input and emits a uniformly chosen buffered element. A buffer as
-// large as the dataset gives a uniform permutation.
-#include <algorithm>
+// Shuffle: tf.data's buffered shuffle (the algorithm is in shuffle_buffer.hpp). A stage that
+// can shuffle itself more cheaply (tensor slices shuffle row indices) is asked first.
 #include <atomic>
 #include <utility>
-#include <vector>
 
-#include "nn/random.hpp"
+#include "shuffle_buffer.hpp"
 #include "stage.hpp"
 
 namespace nn::data::detail {
 namespace {
 
-// splitmix64 finaliser: decorrelates the seeds of consecutive passes.
-uint64_t mix(uint64_t z) {
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
-
 class ShuffleIterator : public Iterator {
  public:
-  // expected: the input's cardinality (to size the buffer once), or negative when not known.
-  ShuffleIterator(std::unique_ptr<Iterator> input, int64_t buffer_size, uint64_t seed,
-                  int64_t expected)
-      : input_(std::move(input)), capacity_(static_cast<size_t>(buffer_size)), rng_(seed) {
-    if (expected >= 0) buffer_.reserve(static_cast<size_t>(std::min(buffer_size, expected)));
-  }
+  ShuffleIterator(std::unique_ptr<Iterator> input, int64_t buffer_size, uint64_t seed, int64_t expected)
+      : input_(std::move(input)), buffer_(buffer_size, seed, expected) {}
 
   std::optional<Example> next() override {
-    while (input_ && buffer_.size() < capacity_) {
-      std::optional<Example> e = input_->next();
-      if (!e) {
-        input_.reset();  // ended: release upstream resources now
-        break;
-      }
-      buffer_.push_back(std::move(*e));
-    }
-    if (buffer_.empty()) return std::nullopt;
-    const size_t i = static_cast<size_t>(rng_.below(buffer_.size()));
-    Example out = std::move(buffer_[i]);
-    // Close the gap; the next call appends the following input element. Positions in the
-    // buffer carry no meaning (the pick is uniform), so this is tf.data's refill-in-place.
-    if (i + 1 != buffer_.size()) buffer_[i] = std::move(buffer_.back());
-    buffer_.pop_back();
-    return out;
+    std::optional<Example> e = buffer_.next([this] { return input_->next(); });
+    if (buffer_.input_ended()) input_.reset();  // release upstream resources now
+    return e;
   }
 
  private:
   std::unique_ptr<Iterator> input_;  // null once it has ended
-  size_t capacity_;
-  nn::Generator rng_;
-  std::vector<Example> buffer_;
+  ShuffleBuffer<Example> buffer_;
 };
 
 class Shuffle : public Stage {
@@ -61,7 +32,8 @@ class Shuffle : public Stage {
 
   std::unique_ptr<Iterator> make_iterator() const override {
     const uint64_t pass = reshuffle_ ? passes_.fetch_add(1, std::memory_order_relaxed) : 0;
-    const uint64_t seed = mix(seed_ + 0x9E3779B97F4A7C15ULL * (pass + 1));
+    const uint64_t seed = pass_seed(seed_, pass);
+    if (auto fused = input_->make_shuffled_iterator(buffer_size_, seed)) return fused;
     return std::make_unique<ShuffleIterator>(input_->make_iterator(), buffer_size_, seed,
                                              input_->cardinality());
   }
@@ -72,7 +44,7 @@ class Shuffle : public Stage {
   int64_t buffer_size_;
   uint64_t seed_;
   bool reshuffle_;
-  mutable std::atomic<uint64_t> passes_{0};  // per-pass seeds: pass p uses mix(seed, p)
+  mutable std::atomic<uint64_t> passes_{0};  // counts passes for reshuffle_each_iteration
 };
 
 }  // namespace

@@ -1,45 +1,95 @@
 // Source stages: from_tensor_slices and from_generator.
 #include <utility>
 
+#include "shuffle_buffer.hpp"
 #include "stage.hpp"
 
 namespace nn::data::detail {
 namespace {
 
-// Row i of t without its leading dimension: (N, d1, ...) -> (d1, ...), sharing storage.
-Shape row_shape(const Tensor& t) { return Shape(t.shape().begin() + 1, t.shape().end()); }
-
-class TensorSlicesIterator : public Iterator {
+// Row views of a tensor t: (N, d1, ..., dk) -> row i: (d1, ..., dk), sharing t's storage.
+// For k >= 1 the rows are slices of t viewed as (N * d1, d2, ..., dk): one slice per row, where
+// slice + reshape would copy the shape twice more and touch the shared reference count (which
+// every pipeline thread contends for) three times instead of once.
+class Rows {
  public:
-  TensorSlicesIterator(Tensor x, Tensor y)
-      : x_(std::move(x)), y_(std::move(y)), x_row_(row_shape(x_)),
-        y_row_(y_.defined() ? row_shape(y_) : Shape{}) {}
-
-  std::optional<Example> next() override {
-    if (i_ >= x_.dim(0)) return std::nullopt;
-    Example e;
-    e.x = x_.slice(i_, i_ + 1).reshape(x_row_);
-    if (y_.defined()) e.y = y_.slice(i_, i_ + 1).reshape(y_row_);
-    ++i_;
-    return e;
+  Rows() = default;  // no tensor: rows are undefined
+  explicit Rows(Tensor t) : scalar_(t.ndim() == 1) {
+    Shape flat(t.shape().begin() + 1, t.shape().end());
+    if (scalar_) {
+      flat_ = std::move(t);
+    } else {
+      step_ = flat[0];
+      flat[0] *= t.dim(0);
+      flat_ = t.reshape(flat);
+    }
+  }
+  Tensor operator[](int64_t i) const {
+    if (!flat_.defined()) return Tensor();
+    if (scalar_) return flat_.slice(i, i + 1).reshape({});
+    return flat_.slice(i * step_, (i + 1) * step_);
   }
 
  private:
-  Tensor x_, y_;  // x: (N, ...), y: (N, ...) or undefined
-  Shape x_row_, y_row_;
+  Tensor flat_;
+  bool scalar_ = false;
+  int64_t step_ = 0;
+};
+
+struct Slices {
+  Slices(Tensor x, Tensor y) : n(x.dim(0)), xs(std::move(x)), ys(y.defined() ? Rows(std::move(y)) : Rows()) {}
+  Example operator[](int64_t i) const { return {xs[i], ys[i]}; }
+  int64_t n;
+  Rows xs, ys;
+};
+
+class TensorSlicesIterator : public Iterator {
+ public:
+  explicit TensorSlicesIterator(std::shared_ptr<const Slices> slices) : slices_(std::move(slices)) {}
+  std::optional<Example> next() override {
+    if (i_ >= slices_->n) return std::nullopt;
+    return (*slices_)[i_++];
+  }
+
+ private:
+  std::shared_ptr<const Slices> slices_;
   int64_t i_ = 0;
+};
+
+// from_tensor_slices(...).shuffle(...): shuffles row indices and makes views only for the rows
+// it emits, in the order the shuffle stage would give (the same ShuffleBuffer and seed).
+class ShuffledSlicesIterator : public Iterator {
+ public:
+  ShuffledSlicesIterator(std::shared_ptr<const Slices> slices, int64_t buffer_size, uint64_t seed)
+      : slices_(std::move(slices)), buffer_(buffer_size, seed, slices_->n) {}
+  std::optional<Example> next() override {
+    std::optional<int64_t> i = buffer_.next([this]() -> std::optional<int64_t> {
+      if (next_ >= slices_->n) return std::nullopt;
+      return next_++;
+    });
+    if (!i) return std::nullopt;
+    return (*slices_)[*i];
+  }
+
+ private:
+  std::shared_ptr<const Slices> slices_;
+  ShuffleBuffer<int64_t> buffer_;
+  int64_t next_ = 0;
 };
 
 class TensorSlices : public Stage {
  public:
-  TensorSlices(Tensor x, Tensor y) : x_(std::move(x)), y_(std::move(y)) {}
+  TensorSlices(Tensor x, Tensor y) : slices_(std::make_shared<const Slices>(std::move(x), std::move(y))) {}
   std::unique_ptr<Iterator> make_iterator() const override {
-    return std::make_unique<TensorSlicesIterator>(x_, y_);
+    return std::make_unique<TensorSlicesIterator>(slices_);
   }
-  int64_t cardinality() const override { return x_.dim(0); }
+  std::unique_ptr<Iterator> make_shuffled_iterator(int64_t buffer_size, uint64_t seed) const override {
+    return std::make_unique<ShuffledSlicesIterator>(slices_, buffer_size, seed);
+  }
+  int64_t cardinality() const override { return slices_->n; }
 
  private:
-  Tensor x_, y_;
+  std::shared_ptr<const Slices> slices_;
 };
 
 class GeneratorIterator : public Iterator {

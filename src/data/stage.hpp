@@ -17,12 +17,20 @@ class Stage {
   virtual ~Stage() = default;
   virtual std::unique_ptr<Iterator> make_iterator() const = 0;
   virtual int64_t cardinality() const = 0;  // a count, kInfinite or kUnknown
-  // An iterator over this stage followed by batch(batch_size, drop_remainder), for a stage that
-  // can batch more cheaply itself (parallel map); null to let the batch stage do it.
-  virtual std::unique_ptr<Iterator> make_batched_iterator(int64_t /*batch_size*/,
-                                                          bool /*drop_remainder*/) const {
+
+  // Fusion hooks: an iterator over this stage followed by another stage, for a stage that can
+  // do both more cheaply itself; null (the default) to let the next stage do its part.
+  // Followed by shuffle(buffer_size) with this pass's seed, in ShuffleBuffer's order:
+  virtual std::unique_ptr<Iterator> make_shuffled_iterator(int64_t /*buffer_size*/, uint64_t /*seed*/) const {
     return nullptr;
   }
+  // Followed by batch(batch_size, drop_remainder), then prefetch(prefetch) if prefetch > 0:
+  virtual std::unique_ptr<Iterator> make_batched_iterator(int64_t /*batch_size*/, bool /*drop_remainder*/,
+                                                          int64_t /*prefetch*/) const {
+    return nullptr;
+  }
+  // Followed by prefetch(prefetch):
+  virtual std::unique_ptr<Iterator> make_prefetched_iterator(int64_t /*prefetch*/) const { return nullptr; }
 };
 
 using StagePtr = std::shared_ptr<const Stage>;
@@ -34,12 +42,12 @@ StagePtr make_generator(std::function<GeneratorFn()> make_generator);      // so
 StagePtr make_shuffle(StagePtr input, int64_t buffer_size, uint64_t seed,  // shuffle.cpp
                       bool reshuffle_each_iteration);
 StagePtr make_map(StagePtr input, std::function<Example(Example)> fn, int threads);  // map.cpp
-StagePtr make_batch(StagePtr input, int64_t batch_size, bool drop_remainder);       // batch.cpp
-StagePtr make_prefetch(StagePtr input, int64_t buffer_size);                        // prefetch.cpp
-StagePtr make_repeat(StagePtr input, int64_t count);                                // stages.cpp
-StagePtr make_take(StagePtr input, int64_t n);                                      // stages.cpp
-StagePtr make_skip(StagePtr input, int64_t n);                                      // stages.cpp
-StagePtr make_cache(StagePtr input);                                                // cache.cpp
+StagePtr make_batch(StagePtr input, int64_t batch_size, bool drop_remainder);        // batch.cpp
+StagePtr make_prefetch(StagePtr input, int64_t buffer_size);                         // prefetch.cpp
+StagePtr make_repeat(StagePtr input, int64_t count);                                 // stages.cpp
+StagePtr make_take(StagePtr input, int64_t n);                                       // stages.cpp
+StagePtr make_skip(StagePtr input, int64_t n);                                       // stages.cpp
+StagePtr make_cache(StagePtr input);                                                 // cache.cpp
 
 // Stacks examples (same shapes) along a new leading dimension: x: (n, ...), y: (n, ...).
 Example stack(const Example* examples, int64_t n);  // batch.cpp

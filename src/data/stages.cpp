@@ -70,7 +70,7 @@ class TakeIterator : public Iterator {
     std::optional<Example> e;
     if (left_ != 0) e = input_->next();
     if (!e || (left_ > 0 && --left_ == 0))  // negative: take everything
-      input_.reset();  // done: stop upstream work (a prefetch thread) right away
+      input_.reset();                       // done: stop upstream work (a prefetch thread) right away
     return e;
   }
 

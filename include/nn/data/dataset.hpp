@@ -64,8 +64,7 @@ class Dataset {
   static Dataset from_tensor_slices(Tensor x, Tensor y);
   // make_generator is called once per pass; the generator it returns yields elements until
   // it returns nullopt (after which it is not called again).
-  static Dataset from_generator(
-      std::function<std::function<std::optional<Example>()>()> make_generator);
+  static Dataset from_generator(std::function<std::function<std::optional<Example>()>()> make_generator);
 
   // Fills a buffer of buffer_size elements, then emits a uniformly chosen buffered element
   // and refills its slot from upstream. With a seed the order is deterministic; each pass
@@ -74,12 +73,14 @@ class Dataset {
   Dataset shuffle(int64_t buffer_size, std::optional<uint64_t> seed = std::nullopt,
                   bool reshuffle_each_iteration = true) const;
   // Applies fn to every element. num_parallel_calls > 1 runs fn on that many threads (<= 0:
-  // nn::num_threads()); the output order is the input order either way.
+  // nn::num_threads()), so fn must be safe to call concurrently; the output order is the
+  // input order either way.
   Dataset map(std::function<Example(Example)> fn, int num_parallel_calls = 1) const;
   // Stacks batch_size consecutive elements along a new leading dimension; the last batch may
   // be smaller unless drop_remainder. Elements of different shapes -> std::invalid_argument.
   Dataset batch(int64_t batch_size, bool drop_remainder = false) const;
   // A background thread keeps up to buffer_size elements ready (kAutotune: a small default).
+  // After a parallel map (and a batch after it) the map's worker threads do that themselves.
   Dataset prefetch(int64_t buffer_size) const;
   // count passes over the input (a new upstream pass each time); negative: forever. A forever
   // repeat of an empty pass ends instead of spinning.
@@ -120,6 +121,7 @@ class Dataset {
   const_iterator begin() const;
   const_iterator end() const { return {}; }
 
+  // For the stages' implementation (src/data): a dataset from its last stage.
   explicit Dataset(std::shared_ptr<const detail::Stage> stage);
 
  private:

@@ -7,7 +7,10 @@
 //   model.add<nn::Dense>(10, "softmax");
 //   model.build({1, 28, 28});
 //   model.compile(std::make_shared<nn::Adam>(), "sparse_categorical_crossentropy", {"accuracy"});
-//   nn::History h = model.fit(train, {.epochs = 5, .validation_data = test});   // C++20 style
+//   nn::FitOptions fit;
+//   fit.epochs = 5;
+//   fit.validation_data = test;
+//   nn::History h = model.fit(train, fit);
 //
 // A model that ends in a softmax and is compiled with a probability cross-entropy trains on the
 // logits before that softmax with the from-logits loss, as Keras does: the same loss, stable.

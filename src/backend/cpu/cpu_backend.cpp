@@ -44,9 +44,48 @@ int64_t label_at(const float* targets, int64_t row, int64_t cols) {
 
 // ---------------------------------------------------------------- memory
 
-HostAllocator::~HostAllocator() { trim(); }
+namespace {
+// A thread's own blocks, by size; bounded so a thread cannot hoard memory.
+struct ThreadCache {
+  static constexpr size_t kMaxPerSize = 256;
+  static constexpr int64_t kMaxFloats = int64_t{16} << 20;  // 64 MiB per thread
+  std::vector<std::pair<int64_t, std::vector<float*>>> sizes;  // few distinct sizes: linear scan
+  int64_t floats = 0;
+
+  std::vector<float*>* find(int64_t count) {
+    for (auto& [n, blocks] : sizes)
+      if (n == count) return &blocks;
+    return nullptr;
+  }
+  void drain() {
+    for (auto& [n, blocks] : sizes)
+      for (float* p : blocks) HostAllocator::instance().release_shared(p, n);
+    sizes.clear();
+    floats = 0;
+  }
+  ~ThreadCache();
+};
+thread_local ThreadCache t_cache;
+// Set when this thread's cache is gone (thread exit; static objects freed after it use the pool).
+thread_local bool t_cache_gone = false;
+ThreadCache::~ThreadCache() {
+  drain();
+  t_cache_gone = true;
+}
+}  // namespace
+
+HostAllocator& HostAllocator::instance() {
+  static HostAllocator* allocator = new HostAllocator();  // never destroyed, see the header
+  return *allocator;
+}
 
 float* HostAllocator::acquire(int64_t count) {
+  if (auto* blocks = t_cache_gone ? nullptr : t_cache.find(count); blocks && !blocks->empty()) {
+    float* p = blocks->back();
+    blocks->pop_back();
+    t_cache.floats -= count;
+    return p;
+  }
   {
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = free_.find(count);
@@ -67,6 +106,22 @@ float* HostAllocator::acquire(int64_t count) {
 }
 
 void HostAllocator::release(float* p, int64_t count) {
+  if (!t_cache_gone && t_cache.floats + count <= ThreadCache::kMaxFloats) {
+    auto* blocks = t_cache.find(count);
+    if (!blocks) {
+      t_cache.sizes.emplace_back(count, std::vector<float*>{});
+      blocks = &t_cache.sizes.back().second;
+    }
+    if (blocks->size() < ThreadCache::kMaxPerSize) {
+      blocks->push_back(p);
+      t_cache.floats += count;
+      return;
+    }
+  }
+  release_shared(p, count);
+}
+
+void HostAllocator::release_shared(float* p, int64_t count) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (cached_floats_ + count > kMaxCachedFloats) {
     std::free(p);
@@ -77,6 +132,7 @@ void HostAllocator::release(float* p, int64_t count) {
 }
 
 void HostAllocator::trim() {
+  if (!t_cache_gone) t_cache.drain();
   std::lock_guard<std::mutex> lock(mutex_);
   for (auto& [count, blocks] : free_)
     for (float* p : blocks) std::free(p);
@@ -84,7 +140,7 @@ void HostAllocator::trim() {
   cached_floats_ = 0;
 }
 
-CpuBackend::CpuBackend() : allocator_(std::make_shared<HostAllocator>()) { init_blas(); }
+CpuBackend::CpuBackend() : allocator_(HostAllocator::instance()) { init_blas(); }
 
 std::string CpuBackend::name() const {
   return fmt::format("cpu ({} threads, OpenBLAS {})", thread_pool().size(), blas_core_name());
@@ -92,13 +148,12 @@ std::string CpuBackend::name() const {
 
 std::shared_ptr<float> CpuBackend::allocate(int64_t count) {
   const int64_t n = rounded(count);
-  float* p = allocator_->acquire(n);
+  float* p = allocator_.acquire(n);
   if (poison_memory()) std::fill(p, p + n, std::numeric_limits<float>::quiet_NaN());
-  auto alloc = allocator_;  // the deleter keeps the allocator alive
-  return std::shared_ptr<float>(p, [alloc, n](float* q) { alloc->release(q, n); });
+  return std::shared_ptr<float>(p, [n](float* q) { HostAllocator::instance().release(q, n); });
 }
 
-void CpuBackend::release_cached() { allocator_->trim(); }
+void CpuBackend::release_cached() { allocator_.trim(); }
 
 void CpuBackend::copy(const float* src, float* dst, int64_t n) {
   if (src == dst || n == 0) return;

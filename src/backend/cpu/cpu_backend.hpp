@@ -10,15 +10,23 @@ namespace nn::detail {
 
 // Size-bucketed cache of 64-byte-aligned host blocks. Blocks freed by tensors return here and
 // are handed out again for the same size, so a training loop that repeats its shapes stops
-// allocating after its first step.
+// allocating after its first step. Each thread keeps a small cache of its own in front of the
+// shared pool, so threads that allocate per element (input pipelines) do not contend on its
+// lock; a thread's cache goes back to the pool when the thread ends.
+// The process's allocator lives for the whole process (tensors in static objects may be freed
+// after main returns), so blocks are released to it without reference counting.
 class HostAllocator {
  public:
-  ~HostAllocator();
+  static HostAllocator& instance();
   float* acquire(int64_t count);
   void release(float* p, int64_t count);
-  void trim();
+  void trim();  // frees the shared pool and the calling thread's cache
+
+  // Called by a thread's cache: blocks it no longer keeps go to the shared pool.
+  void release_shared(float* p, int64_t count);
 
  private:
+  HostAllocator() = default;
   std::mutex mutex_;
   std::map<int64_t, std::vector<float*>> free_;
   int64_t cached_floats_ = 0;
@@ -88,7 +96,7 @@ class CpuBackend final : public Backend {
                    int64_t n) override;
 
  private:
-  std::shared_ptr<HostAllocator> allocator_;
+  HostAllocator& allocator_;
 };
 
 // ---- OpenBLAS glue (cpu_gemm.cpp) ----
