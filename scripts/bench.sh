@@ -15,7 +15,7 @@ echo "== input pipeline (shuffle -> map -> batch(50) -> prefetch, 60000 images)"
 "$bin/bench_pipeline"
 echo "== training throughput, batch 64 (forward + backward + Adam)"
 nn_out=$("$bin/bench_training" all 64 "$secs" | tee /dev/stderr)
-pt_out=$(python3 benchmarks/pytorch_training.py all 64 "$secs" | tee /dev/stderr)
+pt_out=$(/usr/bin/python3 benchmarks/pytorch_training.py all 64 "$secs" | tee /dev/stderr)
 echo "== nn / PyTorch"
 for m in softmax mlp cnn; do
   a=$(echo "$nn_out" | awk -v m="$m" '$1=="nn" && $2==m {print $(NF-1)}')

@@ -44,28 +44,28 @@ struct Args {
     return str(k);
   }
   int64_t integer(const std::string& k, int64_t fallback) const {
-    if (!has(k)) return fallback;
-    size_t used = 0;
-    int64_t v = 0;
-    try {
-      v = std::stoll(str(k), &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used == 0 || used != str(k).size()) throw std::invalid_argument("--" + k + ": '" + str(k) + "' is not an integer");
-    return v;
+    return has(k) ? convert<int64_t>(k, "an integer", [](const std::string& v, size_t* used) { return std::stoll(v, used); })
+                  : fallback;
   }
   double number(const std::string& k, double fallback) const {
-    if (!has(k)) return fallback;
+    return has(k) ? convert<double>(k, "a number", [](const std::string& v, size_t* used) { return std::stod(v, used); })
+                  : fallback;
+  }
+
+ private:
+  // The whole value must parse, else "--k: 'v' is not <what>".
+  template <class T, class F>
+  T convert(const std::string& k, const char* what, F parse_value) const {
+    const std::string v = str(k);
     size_t used = 0;
-    double v = 0;
+    T out{};
     try {
-      v = std::stod(str(k), &used);
+      out = parse_value(v, &used);
     } catch (const std::exception&) {
       used = 0;
     }
-    if (used == 0 || used != str(k).size()) throw std::invalid_argument("--" + k + ": '" + str(k) + "' is not a number");
-    return v;
+    if (used == 0 || used != v.size()) throw std::invalid_argument("--" + k + ": '" + v + "' is not " + what);
+    return out;
   }
 };
 

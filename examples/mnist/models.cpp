@@ -33,8 +33,8 @@ nn::Sequential make_model(const std::string& kind) {
 }
 
 Defaults defaults_for(const std::string& kind) {
-  if (kind == "softmax") return {5, 100, "sgd", 0.5f};
-  if (kind == "mlp") return {10, 32, "adam", 0.001f};
+  if (kind == "softmax") return {10, 100, "adam", 0.001f};
+  if (kind == "mlp") return {20, 128, "adam", 0.001f};
   if (kind == "cnn") return {6, 50, "adam", 0.001f};
   throw std::invalid_argument("unknown model '" + kind + "' (expected softmax, mlp or cnn)");
 }

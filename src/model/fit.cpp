@@ -176,18 +176,19 @@ Tensor Sequential::predict(const Tensor& x, int64_t batch_size) {
 
 Logs Sequential::train_on_batch(const Tensor& x, const Tensor& y) {
   require_compiled("train_on_batch");
-  auto metrics = make_metrics(metric_names_);
-  double loss_sum = 0.0;
-  int64_t seen = 0;
-  return run_batch(x, y, true, metrics, loss_sum, seen);
+  return one_batch(x, y, true);
 }
 
 Logs Sequential::test_on_batch(const Tensor& x, const Tensor& y) {
   require_compiled("test_on_batch");
+  return one_batch(x, y, false);
+}
+
+Logs Sequential::one_batch(const Tensor& x, const Tensor& y, bool train) {
   auto metrics = make_metrics(metric_names_);
   double loss_sum = 0.0;
   int64_t seen = 0;
-  return run_batch(x, y, false, metrics, loss_sum, seen);
+  return run_batch(x, y, train, metrics, loss_sum, seen);
 }
 
 }  // namespace nn

@@ -111,6 +111,7 @@ class Sequential {
   void ensure_built(const Tensor& batch_x);
   bool fuse_softmax() const;
   Variable forward_for_loss(const Variable& x, bool training);  // logits when fused
+  Logs one_batch(const Tensor& x, const Tensor& y, bool train);
   Logs run_batch(const Tensor& x, const Tensor& y, bool train, std::vector<MetricPtr>& metrics,
                  double& loss_sum, int64_t& seen);
 

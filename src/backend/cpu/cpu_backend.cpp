@@ -204,23 +204,33 @@ void CpuBackend::unary(UnaryOp op, const float* x, float* y, int64_t n) {
   });
 }
 
+namespace {
+// dx (+)= f(i) over [b, e): one loop per op, so each is a simple vectorisable loop.
+template <class F>
+void write_grad(float* dx, int64_t b, int64_t e, bool accumulate, F f) {
+  if (accumulate) {
+    for (int64_t i = b; i < e; ++i) dx[i] += f(i);
+  } else {
+    for (int64_t i = b; i < e; ++i) dx[i] = f(i);
+  }
+}
+}  // namespace
+
 void CpuBackend::unary_backward(UnaryOp op, const float* x, const float* y, const float* dy,
                                 float* dx, int64_t n, bool accumulate) {
   parallel_for(n, kGrain, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) {
-      float d = 0.0f;
-      switch (op) {
-        case UnaryOp::Relu: d = x[i] > 0.0f ? dy[i] : 0.0f; break;
-        case UnaryOp::Sigmoid: d = dy[i] * y[i] * (1.0f - y[i]); break;
-        case UnaryOp::Tanh: d = dy[i] * (1.0f - y[i] * y[i]); break;
-        case UnaryOp::Exp: d = dy[i] * y[i]; break;
-        case UnaryOp::Log: d = dy[i] / x[i]; break;
-        case UnaryOp::Neg: d = -dy[i]; break;
-        case UnaryOp::Square: d = 2.0f * x[i] * dy[i]; break;
-        case UnaryOp::Sqrt: d = dy[i] * 0.5f / y[i]; break;
-        case UnaryOp::Abs: d = x[i] > 0.0f ? dy[i] : (x[i] < 0.0f ? -dy[i] : 0.0f); break;
-      }
-      dx[i] = accumulate ? dx[i] + d : d;
+    switch (op) {
+      case UnaryOp::Relu: write_grad(dx, b, e, accumulate, [&](int64_t i) { return x[i] > 0.0f ? dy[i] : 0.0f; }); break;
+      case UnaryOp::Sigmoid: write_grad(dx, b, e, accumulate, [&](int64_t i) { return dy[i] * y[i] * (1.0f - y[i]); }); break;
+      case UnaryOp::Tanh: write_grad(dx, b, e, accumulate, [&](int64_t i) { return dy[i] * (1.0f - y[i] * y[i]); }); break;
+      case UnaryOp::Exp: write_grad(dx, b, e, accumulate, [&](int64_t i) { return dy[i] * y[i]; }); break;
+      case UnaryOp::Log: write_grad(dx, b, e, accumulate, [&](int64_t i) { return dy[i] / x[i]; }); break;
+      case UnaryOp::Neg: write_grad(dx, b, e, accumulate, [&](int64_t i) { return -dy[i]; }); break;
+      case UnaryOp::Square: write_grad(dx, b, e, accumulate, [&](int64_t i) { return 2.0f * x[i] * dy[i]; }); break;
+      case UnaryOp::Sqrt: write_grad(dx, b, e, accumulate, [&](int64_t i) { return dy[i] * 0.5f / y[i]; }); break;
+      case UnaryOp::Abs:
+        write_grad(dx, b, e, accumulate, [&](int64_t i) { return x[i] > 0.0f ? dy[i] : (x[i] < 0.0f ? -dy[i] : 0.0f); });
+        break;
     }
   });
 }

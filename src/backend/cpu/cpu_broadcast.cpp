@@ -26,13 +26,11 @@ void CpuBackend::binary(BinaryOp op, const float* a, const Shape& a_shape, const
   const int64_t n = nn::numel(out_shape);
   if (a_shape == out_shape && b_shape == out_shape) {  // the common case: a flat parallel loop
     parallel_for(n, 16384, [&](int64_t s, int64_t e) {
-      for (int64_t i = s; i < e; ++i) {
-        switch (op) {
-          case BinaryOp::Add: out[i] = a[i] + b[i]; break;
-          case BinaryOp::Sub: out[i] = a[i] - b[i]; break;
-          case BinaryOp::Mul: out[i] = a[i] * b[i]; break;
-          case BinaryOp::Div: out[i] = a[i] / b[i]; break;
-        }
+      switch (op) {  // one plain loop per op, so each vectorises
+        case BinaryOp::Add: for (int64_t i = s; i < e; ++i) out[i] = a[i] + b[i]; break;
+        case BinaryOp::Sub: for (int64_t i = s; i < e; ++i) out[i] = a[i] - b[i]; break;
+        case BinaryOp::Mul: for (int64_t i = s; i < e; ++i) out[i] = a[i] * b[i]; break;
+        case BinaryOp::Div: for (int64_t i = s; i < e; ++i) out[i] = a[i] / b[i]; break;
       }
     });
     return;

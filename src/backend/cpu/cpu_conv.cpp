@@ -22,7 +22,16 @@ struct ConvGeometry {
   }
 };
 
-// cols(K, nb*P) <- x(nb, c, h, w)
+// The output columns [begin, end) whose input column ox*stride - pad + kj lies inside [0, w).
+inline std::pair<int64_t, int64_t> valid_columns(int64_t kj, int64_t pad, int64_t stride, int64_t w, int64_t ow) {
+  auto ceil_div = [](int64_t a, int64_t b) { return a >= 0 ? (a + b - 1) / b : -((-a) / b); };
+  const int64_t begin = std::clamp<int64_t>(ceil_div(pad - kj, stride), 0, ow);
+  const int64_t end = std::clamp<int64_t>(ceil_div(w + pad - kj, stride), begin, ow);
+  return {begin, end};
+}
+
+// cols(K, nb*P) <- x(nb, c, h, w). Row ranges are computed once per (ki, kj), so the inner
+// loops are plain copies (memcpy for stride 1).
 void im2col(const Conv2DParams& p, const ConvGeometry& g, const float* x, int64_t nb, float* cols) {
   const int64_t ld = nb * g.P;
   parallel_for(nb * p.c, 1, [&](int64_t b, int64_t e) {
@@ -32,6 +41,7 @@ void im2col(const Conv2DParams& p, const ConvGeometry& g, const float* x, int64_
       for (int64_t ki = 0; ki < p.kh; ++ki)
         for (int64_t kj = 0; kj < p.kw; ++kj) {
           float* row = cols + ((ch * p.kh + ki) * p.kw + kj) * ld + img * g.P;
+          const auto [x0, x1] = valid_columns(kj, p.pad_left, p.stride_w, p.w, g.ow);
           for (int64_t oy = 0; oy < g.oh; ++oy) {
             const int64_t iy = oy * p.stride_h - p.pad_top + ki;
             float* out = row + oy * g.ow;
@@ -39,10 +49,13 @@ void im2col(const Conv2DParams& p, const ConvGeometry& g, const float* x, int64_
               std::fill(out, out + g.ow, 0.0f);
               continue;
             }
-            const float* in = plane + iy * p.w;
-            for (int64_t ox = 0; ox < g.ow; ++ox) {
-              const int64_t ix = ox * p.stride_w - p.pad_left + kj;
-              out[ox] = (ix >= 0 && ix < p.w) ? in[ix] : 0.0f;
+            std::fill(out, out + x0, 0.0f);
+            std::fill(out + x1, out + g.ow, 0.0f);
+            const float* in = plane + iy * p.w - p.pad_left + kj;
+            if (p.stride_w == 1) {
+              std::memcpy(out + x0, in + x0, static_cast<size_t>(x1 - x0) * sizeof(float));
+            } else {
+              for (int64_t ox = x0; ox < x1; ++ox) out[ox] = in[ox * p.stride_w];
             }
           }
         }
@@ -62,14 +75,16 @@ void col2im(const Conv2DParams& p, const ConvGeometry& g, const float* cols, int
       for (int64_t ki = 0; ki < p.kh; ++ki)
         for (int64_t kj = 0; kj < p.kw; ++kj) {
           const float* row = cols + ((ch * p.kh + ki) * p.kw + kj) * ld + img * g.P;
+          const auto [x0, x1] = valid_columns(kj, p.pad_left, p.stride_w, p.w, g.ow);
           for (int64_t oy = 0; oy < g.oh; ++oy) {
             const int64_t iy = oy * p.stride_h - p.pad_top + ki;
             if (iy < 0 || iy >= p.h) continue;
-            float* out = plane + iy * p.w;
+            float* out = plane + iy * p.w - p.pad_left + kj;
             const float* in = row + oy * g.ow;
-            for (int64_t ox = 0; ox < g.ow; ++ox) {
-              const int64_t ix = ox * p.stride_w - p.pad_left + kj;
-              if (ix >= 0 && ix < p.w) out[ix] += in[ox];
+            if (p.stride_w == 1) {
+              for (int64_t ox = x0; ox < x1; ++ox) out[ox] += in[ox];
+            } else {
+              for (int64_t ox = x0; ox < x1; ++ox) out[ox * p.stride_w] += in[ox];
             }
           }
         }
@@ -144,32 +159,36 @@ void CpuBackend::conv2d_backward(const Conv2DParams& p, const float* x, const fl
 void CpuBackend::max_pool2d_forward(const Pool2DParams& p, const float* x, float* y,
                                     int32_t* argmax) {
   const int64_t oh = p.out_h(), ow = p.out_w();
+  const bool unpadded = p.pad_top == 0 && p.pad_bottom == 0 && p.pad_left == 0 && p.pad_right == 0;
   parallel_for(p.n * p.c, 4, [&](int64_t b, int64_t e) {
     for (int64_t plane = b; plane < e; ++plane) {
       const float* in = x + plane * p.h * p.w;
       float* out = y + plane * oh * ow;
       int32_t* arg = argmax + plane * oh * ow;
-      for (int64_t oy = 0; oy < oh; ++oy)
+      for (int64_t oy = 0; oy < oh; ++oy) {
+        const int64_t y0 = oy * p.stride_h - p.pad_top;
+        const int64_t ky0 = std::max<int64_t>(0, -y0), ky1 = std::min(p.kh, p.h - y0);
         for (int64_t ox = 0; ox < ow; ++ox) {
-          float best = -std::numeric_limits<float>::infinity();
-          int32_t best_at = -1;
-          for (int64_t ki = 0; ki < p.kh; ++ki) {
-            const int64_t iy = oy * p.stride_h - p.pad_top + ki;
-            if (iy < 0 || iy >= p.h) continue;
-            for (int64_t kj = 0; kj < p.kw; ++kj) {
-              const int64_t ix = ox * p.stride_w - p.pad_left + kj;
-              if (ix < 0 || ix >= p.w) continue;
-              const float v = in[iy * p.w + ix];
-              if (best_at < 0 || v > best || v != v) {  // NaN propagates, as in PyTorch
+          const int64_t x0 = ox * p.stride_w - p.pad_left;
+          const int64_t kx0 = unpadded ? 0 : std::max<int64_t>(0, -x0);
+          const int64_t kx1 = unpadded ? p.kw : std::min(p.kw, p.w - x0);
+          // The window always holds at least one real cell (padding < window).
+          int64_t best_at = (y0 + ky0) * p.w + x0 + kx0;
+          float best = in[best_at];
+          for (int64_t ki = ky0; ki < ky1; ++ki) {
+            const float* r = in + (y0 + ki) * p.w + x0;
+            for (int64_t kj = kx0; kj < kx1; ++kj) {
+              const float v = r[kj];
+              if (v > best || (v != v && best == best)) {  // NaN wins, as in PyTorch
                 best = v;
-                best_at = static_cast<int32_t>(iy * p.w + ix);
-                if (v != v) break;
+                best_at = (y0 + ki) * p.w + x0 + kj;
               }
             }
           }
           out[oy * ow + ox] = best;
-          arg[oy * ow + ox] = best_at;
+          arg[oy * ow + ox] = static_cast<int32_t>(best_at);
         }
+      }
     }
   });
 }

@@ -82,7 +82,9 @@ void ProgressBar::draw(int64_t done, const Logs& logs, bool final_line) {
   }
   const double per_step = done ? elapsed / static_cast<double>(done) : 0.0;
   if (final_line) {
-    line += fmt::format(" - {} {}ms/step", format_duration(elapsed), static_cast<int64_t>(std::lround(per_step * 1000)));
+    const std::string step_time = per_step >= 1e-3 ? fmt::format("{}ms/step", std::lround(per_step * 1e3))
+                                                   : fmt::format("{}us/step", std::lround(per_step * 1e6));
+    line += fmt::format(" - {} {}", format_duration(elapsed), step_time);
   } else if (total > 0) {
     line += " - ETA: " + format_duration(per_step * static_cast<double>(total - done));
   }
