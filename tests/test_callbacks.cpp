@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "nn/io/event_writer.hpp"
+#include "temp_dir.hpp"
 #include "nn/io/model_file.hpp"
 #include "nn/model/callbacks/csv_logger.hpp"
 #include "nn/model/callbacks/early_stopping.hpp"
@@ -25,7 +26,8 @@ namespace {
 struct Fixture {
   Tensor x, y;
   Sequential model;
-  fs::path dir;
+  test::TempDir tmp{"nn_callbacks"};
+  fs::path dir = tmp.path;
   Fixture() {
     Generator g(9);
     std::vector<float> xs(64), ys(32);
@@ -40,10 +42,7 @@ struct Fixture {
     model.add<Dense>(2, "softmax");
     model.build({2});
     model.compile(std::make_shared<SGD>(0.1f), "sparse_categorical_crossentropy", {"accuracy"});
-    dir = fs::temp_directory_path() / ("nn_callbacks_" + std::to_string(::getpid()) + "_" + std::to_string(g.next_u64() % 100000));
-    fs::create_directories(dir);
   }
-  ~Fixture() { fs::remove_all(dir); }
 
   // A callback that overwrites the epoch's "val_loss" with scripted values, placed first.
   CallbackPtr script(std::vector<double> values) {

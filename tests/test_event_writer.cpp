@@ -13,28 +13,16 @@
 
 #include <fmt/format.h>
 
+#include "temp_dir.hpp"
 #include "nn/io/crc32c.hpp"
 #include "nn/io/event_writer.hpp"
 
 using namespace nn::io;
 namespace fs = std::filesystem;
 
-namespace {
+using nn::test::TempDir;
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::random_device rd;
-    path = fs::temp_directory_path() / fmt::format("nn_test_events_{:08x}{:08x}", rd(), rd());
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-};
+namespace {
 
 // Bit-at-a-time CRC-32C: the definition the table-driven version must match.
 uint32_t crc32c_reference(const unsigned char* p, size_t n) {

@@ -16,6 +16,7 @@
 
 #include <fmt/format.h>
 
+#include "temp_dir.hpp"
 #include "nn/data/idx.hpp"
 #include "nn/data/mnist.hpp"
 
@@ -23,24 +24,9 @@ using namespace nn;
 using namespace nn::data;
 namespace fs = std::filesystem;
 
-namespace {
+using nn::test::TempDir;
 
-// A fresh directory under the system temp dir, removed with everything in it.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::random_device rd;
-    path = fs::temp_directory_path() / fmt::format("nn_test_idx_{:08x}{:08x}", rd(), rd());
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::string operator/(const std::string& name) const { return (path / name).string(); }
-};
+namespace {
 
 void put_be(std::string& out, uint64_t bits, int bytes) {
   for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<char>((bits >> (8 * i)) & 0xff));

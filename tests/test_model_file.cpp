@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "temp_dir.hpp"
 #include "nn/io/model_file.hpp"
 #include "nn/model/callbacks/simple.hpp"
 #include "nn/nn.hpp"
@@ -18,6 +19,8 @@
 extern char** environ;
 using namespace nn;
 namespace fs = std::filesystem;
+
+using nn::test::TempDir;
 
 namespace {
 Sequential conv_model() {
@@ -30,17 +33,6 @@ Sequential conv_model() {
   m.build({1, 6, 6});
   return m;
 }
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    path = fs::temp_directory_path() / ("nn_model_file_" + std::to_string(::getpid()) + "_" +
-                                        std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string operator/(const std::string& name) const { return (path / name).string(); }
-};
 
 std::string read_all(const std::string& p) {
   std::ifstream in(p, std::ios::binary);
