@@ -143,7 +143,8 @@ void write_atomically(const std::string& path, const std::string& bytes) {
 
 json architecture(const Sequential& model) {
   json layers = json::array();
-  for (const auto& l : model.layers()) layers.push_back({{"type", l->type()}, {"config", to_json(l->config())}});
+  for (const auto& l : model.layers())
+    layers.push_back({{"type", l->type()}, {"config", to_json(l->config())}, {"state", to_json(l->state())}});
   json arch = {{"class", "Sequential"}, {"name", model.name()}, {"layers", layers}};
   arch["input_shape"] = model.built() ? json(model.input_shape()) : json(nullptr);
   return arch;
@@ -279,7 +280,11 @@ Sequential load_model(const std::string& path) {
     const json& arch = h.at("model");
     if (arch.at("class") != "Sequential") fail(path, "unknown model class " + arch.at("class").dump());
     Sequential model(arch.at("name").get<std::string>());
-    for (const auto& l : arch.at("layers")) model.add(create_layer(l.at("type").get<std::string>(), from_json(l.at("config"))));
+    for (const auto& l : arch.at("layers")) {
+      LayerPtr layer = create_layer(l.at("type").get<std::string>(), from_json(l.at("config")));
+      if (l.contains("state")) layer->load_state(from_json(l.at("state")));
+      model.add(layer);
+    }
     if (!arch.at("input_shape").is_null()) model.build(arch.at("input_shape").get<Shape>());
     assign_weights(file, model);
     const json& c = h.at("compile");

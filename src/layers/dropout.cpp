@@ -12,6 +12,10 @@ Dropout::Dropout(float rate, std::optional<uint64_t> seed, std::string name)
 
 Variable Dropout::forward(const Variable& x, bool training) { return dropout(x, rate_, training, gen_); }
 
+void Dropout::load_state(const Config& state) {
+  if (state.count("generator")) gen_.set_state(static_cast<uint64_t>(config_int(state, "generator")));
+}
+
 Config Dropout::hyper_parameters() const {
   Config c{{"rate", static_cast<double>(rate_)}};
   if (seed_) c["seed"] = static_cast<int64_t>(*seed_);

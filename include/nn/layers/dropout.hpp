@@ -16,6 +16,8 @@ class Dropout : public Layer {
   Shape compute_output_shape(const Shape& s) const override { return s; }
   float rate() const { return rate_; }
   Generator& generator() { return gen_; }
+  Config state() const override { return {{"generator", static_cast<int64_t>(gen_.state())}}; }
+  void load_state(const Config& state) override;
 
  protected:
   Variable forward(const Variable& x, bool training) override;

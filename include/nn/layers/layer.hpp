@@ -43,6 +43,11 @@ class Layer {
   // Hyper-parameters plus "name" and "trainable".
   Config config() const;
 
+  // Run-time state that is not a weight but that training depends on (a dropout layer's random
+  // generator), saved with the model so resumed training continues as it would have.
+  virtual Config state() const { return {}; }
+  virtual void load_state(const Config& state) { (void)state; }
+
   const std::string& name() const { return name_; }
   bool trainable() const { return trainable_; }
   // Freezes (or unfreezes) every parameter of the layer.
