@@ -74,14 +74,15 @@ History Sequential::fit(const data::Dataset& train, FitOptions o) {
   History history;
   Logs logs;
   for (auto& c : callbacks) c->on_train_begin(logs);
-  std::unique_ptr<data::Iterator> it = train.iterator();
+  std::unique_ptr<data::Iterator> it;  // kept across epochs when steps_per_epoch is given
   for (int epoch = o.initial_epoch; epoch < o.epochs && !stop_training_; ++epoch) {
     for (auto& c : callbacks) c->on_epoch_begin(epoch, logs);
     auto metrics = make_metrics(metric_names_);
     double loss_sum = 0.0;
     int64_t seen = 0;
     const float lr_used = optimizer_->learning_rate();
-    if (o.steps_per_epoch <= 0) it = train.iterator();  // one full pass per epoch
+    // A fresh pass each epoch; with steps_per_epoch, one pass continues across epochs.
+    if (!it || o.steps_per_epoch <= 0) it = train.iterator();
     for (int64_t step = 0; o.steps_per_epoch <= 0 || step < o.steps_per_epoch; ++step) {
       std::optional<data::Example> batch = it->next();
       if (!batch && o.steps_per_epoch > 0 && step > 0) {  // a finite dataset ran out: start a new pass

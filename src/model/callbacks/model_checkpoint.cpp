@@ -52,8 +52,6 @@ ModelCheckpoint::ModelCheckpoint(std::string filepath, ModelCheckpointOptions op
   if (filepath_.empty()) throw std::invalid_argument("ModelCheckpoint: empty file path");
 }
 
-void ModelCheckpoint::on_train_begin(const Logs&) {}
-
 void ModelCheckpoint::on_epoch_end(int epoch, Logs& logs) {
   const std::string path = format_checkpoint_path(filepath_, epoch, logs);
   if (o_.save_best_only) {

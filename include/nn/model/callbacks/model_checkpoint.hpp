@@ -23,7 +23,6 @@ struct ModelCheckpointOptions {
 class ModelCheckpoint : public Callback {
  public:
   explicit ModelCheckpoint(std::string filepath, ModelCheckpointOptions options = {});
-  void on_train_begin(const Logs& logs) override;
   void on_epoch_end(int epoch, Logs& logs) override;
 
   double best() const { return best_; }
