@@ -5,7 +5,7 @@
 set -euo pipefail
 
 NN_PACKAGES=(build-essential cmake pkg-config libxtensor-dev libxtensor-blas-dev libopenblas-dev
-             libfmt-dev doctest-dev zlib1g-dev nlohmann-json3-dev ca-certificates)
+             libfmt-dev doctest-dev zlib1g-dev nlohmann-json3-dev libcli11-dev ca-certificates)
 
 nn_install_packages() {
   local missing=()

@@ -9,44 +9,7 @@
 
 namespace nn {
 
-// ---------------------------------------------------------------- Shape, Device
-
-std::string to_string(const Shape& shape) {
-  std::string s = "(";
-  for (size_t i = 0; i < shape.size(); ++i) {
-    if (i) s += ", ";
-    s += shape[i] < 0 ? std::string("None") : std::to_string(shape[i]);
-  }
-  if (shape.size() == 1) s += ",";
-  return s + ")";
-}
-
-int64_t numel(const Shape& shape) {
-  int64_t n = 1;
-  for (int64_t d : shape) n *= d;
-  return n;
-}
-
-int normalize_axis(int axis, int ndim) {
-  const int a = axis < 0 ? axis + ndim : axis;
-  if (a < 0 || a >= ndim)
-    throw std::out_of_range(fmt::format("axis {} is out of range for {} dimensions", axis, ndim));
-  return a;
-}
-
-Shape broadcast_shapes(const Shape& a, const Shape& b) {
-  const size_t nd = std::max(a.size(), b.size());
-  Shape out(nd);
-  for (size_t i = 0; i < nd; ++i) {
-    const int64_t da = i < nd - a.size() ? 1 : a[i - (nd - a.size())];
-    const int64_t db = i < nd - b.size() ? 1 : b[i - (nd - b.size())];
-    if (da != db && da != 1 && db != 1)
-      throw std::invalid_argument(
-          fmt::format("shapes {} and {} cannot be broadcast together", to_string(a), to_string(b)));
-    out[i] = da == 1 ? db : da;
-  }
-  return out;
-}
+// ---------------------------------------------------------------- Device
 
 std::string to_string(const Device& device) {
   return device.is_cpu() ? std::string("cpu") : fmt::format("cuda:{}", device.index);
@@ -93,7 +56,9 @@ Tensor Tensor::reshape(Shape shape) const {
       if (free_axis >= 0) throw std::invalid_argument("reshape: more than one -1 extent");
       free_axis = static_cast<int>(i);
     } else {
-      known *= shape[i];
+      if (shape[i] < 0 || __builtin_mul_overflow(known, shape[i], &known) || known > kMaxElements)
+        throw std::invalid_argument(fmt::format("reshape: cannot view a tensor of shape {} as {}",
+                                                to_string(shape_), to_string(shape)));
     }
   }
   if (free_axis >= 0 && known > 0 && numel_ % known == 0) shape[static_cast<size_t>(free_axis)] = numel_ / known;

@@ -142,6 +142,20 @@ TEST_CASE("CSVLogger writes a header and one row per epoch") {
   CHECK(lines == 5);
 }
 
+TEST_CASE("CSVLogger leaves an existing file alone until the run has a row to write") {
+  Fixture f;
+  const std::string path = (f.dir / "h.csv").string();
+  { std::ofstream(path) << "epoch,loss\n0,0.5\n"; }
+  auto failing = std::make_shared<LambdaCallback>();
+  failing->on_batch_end_fn = [](int64_t batch, const Logs&) {
+    if (batch == 2) throw std::runtime_error("the run fails in its first epoch");
+  };
+  CHECK_THROWS_AS(f.model.fit(f.x, f.y, f.options(2, {std::make_shared<CSVLogger>(path), failing})), std::runtime_error);
+  std::ifstream in(path);
+  const std::string kept((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CHECK(kept == "epoch,loss\n0,0.5\n");
+}
+
 TEST_CASE("TensorBoard writes train and validation event files TensorBoard can read") {
   Fixture f;
   auto tb = std::make_shared<TensorBoard>((f.dir / "logs").string(), 2);
@@ -170,8 +184,12 @@ TEST_CASE("TerminateOnNaN stops at the first non-finite loss") {
   Fixture f;
   Tensor bad = f.x.clone();
   bad.data()[0] = std::nanf("");
-  f.model.fit(bad, f.y, f.options(3, {std::make_shared<TerminateOnNaN>()}));
+  auto guard = std::make_shared<TerminateOnNaN>();
+  f.model.fit(bad, f.y, f.options(3, {guard}));
   CHECK(f.model.optimizer().iterations() == 1);
+  CHECK(guard->terminated());
+  CHECK(guard->epoch() == 0);
+  CHECK(guard->batch() == 0);
 }
 
 TEST_CASE("LearningRateScheduler sets the rate each epoch") {

@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <limits>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -244,6 +246,18 @@ TEST_CASE("dataset: shuffle: reshuffle_each_iteration changes the order per pass
   CHECK(sorted(second) == iota(50));
   const std::vector<float> same = labels(range_dataset(50).shuffle(50, 1, false).repeat(2));
   CHECK(std::equal(same.begin(), same.begin() + 50, same.begin() + 50));
+}
+
+TEST_CASE("dataset: sizes near the int64 limit do not overflow (UBSan)") {
+  Dataset ds = range_dataset(10);
+  const int64_t huge = std::numeric_limits<int64_t>::max();
+  CHECK(ds.batch(huge).cardinality() == 1);
+  CHECK(ds.batch(huge, true).cardinality() == 0);
+  auto it = ds.batch(huge).iterator();
+  auto batch = it->next();
+  REQUIRE(batch);
+  CHECK(batch->x.dim(0) == 10);
+  CHECK(ds.repeat(huge).cardinality() == nn::data::kUnknown);  // 10 * (2^63 - 1) does not fit
 }
 
 TEST_CASE("dataset: repeat, take and skip: counts, values and cardinality") {

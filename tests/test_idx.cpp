@@ -1,5 +1,7 @@
 // IDX reading (raw and gzip, every element type, every malformed-file case) and load_mnist.
 #include <doctest/doctest.h>
+
+#include <sys/stat.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -220,16 +222,31 @@ TEST_CASE("read_idx rejects malformed files with a message naming the file") {
                     "truncated: expected 6 bytes of data after the 12-byte header, found 4");
   }
   SUBCASE("a header claiming more than the gzip file can hold") {
-    write_gzip(dir / "claims.gz", ubyte_idx({1 << 30, 64}, {1, 2, 3}));
+    write_gzip(dir / "claims.gz", ubyte_idx({1 << 24, 64}, {1, 2, 3}));
     check_idx_error(dir / "claims.gz", "more than a gzip file");
   }
   SUBCASE("trailing bytes, raw and gzip") {
     write_raw(dir / "trail", good + "zz");
     check_idx_error(dir / "trail",
-                    "trailing data: expected 6 bytes of data after the 12-byte header "
-                    "(shape (2, 3) of ubyte), found 2 more");
+                    "trailing data: the file holds more than the 6 bytes of data its 12-byte header "
+                    "declares (shape (2, 3) of ubyte)");
     write_gzip(dir / "trail.gz", good + "z");
-    check_idx_error(dir / "trail.gz", "found 1 more");
+    check_idx_error(dir / "trail.gz", "trailing data");
+  }
+  SUBCASE("more elements than the limit, refused before anything is allocated") {
+    write_raw(dir / "big", ubyte_idx({1000, 1000}, {1, 2, 3}));
+    try {
+      read_idx_array(dir / "big", IdxOptions{999999});
+      FAIL("no error");
+    } catch (const std::runtime_error& e) {
+      CHECK(std::string(e.what()).find("holds 1000000 elements, more than the limit of 999999") != std::string::npos);
+    }
+  }
+  SUBCASE("a FIFO or a directory is refused without blocking") {
+    const std::string fifo = dir / "fifo";
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    check_idx_error(fifo, "is a FIFO, not a regular file");
+    check_idx_error(dir.path.string(), "is a directory, not a regular file");
   }
   SUBCASE("corrupt gzip") {
     write_gzip(dir / "ok.gz", good);
@@ -276,6 +293,27 @@ TEST_CASE("load_mnist reads the four files, raw or .gz, and validates them") {
     CHECK(m.test_images.shape() == Shape{2, 2, 3});
     CHECK(m.test_images.to_vector() == std::vector<float>(test_px.begin(), test_px.end()));
     CHECK(m.test_labels.to_vector() == std::vector<float>{7, 2});
+  }
+  SUBCASE("one split only, and headers checked before any data is read") {
+    nn::data::MnistOptions test_only;
+    test_only.train = false;
+    fs::remove(dir / "train-images-idx3-ubyte");  // not needed
+    Mnist m = load_mnist(dir.path.string(), test_only);
+    CHECK_FALSE(m.train_images.defined());
+    CHECK(m.test_images.shape() == Shape{2, 2, 3});
+    nn::data::MnistOptions sized;
+    sized.train = false;
+    sized.height = 28;
+    sized.width = 28;
+    check_error([&] { load_mnist(dir.path.string(), sized); }, dir / "t10k-images-idx3-ubyte.gz",
+                "images are 2x3, expected 28x28");
+  }
+  SUBCASE("a header claiming more images than the limit, refused before inflating anything") {
+    // A small .gz whose header claims 400,000 28x28 images (313 M elements, 1.25 GB as float32).
+    write_gzip(dir / "t10k-images-idx3-ubyte.gz", ubyte_idx({400000, 28, 28}, {1, 2, 3}));
+    write_raw(dir / "t10k-labels-idx1-ubyte", ubyte_idx({400000}, {1}));
+    check_error([&] { load_mnist(dir.path.string()); }, dir / "t10k-images-idx3-ubyte.gz",
+                "more than the limit of 268435456");
   }
   SUBCASE("a missing file") {
     fs::remove(dir / "t10k-images-idx3-ubyte.gz");

@@ -177,14 +177,15 @@ TEST_CASE("a save into a missing directory fails and writes nothing") {
   CHECK(fs::is_empty(dir.path));
 }
 
-TEST_CASE("a process killed while saving leaves the previous file intact") {
+TEST_CASE("a process killed while saving leaves the previous file intact, and its temp files are cleaned up") {
   TempDir dir;
   const std::string path = dir / "m.nn";
-  // The child (this test binary, see main.cpp) saves bigger and bigger models to `path` in a loop.
-  std::string env_var = "NN_TEST_SAVE_LOOP=" + path;
+  // The child (this test binary, see main.cpp) saves models of growing size to `path` in a loop.
+  std::string env_var = "NN_TEST_CHILD=save_loop", arg_var = "NN_TEST_ARG=" + path;
   std::vector<char*> envp;
   for (char** e = environ; *e; ++e) envp.push_back(*e);
   envp.push_back(env_var.data());
+  envp.push_back(arg_var.data());
   envp.push_back(nullptr);
   char self[] = "/proc/self/exe";
   char* argv[] = {self, nullptr};
@@ -200,4 +201,39 @@ TEST_CASE("a process killed while saving leaves the previous file intact") {
     Sequential loaded = load_model(path);  // must be complete and valid
     CHECK(loaded.layers().size() == 2);
   }
+  // The next save removes whatever temporary files the killed saves left behind.
+  save_model(conv_model(), path);
+  std::vector<std::string> left;
+  for (const auto& e : fs::directory_iterator(dir.path)) left.push_back(e.path().filename().string());
+  CHECK(left == std::vector<std::string>{"m.nn"});
+}
+
+TEST_CASE("a save never writes through a planted symlink") {
+  TempDir dir;
+  const std::string victim = dir / "victim.txt";
+  write_all(victim, "precious");
+  // Names a save of this version (or an older one) might use for its temporary file.
+  for (int n = 0; n < 8; ++n)
+    fs::create_symlink(victim, dir / (".m.nn.tmp-" + std::to_string(::getpid()) + "-" + std::to_string(n)));
+  save_model(conv_model(), dir / "m.nn");
+  CHECK(read_all(victim) == "precious");
+  CHECK(load_model(dir / "m.nn").layers().size() == 5);
+}
+
+TEST_CASE("stale temporary files of dead processes are removed; live ones are left alone") {
+  TempDir dir;
+  // A pid that surely ran and ended: a child that exited and was reaped.
+  pid_t dead = ::fork();
+  if (dead == 0) ::_exit(0);
+  ::waitpid(dead, nullptr, 0);
+  const std::string stale = dir / (".m.nn.tmp-" + std::to_string(dead) + "-00000000deadbeef");
+  const std::string live = dir / ".m.nn.tmp-1-00000000cafef00d";  // pid 1 is always running
+  const std::string other = dir / ".other.nn.tmp-" + std::to_string(dead) + "-0";
+  write_all(stale, "x");
+  write_all(live, "x");
+  write_all(other, "x");
+  save_model(conv_model(), dir / "m.nn");
+  CHECK_FALSE(fs::exists(stale));
+  CHECK(fs::exists(live));
+  CHECK(fs::exists(other));  // another target's temporary files are not this save's business
 }

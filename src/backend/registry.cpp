@@ -9,9 +9,6 @@
 #include "nn/backend/backend.hpp"
 
 namespace nn {
-namespace detail {
-void set_pool_threads(int n);
-}
 
 Backend& backend_for(Device device) {
   if (device.is_cpu()) {
@@ -31,10 +28,12 @@ void set_poison_memory(bool on) { g_poison = on; }
 bool poison_memory() { return g_poison; }
 
 void set_num_threads(int n) {
-  if (n < 1) throw std::invalid_argument("set_num_threads: need at least one thread");
+  if (n < 1 || n > kMaxThreads)
+    throw std::invalid_argument("set_num_threads: " + std::to_string(n) + " threads, expected 1 to " +
+                                std::to_string(kMaxThreads));
   detail::set_pool_threads(n);
 }
 
-int num_threads() { return detail::thread_pool().size(); }
+int num_threads() { return detail::thread_pool()->size(); }
 
 }  // namespace nn

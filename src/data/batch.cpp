@@ -90,7 +90,7 @@ class Batch : public Stage {
   int64_t cardinality() const override {
     const int64_t n = input_->cardinality();
     if (n < 0) return n;  // kInfinite or kUnknown
-    return drop_remainder_ ? n / batch_size_ : (n + batch_size_ - 1) / batch_size_;
+    return n / batch_size_ + (!drop_remainder_ && n % batch_size_ != 0);  // no n + b - 1: b may be huge
   }
 
  private:

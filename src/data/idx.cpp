@@ -3,16 +3,15 @@
 #include <zlib.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstdio>
 #include <cstring>
-#include <filesystem>
 #include <limits>
-#include <optional>
 #include <stdexcept>
 #include <vector>
 
 #include <fmt/format.h>
+
+#include "util/bytes.hpp"
+#include "util/input_file.hpp"
 
 namespace nn::data {
 
@@ -24,23 +23,14 @@ constexpr size_t kChunk = size_t{1} << 20;
 // rejects a lying header before it allocates.
 constexpr int64_t kMaxInflateRatio = 1032;
 
-[[noreturn]] void fail(const std::string& path, const std::string& what) {
-  throw std::runtime_error(path + ": " + what);
-}
+[[noreturn]] void fail(const std::string& path, const std::string& what) { nn::detail::file_error(path, what); }
 
-// The bytes of a file, inflated on the fly when the file starts with the gzip magic 1f 8b.
+// The bytes of a source, inflated on the fly when it starts with the gzip magic 1f 8b.
 // Concatenated gzip members are read as one stream, as gunzip does; anything else after the last
 // member is an error.
 class ByteReader {
  public:
-  explicit ByteReader(const std::string& path) : path_(path), in_(kChunk) {
-    std::error_code ec;
-    if (std::filesystem::is_directory(path, ec)) fail(path_, "cannot open: is a directory");
-    file_ = std::fopen(path.c_str(), "rb");
-    if (!file_) fail(path_, fmt::format("cannot open: {}", std::strerror(errno)));
-    const auto size = std::filesystem::file_size(path, ec);
-    if (!ec) file_size_ = static_cast<int64_t>(size);
-
+  explicit ByteReader(const nn::detail::ByteSource& source) : src_(source), path_(source.name()), in_(kChunk) {
     avail_ = fill(0, 2);
     gzip_ = avail_ >= 2 && in_[0] == 0x1f && in_[1] == 0x8b;
     if (gzip_) {
@@ -51,41 +41,41 @@ class ByteReader {
   }
   ~ByteReader() {
     if (z_initialised_) inflateEnd(&z_);
-    if (file_) std::fclose(file_);
   }
   ByteReader(const ByteReader&) = delete;
   ByteReader& operator=(const ByteReader&) = delete;
 
   bool gzip() const { return gzip_; }
-  // Size of the file on disk (compressed size for gzip); empty for pipes and the like.
-  std::optional<int64_t> file_size() const { return file_size_; }
+  // Size of the source (compressed size for gzip).
+  int64_t source_size() const { return static_cast<int64_t>(src_.size()); }
 
   // Reads up to n bytes; fewer only at the end of the (decompressed) data.
   size_t read(unsigned char* dst, size_t n) { return gzip_ ? read_gzip(dst, n) : read_raw(dst, n); }
 
-  // Reads to the end and returns how many bytes were left.
-  int64_t count_rest() {
-    std::vector<unsigned char> scratch(kChunk);
-    int64_t total = 0;
-    for (;;) {
-      const size_t got = read(scratch.data(), scratch.size());
-      total += static_cast<int64_t>(got);
-      if (got < scratch.size()) return total;
-    }
+  // Whether any data is left (reads at most one more byte).
+  bool at_end() {
+    unsigned char byte;
+    return read(&byte, 1) == 0;
   }
 
  private:
-  // Moves the unread input to the front of in_ and reads from the file until at least `want`
-  // bytes are buffered or the file ends; returns the buffered count.
+  // Up to n bytes of the source from the current file position.
+  size_t read_source(unsigned char* dst, size_t n) {
+    const uint64_t left = src_.size() - file_pos_;
+    const size_t k = static_cast<size_t>(std::min<uint64_t>(n, left));
+    if (k) src_.read_at(file_pos_, dst, k);
+    file_pos_ += k;
+    return k;
+  }
+
+  // Moves the unread input to the front of in_ and reads until at least `want` bytes are
+  // buffered or the source ends; returns the buffered count.
   size_t fill(size_t pos, size_t want) {
     size_t have = avail_;
     if (pos != 0 && have != 0) std::memmove(in_.data(), in_.data() + pos, have);
     while (have < want) {
-      const size_t got = std::fread(in_.data() + have, 1, in_.size() - have, file_);
-      if (got == 0) {
-        if (std::ferror(file_)) fail(path_, fmt::format("read error: {}", std::strerror(errno)));
-        break;
-      }
+      const size_t got = read_source(in_.data() + have, in_.size() - have);
+      if (got == 0) break;
       have += got;
     }
     return have;
@@ -96,16 +86,7 @@ class ByteReader {
     std::memcpy(dst, in_.data() + pos_, from_buffer);
     pos_ += from_buffer;
     avail_ -= from_buffer;
-    size_t got = from_buffer;
-    while (got < n) {
-      const size_t r = std::fread(dst + got, 1, n - got, file_);
-      if (r == 0) {
-        if (std::ferror(file_)) fail(path_, fmt::format("read error: {}", std::strerror(errno)));
-        break;
-      }
-      got += r;
-    }
-    return got;
+    return from_buffer + read_source(dst + from_buffer, n - from_buffer);
   }
 
   size_t read_gzip(unsigned char* dst, size_t n) {
@@ -143,9 +124,9 @@ class ByteReader {
     return n - z_.avail_out;
   }
 
+  const nn::detail::ByteSource& src_;
   std::string path_;
-  std::FILE* file_ = nullptr;
-  std::optional<int64_t> file_size_;
+  uint64_t file_pos_ = 0;
   std::vector<unsigned char> in_;  // buffered input: in_[pos_, pos_ + avail_) is unread
   size_t pos_ = 0;
   size_t avail_ = 0;
@@ -245,9 +226,10 @@ std::string to_string(IdxType type) {
   return fmt::format("unknown type 0x{:02x}", static_cast<unsigned>(type));
 }
 
-IdxArray read_idx_array(const std::string& path) {
-  ByteReader in(path);
+namespace {
 
+// Reads and checks the magic, type and extents; leaves `in` at the first element.
+IdxHeader read_header(ByteReader& in, const std::string& path) {
   unsigned char magic[4];
   const size_t got_magic = in.read(magic, 4);
   if (got_magic < 4)
@@ -271,40 +253,52 @@ IdxArray read_idx_array(const std::string& path) {
     fail(path, fmt::format("truncated header: expected {} bytes of extents for {} dimensions, "
                            "found {}",
                            dims_bytes, ndim, got_dims));
-  Shape shape(static_cast<size_t>(ndim));
+  IdxHeader h;
+  h.type = type;
+  h.gzip = in.gzip();
+  h.shape.resize(static_cast<size_t>(ndim));
   for (int d = 0; d < ndim; ++d) {
     const uint32_t u = load_be32(dims + 4 * d);
     int32_t extent;
     std::memcpy(&extent, &u, 4);
     if (extent <= 0)
       fail(path, fmt::format("bad header: dimension {} has extent {}, expected > 0", d, extent));
-    shape[static_cast<size_t>(d)] = extent;
+    h.shape[static_cast<size_t>(d)] = extent;
   }
-  // count * esize stays below 2^62, so the byte counts below cannot overflow.
-  constexpr int64_t kMaxBytes = std::numeric_limits<int64_t>::max() / 2;
-  int64_t count = 1;
-  for (int64_t extent : shape) {
-    if (count > kMaxBytes / esize / extent)
-      fail(path, fmt::format("bad header: shape {} of {} is too large", nn::to_string(shape),
-                             to_string(type)));
-    count *= extent;
+  // Extents are below 2^31, so an element count within kMaxElements (checked here) times the
+  // element size cannot overflow.
+  try {
+    h.elements = nn::numel(h.shape);
+  } catch (const std::invalid_argument&) {
+    fail(path, fmt::format("bad header: shape {} of {} is too large", nn::to_string(h.shape), to_string(type)));
   }
-  const int64_t payload = count * esize;
-  const int64_t header = 4 + static_cast<int64_t>(dims_bytes);
+  h.header_bytes = 4 + static_cast<int64_t>(dims_bytes);
+  return h;
+}
+
+IdxArray read_array(const nn::detail::ByteSource& source, const IdxOptions& options) {
+  const std::string& path = source.name();
+  ByteReader in(source);
+  const IdxHeader h = read_header(in, path);
+  const int esize = element_size(h.type);
+  if (h.elements > options.max_elements)
+    fail(path, fmt::format("shape {} holds {} elements, more than the limit of {} (IdxOptions::max_elements)",
+                           nn::to_string(h.shape), h.elements, options.max_elements));
+  const int64_t payload = h.elements * esize;
+  const int64_t header = h.header_bytes;
 
   // Reject a short file before allocating what its header claims.
-  if (const auto size = in.file_size()) {
-    if (!in.gzip() && *size < header + payload)
-      fail(path, fmt::format("truncated: expected {} bytes of data after the {}-byte header, "
-                             "found {}",
-                             payload, header, *size - header));
-    if (in.gzip() && *size < (header + payload) / kMaxInflateRatio)
-      fail(path, fmt::format("truncated: expected {} bytes of data after the {}-byte header, "
-                             "more than a gzip file of {} bytes can hold",
-                             payload, header, *size));
-  }
+  const int64_t size = in.source_size();
+  if (!in.gzip() && size < header + payload)
+    fail(path, fmt::format("truncated: expected {} bytes of data after the {}-byte header, "
+                           "found {}",
+                           payload, header, size - header));
+  if (in.gzip() && size < (header + payload) / kMaxInflateRatio)
+    fail(path, fmt::format("truncated: expected {} bytes of data after the {}-byte header, "
+                           "more than a gzip file of {} bytes can hold",
+                           payload, header, size));
 
-  IdxArray result{type, Tensor(shape)};
+  IdxArray result{h.type, Tensor(h.shape)};
   float* out = result.values.data();
   std::vector<unsigned char> buffer(static_cast<size_t>(std::min<int64_t>(payload, kChunk)));
   int64_t done = 0;
@@ -312,7 +306,7 @@ IdxArray read_idx_array(const std::string& path) {
     const size_t want = static_cast<size_t>(std::min<int64_t>(payload - done, kChunk));
     const size_t got = in.read(buffer.data(), want);
     const size_t elements = got / static_cast<size_t>(esize);
-    convert(type, buffer.data(), out, elements);
+    convert(h.type, buffer.data(), out, elements);
     out += elements;
     done += static_cast<int64_t>(got);
     if (got < want)
@@ -320,13 +314,33 @@ IdxArray read_idx_array(const std::string& path) {
                              "found {}",
                              payload, header, done));
   }
-  if (const int64_t extra = in.count_rest(); extra > 0)
-    fail(path, fmt::format("trailing data: expected {} bytes of data after the {}-byte header "
-                           "(shape {} of {}), found {} more",
-                           payload, header, nn::to_string(shape), to_string(type), extra));
+  // One byte more is enough to know the file is wrong; inflating the rest of a large trailer
+  // would only cost time.
+  if (!in.at_end())
+    fail(path, fmt::format("trailing data: the file holds more than the {} bytes of data its {}-byte header "
+                           "declares (shape {} of {})",
+                           payload, header, nn::to_string(h.shape), to_string(h.type)));
   return result;
 }
 
-Tensor read_idx(const std::string& path) { return read_idx_array(path).values; }
+}  // namespace
+
+IdxHeader read_idx_header(const std::string& path) {
+  const nn::detail::InputFile file(path);
+  ByteReader in(file);
+  return read_header(in, path);
+}
+
+IdxArray read_idx_array(const std::string& path, const IdxOptions& options) {
+  const nn::detail::InputFile file(path);
+  return read_array(file, options);
+}
+
+IdxArray parse_idx(std::string_view bytes, const std::string& name, const IdxOptions& options) {
+  const nn::detail::MemorySource source(bytes, name);
+  return read_array(source, options);
+}
+
+Tensor read_idx(const std::string& path, const IdxOptions& options) { return read_idx_array(path, options).values; }
 
 }  // namespace nn::data

@@ -28,40 +28,58 @@ std::string find_file(const std::string& dir, const std::string& name) {
                   raw.string(), name, dir));
 }
 
+struct SplitFiles {
+  std::string images, labels;
+};
+
+// Checks a split's headers against each other and the options, reading no data.
+SplitFiles check_split(const std::string& dir, const std::string& images_name, const std::string& labels_name,
+                       const MnistOptions& o) {
+  SplitFiles f{find_file(dir, images_name), find_file(dir, labels_name)};
+  const IdxHeader images = read_idx_header(f.images);
+  const IdxHeader labels = read_idx_header(f.labels);
+  if (images.type != IdxType::ubyte || images.shape.size() != 3)
+    throw std::runtime_error(fmt::format("{}: expected 3-d ubyte images (N, H, W), found {}-d {} of shape {}",
+                                         f.images, images.shape.size(), to_string(images.type),
+                                         nn::to_string(images.shape)));
+  if (labels.type != IdxType::ubyte || labels.shape.size() != 1)
+    throw std::runtime_error(fmt::format("{}: expected 1-d ubyte labels (N), found {}-d {} of shape {}", f.labels,
+                                         labels.shape.size(), to_string(labels.type), nn::to_string(labels.shape)));
+  if (images.shape[0] != labels.shape[0])
+    throw std::runtime_error(fmt::format("{}: holds {} labels but {} holds {} images", f.labels, labels.shape[0],
+                                         f.images, images.shape[0]));
+  for (const auto& [path, h] : {std::pair{f.images, images}, std::pair{f.labels, labels}})
+    if (h.elements > o.max_elements)
+      throw std::runtime_error(fmt::format("{}: shape {} holds {} elements, more than the limit of {} "
+                                           "(MnistOptions::max_elements)",
+                                           path, nn::to_string(h.shape), h.elements, o.max_elements));
+  if (o.height > 0 && o.width > 0 && (images.shape[1] != o.height || images.shape[2] != o.width))
+    throw std::runtime_error(fmt::format("{}: images are {}x{}, expected {}x{}", f.images, images.shape[1],
+                                         images.shape[2], o.height, o.width));
+  return f;
+}
+
 // images: (N, H, W), labels: (N)
-std::pair<Tensor, Tensor> load_split(const std::string& dir, const std::string& images_name,
-                                     const std::string& labels_name) {
-  const std::string images_path = find_file(dir, images_name);
-  const std::string labels_path = find_file(dir, labels_name);
-  IdxArray images = read_idx_array(images_path);
-  IdxArray labels = read_idx_array(labels_path);
-  if (images.type != IdxType::ubyte || images.values.ndim() != 3)
-    throw std::runtime_error(fmt::format(
-        "{}: expected 3-d ubyte images (N, H, W), found {}-d {} of shape {}", images_path,
-        images.values.ndim(), to_string(images.type), nn::to_string(images.values.shape())));
-  if (labels.type != IdxType::ubyte || labels.values.ndim() != 1)
-    throw std::runtime_error(fmt::format(
-        "{}: expected 1-d ubyte labels (N), found {}-d {} of shape {}", labels_path,
-        labels.values.ndim(), to_string(labels.type), nn::to_string(labels.values.shape())));
-  if (images.values.dim(0) != labels.values.dim(0))
-    throw std::runtime_error(fmt::format("{}: holds {} labels but {} holds {} images", labels_path,
-                                         labels.values.dim(0), images_path, images.values.dim(0)));
+std::pair<Tensor, Tensor> load_split(const SplitFiles& f, const MnistOptions& o) {
+  const IdxOptions limits{o.max_elements};
+  IdxArray images = read_idx_array(f.images, limits);
+  IdxArray labels = read_idx_array(f.labels, limits);
   const float* y = labels.values.data();  // CPU tensor straight from read_idx
   for (int64_t i = 0; i < labels.values.numel(); ++i)
     if (y[i] > 9.0f)
-      throw std::runtime_error(
-          fmt::format("{}: label {} at index {} is outside 0..9", labels_path, y[i], i));
+      throw std::runtime_error(fmt::format("{}: label {} at index {} is outside 0..9", f.labels, y[i], i));
   return {images.values, labels.values};
 }
 
 }  // namespace
 
-Mnist load_mnist(const std::string& dir) {
+Mnist load_mnist(const std::string& dir, const MnistOptions& o) {
+  SplitFiles train, test;
+  if (o.train) train = check_split(dir, "train-images-idx3-ubyte", "train-labels-idx1-ubyte", o);
+  if (o.test) test = check_split(dir, "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte", o);
   Mnist m;
-  std::tie(m.train_images, m.train_labels) =
-      load_split(dir, "train-images-idx3-ubyte", "train-labels-idx1-ubyte");
-  std::tie(m.test_images, m.test_labels) =
-      load_split(dir, "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte");
+  if (o.train) std::tie(m.train_images, m.train_labels) = load_split(train, o);
+  if (o.test) std::tie(m.test_images, m.test_labels) = load_split(test, o);
   return m;
 }
 

@@ -52,7 +52,8 @@ class Repeat : public Stage {
     if (count_ < 0) return n == 0 ? 0 : kInfinite;
     if (count_ == 0 || n == 0) return 0;
     if (n < 0) return n;
-    return count_ * n;
+    int64_t total = 0;
+    return __builtin_mul_overflow(count_, n, &total) ? kUnknown : total;
   }
 
  private:

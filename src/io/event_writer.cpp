@@ -15,24 +15,15 @@
 #include <fmt/format.h>
 
 #include "nn/io/crc32c.hpp"
+#include "util/bytes.hpp"
 
 namespace nn::io {
 
 namespace {
 
-[[noreturn]] void fail(const std::string& path, const std::string& what) {
-  throw std::runtime_error(path + ": " + what);
-}
-
-void put_le(std::string& out, uint64_t v, int bytes) {
-  for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-
-uint64_t get_le(const unsigned char* p, int bytes) {
-  uint64_t v = 0;
-  for (int i = bytes - 1; i >= 0; --i) v = v << 8 | p[i];
-  return v;
-}
+using detail::get_le;
+using detail::put_le;
+[[noreturn]] void fail(const std::string& path, const std::string& what) { detail::file_error(path, what); }
 
 // ---------------------------------------------------------------- protobuf wire format
 

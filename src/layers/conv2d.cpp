@@ -16,8 +16,11 @@ Conv2D::Conv2D(int64_t filters, int64_t kernel_size, const std::string& padding,
 Conv2D::Conv2D(int64_t filters, int64_t kernel_h, int64_t kernel_w, Conv2DOptions options)
     : Layer("conv2d", options.name), filters_(filters), kernel_h_(kernel_h), kernel_w_(kernel_w),
       options_(std::move(options)) {
-  if (filters_ < 1 || kernel_h_ < 1 || kernel_w_ < 1) fail("filters and kernel size must be positive");
-  if (options_.strides_h < 1 || options_.strides_w < 1) fail("strides must be positive");
+  check_size(filters_, "filters");
+  check_size(kernel_h_, "kernel height");
+  check_size(kernel_w_, "kernel width");
+  check_size(options_.strides_h, "stride height");
+  check_size(options_.strides_w, "stride width");
   check_activation(options_.activation);
 }
 
@@ -32,12 +35,20 @@ Shape Conv2D::compute_output_shape(const Shape& in) const {
   }
 }
 
-void Conv2D::build_weights(const Shape& in) {
-  const int64_t receptive = kernel_h_ * kernel_w_;
-  add_weight("kernel", {filters_, in[0], kernel_h_, kernel_w_}, options_.kernel_initializer,
-             in[0] * receptive, filters_ * receptive);
-  if (options_.use_bias)
-    add_weight("bias", {filters_}, options_.bias_initializer, in[0] * receptive, filters_ * receptive);
+std::vector<WeightSpec> Conv2D::weight_specs(const Shape& in) const {
+  compute_output_shape(in);  // validates, with checked sizes
+  try {
+    const int64_t receptive = checked_mul(kernel_h_, kernel_w_, "kernel size");
+    const int64_t fan_in = checked_mul(in[0], receptive, "kernel size");
+    const int64_t fan_out = checked_mul(filters_, receptive, "kernel size");
+    checked_mul(filters_, fan_in, "kernel size");
+    std::vector<WeightSpec> specs{
+        {"kernel", {filters_, in[0], kernel_h_, kernel_w_}, options_.kernel_initializer, fan_in, fan_out}};
+    if (options_.use_bias) specs.push_back({"bias", {filters_}, options_.bias_initializer, fan_in, fan_out});
+    return specs;
+  } catch (const std::invalid_argument& e) {
+    fail(e.what());
+  }
 }
 
 Variable Conv2D::kernel() const { return named_parameters().at(0).second; }

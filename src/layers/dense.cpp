@@ -1,5 +1,7 @@
 #include "nn/layers/dense.hpp"
 
+#include <stdexcept>
+
 #include "nn/layers/activation.hpp"
 #include "nn/layers/initializers.hpp"
 #include "nn/ops/matmul.hpp"
@@ -11,7 +13,7 @@ Dense::Dense(int64_t units, const std::string& activation, std::string name)
 
 Dense::Dense(int64_t units, DenseOptions options)
     : Layer("dense", options.name), units_(units), options_(std::move(options)) {
-  if (units_ < 1) fail("units must be positive, got " + std::to_string(units_));
+  check_size(units_, "units");
   check_activation(options_.activation);
   if (!is_initializer(options_.kernel_initializer) || !is_initializer(options_.bias_initializer))
     fail("unknown initializer '" + options_.kernel_initializer + "' / '" + options_.bias_initializer + "'");
@@ -22,9 +24,16 @@ Shape Dense::compute_output_shape(const Shape& in) const {
   return {units_};
 }
 
-void Dense::build_weights(const Shape& in) {
-  add_weight("kernel", {in[0], units_}, options_.kernel_initializer, in[0], units_);
-  if (options_.use_bias) add_weight("bias", {units_}, options_.bias_initializer, in[0], units_);
+std::vector<WeightSpec> Dense::weight_specs(const Shape& in) const {
+  compute_output_shape(in);
+  std::vector<WeightSpec> specs{{"kernel", {in[0], units_}, options_.kernel_initializer, in[0], units_}};
+  try {
+    numel(specs[0].shape);  // checked: a kernel too large to exist
+  } catch (const std::invalid_argument& e) {
+    fail(std::string("kernel: ") + e.what());
+  }
+  if (options_.use_bias) specs.push_back({"bias", {units_}, options_.bias_initializer, in[0], units_});
+  return specs;
 }
 
 Variable Dense::kernel() const { return named_parameters().at(0).second; }

@@ -26,7 +26,7 @@ void Layer::fail(const std::string& message) const {
   throw std::invalid_argument(describe() + ": " + message);
 }
 
-void Layer::build(const Shape& input_shape) {
+void Layer::build(const Shape& input_shape, bool initialize) {
   if (built_) {
     if (input_shape != input_shape_)
       fail("already built for input shape " + to_string(input_shape_) + ", cannot rebuild for " +
@@ -34,9 +34,20 @@ void Layer::build(const Shape& input_shape) {
     return;
   }
   compute_output_shape(input_shape);  // validates
-  build_weights(input_shape);
+  for (WeightSpec& spec : weight_specs(input_shape)) {
+    Tensor value = initialize ? nn::initialize(spec.initializer, spec.shape, spec.fan_in, spec.fan_out)
+                              : Tensor(spec.shape);
+    Variable v(std::move(value), trainable_);
+    v.set_name(name_ + "/" + spec.name);
+    params_.emplace_back(std::move(spec.name), std::move(v));
+  }
   input_shape_ = input_shape;
   built_ = true;
+}
+
+void Layer::check_size(int64_t value, const char* what) const {
+  if (value < 1 || value > int64_t{0x7fffffff})
+    fail(std::string(what) + " must be in [1, 2147483647], got " + std::to_string(value));
 }
 
 Variable Layer::operator()(const Variable& x, bool training) {
@@ -92,14 +103,6 @@ int64_t Layer::count_params() const {
   int64_t n = 0;
   for (const auto& [name, p] : params_) n += p.value().numel();
   return n;
-}
-
-Variable Layer::add_weight(const std::string& name, const Shape& shape, const std::string& initializer,
-                           int64_t fan_in, int64_t fan_out) {
-  Variable v(initialize(initializer, shape, fan_in, fan_out), trainable_);
-  v.set_name(name_ + "/" + name);
-  params_.emplace_back(name, v);
-  return v;
 }
 
 }  // namespace nn

@@ -14,8 +14,10 @@ MaxPool2D::MaxPool2D(int64_t pool_h, int64_t pool_w, int64_t strides_h, int64_t 
                      Padding padding, std::string name)
     : Layer("max_pooling2d", std::move(name)), pool_h_(pool_h), pool_w_(pool_w),
       strides_h_(strides_h), strides_w_(strides_w), padding_(padding) {
-  if (pool_h_ < 1 || pool_w_ < 1 || strides_h_ < 1 || strides_w_ < 1)
-    fail("pool size and strides must be positive");
+  check_size(pool_h_, "pool height");
+  check_size(pool_w_, "pool width");
+  check_size(strides_h_, "stride height");
+  check_size(strides_w_, "stride width");
 }
 
 Shape MaxPool2D::compute_output_shape(const Shape& in) const {

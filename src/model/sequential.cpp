@@ -32,14 +32,14 @@ Sequential& Sequential::add(LayerPtr layer) {
   return *this;
 }
 
-void Sequential::build(const Shape& input_shape) {
+void Sequential::build(const Shape& input_shape, bool initialize) {
   if (layers_.empty()) throw std::logic_error("Sequential::build: the model has no layers");
   if (built_ && input_shape == input_shape_) return;
   if (built_) throw std::invalid_argument("Sequential::build: already built for input shape " +
                                           to_string(input_shape_) + ", not " + to_string(input_shape));
   Shape shape = input_shape;
   for (auto& layer : layers_) {
-    layer->build(shape);
+    layer->build(shape, initialize);
     shape = layer->output_shape();
   }
   input_shape_ = input_shape;
@@ -120,6 +120,10 @@ void Sequential::compile(OptimizerPtr optimizer, LossPtr loss, const std::vector
   if (!optimizer) throw std::invalid_argument("compile: null optimizer");
   if (!loss) throw std::invalid_argument("compile: null loss");
   for (const auto& m : metrics) make_metric(m);  // validates the names
+  if (loss->from_logits() && !layers_.empty() && layers_.back()->ends_with_softmax())
+    throw std::invalid_argument("compile: the model ends in a softmax, so its outputs are probabilities, but the loss '" +
+                                loss->name() + "' expects logits (from_logits=true); use from_logits=false (nn then "
+                                "trains on the logits before the softmax itself)");
   optimizer_ = std::move(optimizer);
   loss_ = std::move(loss);
   metric_names_ = metrics;

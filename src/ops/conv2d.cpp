@@ -38,8 +38,10 @@ std::pair<int64_t, int64_t> padding_amounts(const Padding& p, bool height, int64
     case Padding::Mode::Valid: return {0, 0};
     case Padding::Mode::Explicit: return height ? std::pair{p.h, p.h} : std::pair{p.w, p.w};
     case Padding::Mode::Same: {
-      const int64_t out = (in + stride - 1) / stride;
-      const int64_t total = std::max<int64_t>(0, (out - 1) * stride + kernel - in);
+      if (in <= 0) return {0, 0};
+      const int64_t out = in / stride + (in % stride != 0);  // ceil, without overflow
+      const int64_t total =
+          std::max<int64_t>(0, checked_add((out - 1) * stride, kernel, "'same' padding") - in);
       return {total / 2, total - total / 2};
     }
   }
@@ -59,9 +61,15 @@ Conv2DParams conv2d_params(const Shape& x, const Shape& w, int64_t stride_h, int
   p.stride_h = stride_h, p.stride_w = stride_w;
   std::tie(p.pad_top, p.pad_bottom) = padding_amounts(padding, true, p.h, p.kh, stride_h);
   std::tie(p.pad_left, p.pad_right) = padding_amounts(padding, false, p.w, p.kw, stride_w);
-  if (p.h + p.pad_top + p.pad_bottom < p.kh || p.w + p.pad_left + p.pad_right < p.kw)
+  const int64_t padded_h = checked_add(p.h, checked_add(p.pad_top, p.pad_bottom, "conv2d padding"), "conv2d padding");
+  const int64_t padded_w = checked_add(p.w, checked_add(p.pad_left, p.pad_right, "conv2d padding"), "conv2d padding");
+  if (padded_h < p.kh || padded_w < p.kw)
     throw std::invalid_argument(fmt::format("conv2d: kernel {}x{} is larger than the padded input {}",
                                             p.kh, p.kw, to_string(x)));
+  // The sizes the kernels work with (im2col rows, output pixels, output elements) must not wrap.
+  checked_mul(checked_mul(p.c, p.kh, "conv2d kernel"), p.kw, "conv2d kernel");
+  const int64_t pixels = checked_mul(p.out_h(), p.out_w(), "conv2d output");
+  checked_mul(checked_mul(p.n, p.k, "conv2d output"), pixels, "conv2d output");
   return p;
 }
 

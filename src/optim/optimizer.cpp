@@ -70,6 +70,7 @@ void Optimizer::load_state(const OptimizerState& s) {
       slots[name].push_back(it->second[i].to(params_[i].device()).clone());
     }
   }
+  if (s.iterations < 0) throw std::invalid_argument(type() + " state: negative iteration count");
   set_learning_rate(s.learning_rate);
   iterations_ = s.iterations;
   slots_ = std::move(slots);
@@ -93,7 +94,8 @@ OptimizerPtr create_optimizer(const std::string& type, const Config& c) {
 SGD::SGD(float learning_rate, float momentum, bool nesterov, float weight_decay)
     : Optimizer(learning_rate), momentum_(momentum), nesterov_(nesterov), weight_decay_(weight_decay) {
   if (!(momentum >= 0.0f && momentum < 1.0f)) throw std::invalid_argument("SGD: momentum must be in [0, 1)");
-  if (weight_decay < 0.0f) throw std::invalid_argument("SGD: weight_decay must be >= 0");
+  if (!(weight_decay >= 0.0f) || !std::isfinite(weight_decay))
+    throw std::invalid_argument("SGD: weight_decay must be >= 0");
 }
 
 Config SGD::config() const {
@@ -119,7 +121,9 @@ Adam::Adam(float learning_rate, float beta1, float beta2, float epsilon, float w
     : Optimizer(learning_rate), beta1_(beta1), beta2_(beta2), epsilon_(epsilon), weight_decay_(weight_decay) {
   if (!(beta1 >= 0.0f && beta1 < 1.0f) || !(beta2 >= 0.0f && beta2 < 1.0f))
     throw std::invalid_argument("Adam: beta_1 and beta_2 must be in [0, 1)");
-  if (!(epsilon > 0.0f)) throw std::invalid_argument("Adam: epsilon must be > 0");
+  if (!(epsilon > 0.0f) || !std::isfinite(epsilon)) throw std::invalid_argument("Adam: epsilon must be > 0");
+  if (!(weight_decay >= 0.0f) || !std::isfinite(weight_decay))
+    throw std::invalid_argument("Adam: weight_decay must be >= 0");
 }
 
 Config Adam::config() const {

@@ -160,8 +160,14 @@ bool device_available(Device device);
 void set_poison_memory(bool on);
 bool poison_memory();
 
-// Threads used by the CPU backend (default: the hardware's cores, or NN_NUM_THREADS).
+// Threads used by the CPU backend: NN_NUM_THREADS when set, else available_cpus(). set_num_threads
+// throws std::invalid_argument outside [1, kMaxThreads] and std::runtime_error when the threads
+// cannot be started (the previous pool then stays in use).
+inline constexpr int kMaxThreads = 1024;
 void set_num_threads(int n);
 int num_threads();
+
+// The CPUs this process may run on: its affinity mask, bounded by its cgroup's CPU quota.
+int available_cpus();
 
 }  // namespace nn

@@ -11,6 +11,7 @@
 // not by the file name.
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "nn/tensor.hpp"
 
@@ -27,6 +28,21 @@ enum class IdxType : uint8_t {
 
 std::string to_string(IdxType type);  // "ubyte", "int32", ...
 
+// What an IDX header says, read without reading the data (cheap: the first bytes, inflated as
+// far as needed for gzip).
+struct IdxHeader {
+  IdxType type = IdxType::ubyte;
+  Shape shape;
+  int64_t elements = 0;      // product of the extents
+  int64_t header_bytes = 0;  // magic and extents
+  bool gzip = false;
+};
+
+// Bounds on what a reader may allocate for a file's contents.
+struct IdxOptions {
+  int64_t max_elements = int64_t{1} << 30;  // 4 GiB as float32
+};
+
 // An IDX file's contents: the stored element type and the values converted to float32
 // (int32 values beyond 2^24 and float64 values are rounded to the nearest float).
 struct IdxArray {
@@ -34,12 +50,20 @@ struct IdxArray {
   Tensor values;  // the stored shape
 };
 
+// Reads only the header. Throws like read_idx_array for a bad one.
+IdxHeader read_idx_header(const std::string& path);
+
 // Reads a whole IDX file, raw or gzip. Throws std::runtime_error("<path>: <what is wrong>") for a
-// missing or unreadable file, a bad header (magic, type, ndims, extents), a payload shorter or
-// longer than the header says, or corrupt gzip data.
-IdxArray read_idx_array(const std::string& path);
+// missing, unreadable or non-regular file, a bad header (magic, type, ndims, extents), more
+// elements than options.max_elements, a payload shorter or longer than the header says, or
+// corrupt gzip data.
+IdxArray read_idx_array(const std::string& path, const IdxOptions& options = {});
+
+// The same from bytes in memory; `name` stands for the path in messages.
+IdxArray parse_idx(std::string_view bytes, const std::string& name = "<memory>",
+                   const IdxOptions& options = {});
 
 // read_idx_array(path).values
-Tensor read_idx(const std::string& path);
+Tensor read_idx(const std::string& path, const IdxOptions& options = {});
 
 }  // namespace nn::data

@@ -3,16 +3,19 @@
 // (each layer's type and config), the weights, and the compile settings with the optimizer's
 // state, so nn::load_model(path) rebuilds a model without its C++ type and training can resume.
 //
-// Layout (little-endian):
-//   8 bytes   magic "\x89NNMODEL" ... see src/io/model_file.cpp
+// Layout (little-endian; the details are in src/io/model_format.hpp):
+//   8 bytes   magic "\x89NNMODEL"
 //   uint32    format version (kModelFormatVersion)
 //   uint64    header length H
 //   H bytes   header: JSON (architecture, compile settings, tensor table)
 //   tensors   float32 data, at the offsets the tensor table gives
 //   uint32    CRC-32C of everything before it
-// Writes go to a temporary file in the same directory, are flushed to disk, then renamed over
-// the target: a crash or kill mid-save leaves the previous file intact. A truncated, corrupt
-// or newer-version file is refused with an error naming the file.
+// Writes go to a temporary file in the same directory (an unpredictable name, created with
+// O_EXCL | O_NOFOLLOW), are flushed to disk, then renamed over the target: a crash or kill
+// mid-save leaves the previous file intact, and the next save removes the temporary files of
+// killed ones. Reading trusts nothing in the file: a truncated, corrupt, newer-version or
+// inconsistent file is refused, before anything is allocated for it, with an error naming the
+// file and the field.
 #include <string>
 
 #include "nn/model/sequential.hpp"
@@ -24,8 +27,9 @@ constexpr uint32_t kModelFormatVersion = 1;
 void save_model(const Sequential& model, const std::string& path);
 Sequential load_model(const std::string& path);
 
-// Weights only (Keras's save_weights_only): load_weights checks names and shapes against the
-// model, which must have the same architecture.
+// Weights only (Keras's save_weights_only). load_weights matches the file's weights to the
+// model's parameters by position, as Keras does, and requires the same count and shapes (names
+// may differ: default layer names depend on what else the program created).
 void save_weights(const Sequential& model, const std::string& path);
 void load_weights(Sequential& model, const std::string& path);
 

@@ -26,12 +26,12 @@ class Conv2D : public Layer {
 
   std::string type() const override { return "Conv2D"; }
   Shape compute_output_shape(const Shape& input_shape) const override;
+  std::vector<WeightSpec> weight_specs(const Shape& input_shape) const override;
   Variable kernel() const;
   bool ends_with_softmax() const override { return options_.activation == "softmax"; }
   Variable bias() const;
 
  protected:
-  void build_weights(const Shape& input_shape) override;
   Variable forward(const Variable& x, bool training) override;
   Variable forward_logits(const Variable& x, bool training) override;
   Config hyper_parameters() const override;

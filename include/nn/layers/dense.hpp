@@ -22,6 +22,7 @@ class Dense : public Layer {
 
   std::string type() const override { return "Dense"; }
   Shape compute_output_shape(const Shape& input_shape) const override;
+  std::vector<WeightSpec> weight_specs(const Shape& input_shape) const override;
   int64_t units() const { return units_; }
   const std::string& activation() const { return options_.activation; }
   Variable kernel() const;
@@ -29,7 +30,6 @@ class Dense : public Layer {
   Variable bias() const;  // undefined without use_bias
 
  protected:
-  void build_weights(const Shape& input_shape) override;
   Variable forward(const Variable& x, bool training) override;
   Variable forward_logits(const Variable& x, bool training) override;
   Config hyper_parameters() const override;

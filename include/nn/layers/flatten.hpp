@@ -8,7 +8,7 @@ class Flatten : public Layer {
  public:
   explicit Flatten(std::string name = "") : Layer("flatten", std::move(name)) {}
   std::string type() const override { return "Flatten"; }
-  Shape compute_output_shape(const Shape& s) const override { return {numel(s)}; }
+  Shape compute_output_shape(const Shape& s) const override;
 
  protected:
   Variable forward(const Variable& x, bool training) override;

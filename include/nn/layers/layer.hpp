@@ -2,7 +2,8 @@
 // Layer: a named, buildable piece of a model that composes differentiable ops (it has no
 // backward of its own). Shapes given to and returned by layers exclude the batch dimension.
 //
-//   build(input_shape)         creates the weights once, from the input shape
+//   weight_specs(input_shape)  the weights the layer needs for that input (names, shapes, init)
+//   build(input_shape)         creates those weights once
 //   compute_output_shape(s)    the output shape for an input shape (throws naming the layer)
 //   operator()(x, training)    checks x against the built shape, then runs forward
 //   config()                   hyper-parameters, enough for the registry to rebuild the layer
@@ -17,6 +18,14 @@
 
 namespace nn {
 
+// One weight of a layer, as weight_specs declares it; build() creates it.
+struct WeightSpec {
+  std::string name;  // "kernel", "bias"
+  Shape shape;
+  std::string initializer;
+  int64_t fan_in = 1, fan_out = 1;
+};
+
 class Layer {
  public:
   virtual ~Layer() = default;
@@ -27,7 +36,15 @@ class Layer {
   virtual std::string type() const = 0;
   virtual Shape compute_output_shape(const Shape& input_shape) const = 0;
 
-  void build(const Shape& input_shape);
+  // The weights build(input_shape) would create, without creating them (model loaders compare
+  // them with a file before allocating anything). Throws like compute_output_shape.
+  virtual std::vector<WeightSpec> weight_specs(const Shape& input_shape) const {
+    (void)input_shape;
+    return {};
+  }
+  // Creates the weights; initialize=false leaves their values unset, for a loader that
+  // overwrites them.
+  void build(const Shape& input_shape, bool initialize = true);
   bool built() const { return built_; }
   const Shape& input_shape() const { return input_shape_; }
   Shape output_shape() const { return compute_output_shape(input_shape_); }
@@ -64,12 +81,12 @@ class Layer {
  protected:
   // prefix: Keras's default name stem ("dense"); an empty name takes "<prefix>_<n>".
   Layer(const std::string& prefix, std::string name);
-  virtual void build_weights(const Shape& input_shape) { (void)input_shape; }
   virtual Variable forward(const Variable& x, bool training) = 0;
   virtual Variable forward_logits(const Variable& x, bool training);
   virtual Config hyper_parameters() const { return {}; }
-  Variable add_weight(const std::string& name, const Shape& shape, const std::string& initializer,
-                      int64_t fan_in, int64_t fan_out);
+  // A hyper-parameter that is a size (units, filters, kernel and pool extents, strides): it
+  // must lie in [1, 2^31), else fail() naming it.
+  void check_size(int64_t value, const char* what) const;
   // Throws std::invalid_argument "<describe()>: <message>".
   [[noreturn]] void fail(const std::string& message) const;
 

@@ -59,8 +59,9 @@ class Sequential {
     return *layer;
   }
 
-  // Builds every layer for inputs of `input_shape` (without the batch dimension).
-  void build(const Shape& input_shape);
+  // Builds every layer for inputs of `input_shape` (without the batch dimension); initialize=false
+  // leaves the weights unset, for a loader that overwrites them.
+  void build(const Shape& input_shape, bool initialize = true);
   bool built() const { return built_; }
   const Shape& input_shape() const { return input_shape_; }
   Shape output_shape() const;

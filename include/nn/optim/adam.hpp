@@ -12,10 +12,10 @@ class Adam : public Optimizer {
                 float epsilon = 1e-7f, float weight_decay = 0.0f);
   std::string type() const override { return "Adam"; }
   Config config() const override;
+  std::vector<std::string> slot_names() const override { return {"m", "v"}; }
 
  protected:
   void update(size_t i, Tensor& w, const Tensor& g) override;
-  std::vector<std::string> slot_names() const override { return {"m", "v"}; }
 
  private:
   float beta1_, beta2_, epsilon_, weight_decay_;

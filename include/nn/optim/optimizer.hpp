@@ -43,11 +43,12 @@ class Optimizer {
   OptimizerState state() const;  // deep copies
   // Throws std::invalid_argument when the slots do not match the parameters' count and shapes.
   void load_state(const OptimizerState& state);
+  // The per-parameter state tensors this optimizer keeps ("m", "v"; "momentum").
+  virtual std::vector<std::string> slot_names() const = 0;
 
  protected:
   // Update parameter i (value w, gradient g). Slots are created lazily by slot().
   virtual void update(size_t i, Tensor& w, const Tensor& g) = 0;
-  virtual std::vector<std::string> slot_names() const = 0;
   Tensor& slot(const std::string& name, size_t i);
 
   std::vector<Variable> params_;

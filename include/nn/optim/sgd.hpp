@@ -11,10 +11,10 @@ class SGD : public Optimizer {
                float weight_decay = 0.0f);
   std::string type() const override { return "SGD"; }
   Config config() const override;
+  std::vector<std::string> slot_names() const override;
 
  protected:
   void update(size_t i, Tensor& w, const Tensor& g) override;
-  std::vector<std::string> slot_names() const override;
 
  private:
   float momentum_;

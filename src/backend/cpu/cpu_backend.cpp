@@ -143,7 +143,7 @@ void HostAllocator::trim() {
 CpuBackend::CpuBackend() : allocator_(HostAllocator::instance()) { init_blas(); }
 
 std::string CpuBackend::name() const {
-  return fmt::format("cpu ({} threads, OpenBLAS {})", thread_pool().size(), blas_core_name());
+  return fmt::format("cpu ({} threads, OpenBLAS {})", thread_pool()->size(), blas_core_name());
 }
 
 std::shared_ptr<float> CpuBackend::allocate(int64_t count) {

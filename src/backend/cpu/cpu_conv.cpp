@@ -18,7 +18,8 @@ struct ConvGeometry {
   int64_t K, P, oh, ow, chunk;
   explicit ConvGeometry(const Conv2DParams& p)
       : K(p.c * p.kh * p.kw), P(p.out_h() * p.out_w()), oh(p.out_h()), ow(p.out_w()) {
-    chunk = std::clamp<int64_t>(kColsBudget / std::max<int64_t>(1, K * P), 1, p.n);
+    const int64_t per_image = std::max<int64_t>(1, P);
+    chunk = K > kColsBudget / per_image ? 1 : std::clamp<int64_t>(kColsBudget / std::max<int64_t>(1, K * per_image), 1, std::max<int64_t>(1, p.n));
   }
 };
 

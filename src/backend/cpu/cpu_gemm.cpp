@@ -86,7 +86,8 @@ void sgemm_serial(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, f
 void sgemm_parallel(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
                     const float* a, int64_t lda, const float* b, int64_t ldb, float beta,
                     float* c, int64_t ldc) {
-  const int threads = thread_pool().size();
+  const auto pool = thread_pool();
+  const int threads = pool->size();
   const double flops = 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
   if (threads == 1 || flops < 4e6) {
     sgemm_serial(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
@@ -98,7 +99,7 @@ void sgemm_parallel(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
   int64_t panel = (extent + threads - 1) / threads;
   panel = std::max<int64_t>(16, (panel + 15) / 16 * 16);
   const int64_t panels = (extent + panel - 1) / panel;
-  thread_pool().parallel_for(panels, 1, [&](int64_t p0, int64_t p1) {
+  pool->parallel_for(panels, 1, [&](int64_t p0, int64_t p1) {
     for (int64_t p = p0; p < p1; ++p) {
       const int64_t begin = p * panel, len = std::min(panel, extent - begin);
       if (split_rows) {

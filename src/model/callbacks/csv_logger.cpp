@@ -11,16 +11,24 @@ CSVLogger::CSVLogger(std::string filename, char separator, bool append)
     : filename_(std::move(filename)), separator_(separator), append_(append) {}
 
 void CSVLogger::on_train_begin(const Logs&) {
+  file_.close();
+  keys_.clear();
+}
+
+// Opened at the first row, not at train begin: a run that fails before it has anything to write
+// leaves an existing file as it was.
+void CSVLogger::open() {
   namespace fs = std::filesystem;
-  need_header_ = !(append_ && fs::exists(filename_) && fs::file_size(filename_) > 0);
+  std::error_code ec;
+  need_header_ = !(append_ && fs::exists(filename_, ec) && fs::file_size(filename_, ec) > 0);
   const auto parent = fs::path(filename_).parent_path();
   if (!parent.empty()) fs::create_directories(parent);
   file_.open(filename_, append_ ? std::ios::app : std::ios::trunc);
   if (!file_) throw std::runtime_error("CSVLogger: cannot open '" + filename_ + "' for writing");
-  keys_.clear();
 }
 
 void CSVLogger::on_epoch_end(int epoch, Logs& logs) {
+  if (!file_.is_open()) open();
   if (keys_.empty())
     for (const auto& [k, v] : logs) keys_.push_back(k);  // std::map: sorted, as Keras
   if (need_header_) {

@@ -8,9 +8,13 @@
 
 namespace nn {
 
+void TerminateOnNaN::on_epoch_begin(int epoch, const Logs&) { epoch_ = epoch; }
+
 void TerminateOnNaN::on_train_batch_end(int64_t batch, const Logs& logs) {
   const auto loss = find_log(logs, "loss");
   if (loss && !std::isfinite(*loss)) {
+    terminated_ = true;
+    batch_ = batch;
     fmt::print("\nBatch {}: Invalid loss, terminating training\n", batch);
     model().set_stop_training(true);
   }

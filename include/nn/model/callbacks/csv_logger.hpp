@@ -1,7 +1,9 @@
 #pragma once
 // Streams each epoch's logs to a CSV file: a header "epoch,<keys in sorted order>", then one
 // row per epoch (0-based epoch, as Keras's CSVLogger). append=true continues an existing file
-// without repeating its header. Rows are flushed as they are written.
+// without repeating its header. Rows are flushed as they are written; the file is opened (and,
+// without append, emptied) only when the first row is ready, so a run that fails before that
+// leaves an existing file intact.
 #include <fstream>
 #include <string>
 #include <vector>
@@ -18,6 +20,8 @@ class CSVLogger : public Callback {
   void on_train_end(const Logs& logs) override;
 
  private:
+  void open();
+
   std::string filename_;
   char separator_;
   bool append_;

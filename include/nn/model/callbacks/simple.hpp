@@ -9,7 +9,17 @@ namespace nn {
 // Stops training at the first batch whose loss is NaN or infinite.
 class TerminateOnNaN : public Callback {
  public:
+  void on_epoch_begin(int epoch, const Logs& logs) override;
   void on_train_batch_end(int64_t batch, const Logs& logs) override;
+  // Whether it stopped training, and where (0-based epoch and batch).
+  bool terminated() const { return terminated_; }
+  int epoch() const { return epoch_; }
+  int64_t batch() const { return batch_; }
+
+ private:
+  bool terminated_ = false;
+  int epoch_ = 0;
+  int64_t batch_ = 0;
 };
 
 // Sets the learning rate at the start of each epoch to schedule(epoch, current_lr).

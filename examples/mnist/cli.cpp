@@ -1,0 +1,58 @@
+#include "cli.hpp"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+
+#include <fmt/format.h>
+
+namespace mnist {
+
+CLI::Validator integer_in(int64_t lo, int64_t hi) {
+  return CLI::Validator(
+      [lo, hi](std::string& s) -> std::string {
+        const char* begin = s.c_str();
+        char* end = nullptr;
+        errno = 0;
+        const long long v = std::strtoll(begin, &end, 10);
+        if (s.empty() || *end != '\0' || end == begin) return fmt::format("'{}' is not an integer", s);
+        if (errno == ERANGE || v < lo || v > hi) return fmt::format("{} is out of range [{}, {}]", s, lo, hi);
+        s = std::to_string(v);
+        return {};
+      },
+      fmt::format("INT in [{} - {}]", lo, hi));
+}
+
+CLI::Validator unsigned_integer() {
+  return CLI::Validator(
+      [](std::string& s) -> std::string {
+        const char* begin = s.c_str();
+        char* end = nullptr;
+        errno = 0;
+        const unsigned long long v = std::strtoull(begin, &end, 10);
+        if (s.empty() || s[0] == '-' || *end != '\0' || end == begin)
+          return fmt::format("'{}' is not a non-negative integer", s);
+        if (errno == ERANGE) return fmt::format("{} is larger than 2^64 - 1", s);
+        s = std::to_string(v);
+        return {};
+      },
+      "UINT64");
+}
+
+CLI::Validator number_in(double lo, double hi, bool lo_open) {
+  return CLI::Validator(
+      [lo, hi, lo_open](std::string& s) -> std::string {
+        const char* begin = s.c_str();
+        char* end = nullptr;
+        errno = 0;
+        const double v = std::strtod(begin, &end);
+        if (s.empty() || *end != '\0' || end == begin || !std::isfinite(v))
+          return fmt::format("'{}' is not a number", s);
+        if ((lo_open ? v <= lo : v < lo) || v > hi)
+          return fmt::format("{} is out of range {}{}, {}]", s, lo_open ? "(" : "[", lo, hi);
+        return {};
+      },
+      fmt::format("NUMBER in {}{} - {}]", lo_open ? "(" : "[", lo, hi));
+}
+
+}  // namespace mnist

@@ -1,0 +1,23 @@
+#pragma once
+// Command-line plumbing shared by the mnist subcommands, on CLI11: strict validators for numbers
+// (the whole value must parse; 64-bit, range-checked, never truncated), and the exit-code rule:
+// 0 success (and --help), 2 a usage error (with a hint), 1 a failure of the work itself.
+#include <cstdint>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+namespace mnist {
+
+// A decimal integer in [lo, hi]; rewritten to canonical form so CLI11 converts exactly that.
+CLI::Validator integer_in(int64_t lo, int64_t hi);
+CLI::Validator unsigned_integer();  // any uint64
+// A finite number in (lo, hi] (lo_open) or [lo, hi].
+CLI::Validator number_in(double lo, double hi, bool lo_open = false);
+
+// Raised by subcommands for an invalid combination of options (exit status 2).
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+}  // namespace mnist

@@ -1,0 +1,47 @@
+// mnist evaluate: a saved model's loss and accuracy on the test split.
+#include <fmt/format.h>
+#include <nn/io/model_file.hpp>
+#include <nn/nn.hpp>
+
+#include "cli.hpp"
+#include "commands.hpp"
+#include "data.hpp"
+
+namespace mnist {
+
+CLI::App* add_evaluate_command(CLI::App& app, EvaluateOptions& o) {
+  CLI::App* cmd = app.add_subcommand("evaluate", "Evaluate a saved model on the MNIST test images");
+  cmd->add_option("--data", o.data, "Directory with the MNIST IDX files (raw or .gz)")->required();
+  cmd->add_option("--model-file", o.model_file, "Model saved by 'mnist train' (or nn::save_model)")
+      ->required();
+  cmd->add_option("--batch-size", o.batch_size, "Images per forward pass")
+      ->check(integer_in(1, 1 << 20))
+      ->capture_default_str();
+  cmd->add_option("--threads", o.threads, "CPU threads (default: the CPUs this process may use)")
+      ->check(integer_in(1, nn::kMaxThreads));
+  return cmd;
+}
+
+int run_evaluate(const EvaluateOptions& o) {
+  if (o.threads > 0) nn::set_num_threads(static_cast<int>(o.threads));
+  nn::Sequential model = nn::load_model(o.model_file);
+  if (!model.built())
+    throw std::runtime_error(o.model_file + ": the model has no input shape (it was never built)");
+  // Accuracy whatever the model was compiled with (or if it was not compiled at all).
+  const auto& names = model.metric_names();
+  if (!model.compiled()) {
+    model.compile(std::make_shared<nn::SGD>(), "sparse_categorical_crossentropy", {"accuracy"});
+  } else if (std::find(names.begin(), names.end(), "accuracy") == names.end()) {
+    model.compile(model.optimizer_ptr(), model.loss_ptr(), {"accuracy"});
+  }
+  nn::data::MnistOptions data_options = options_for(model.input_shape());
+  data_options.train = false;
+  const nn::data::Mnist data = nn::data::load_mnist(o.data, data_options);
+  const nn::Logs test =
+      model.evaluate(scaled(data.test_images, model.input_shape()), data.test_labels, o.batch_size);
+  fmt::print("test_loss: {:.4f}\n", test.at("loss"));
+  fmt::print("test_accuracy: {:.4f}\n", test.at("accuracy"));
+  return 0;
+}
+
+}  // namespace mnist

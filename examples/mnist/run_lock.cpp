@@ -1,0 +1,45 @@
+#include "run_lock.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+
+#include <fmt/format.h>
+
+namespace mnist {
+
+RunLock::RunLock(const std::string& dir) {
+  std::filesystem::create_directories(dir);
+  const std::string path = (std::filesystem::path(dir) / ".lock").string();
+  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (fd_ < 0)
+    throw std::runtime_error(fmt::format("{}: cannot create the lock file: {}", path, std::strerror(errno)));
+  if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+    const int err = errno;
+    char buf[32] = {};
+    const ssize_t n = ::pread(fd_, buf, sizeof buf - 1, 0);
+    ::close(fd_);
+    fd_ = -1;
+    if (err == EWOULDBLOCK)
+      throw std::runtime_error(
+          fmt::format("{}: in use by another run{}; wait for it or choose another --out", dir,
+                      n > 0 ? fmt::format(" (pid {})", std::string(buf, static_cast<size_t>(n))) : ""));
+    throw std::runtime_error(fmt::format("{}: cannot lock: {}", path, std::strerror(err)));
+  }
+  const std::string pid = std::to_string(::getpid());
+  if (::ftruncate(fd_, 0) == 0 && ::pwrite(fd_, pid.data(), pid.size(), 0) < 0) {
+    // the pid is only for the message another run prints; nothing depends on it
+  }
+}
+
+RunLock::~RunLock() {
+  if (fd_ >= 0) ::close(fd_);  // releases the lock
+}
+
+}  // namespace mnist

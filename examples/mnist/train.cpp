@@ -1,0 +1,140 @@
+// mnist train: trains one of the classic models, keeps the best epoch by validation loss, and
+// reports that model's test accuracy. Only a model this run saved is reported: a run that
+// diverges (TerminateOnNaN) or saves nothing exits non-zero and says why.
+#include <chrono>
+#include <cstdio>
+
+#include <fmt/format.h>
+#include <nn/io/model_file.hpp>
+#include <nn/model/callbacks/csv_logger.hpp>
+#include <nn/model/callbacks/model_checkpoint.hpp>
+#include <nn/model/callbacks/simple.hpp>
+#include <nn/model/callbacks/tensorboard.hpp>
+#include <nn/nn.hpp>
+
+#include "cli.hpp"
+#include "commands.hpp"
+#include "data.hpp"
+#include "models.hpp"
+#include "run_lock.hpp"
+
+namespace mnist {
+
+CLI::App* add_train_command(CLI::App& app, TrainOptions& o) {
+  CLI::App* cmd = app.add_subcommand("train", "Train a model on MNIST and report its test accuracy");
+  cmd->add_option("--data", o.data, "Directory with the MNIST IDX files (raw or .gz)")->required();
+  cmd->add_option("--model", o.model, "Architecture")
+      ->required()
+      ->check(CLI::IsMember({"softmax", "mlp", "cnn"}));
+  auto* epochs = cmd->add_option("--epochs", o.epochs, "Passes over the training images (default: per model)")
+                     ->check(integer_in(1, 100000));
+  cmd->add_option("--steps", o.steps, "Train for this many batches instead of whole epochs")
+      ->check(integer_in(1, int64_t{1} << 40))
+      ->excludes(epochs);
+  cmd->add_option("--batch-size", o.batch_size, "Images per step (default: per model)")
+      ->check(integer_in(1, 1 << 20));
+  cmd->add_option("--optimizer", o.optimizer, "sgd or adam (default: per model)")
+      ->check(CLI::IsMember({"sgd", "adam"}));
+  cmd->add_option("--lr", o.lr, "Learning rate (default: per model and optimizer)")
+      ->check(number_in(0.0, 1e9, true));
+  cmd->add_option("--seed", o.seed, "Seed for initialisation, shuffling and dropout")
+      ->check(unsigned_integer())
+      ->capture_default_str();
+  cmd->add_option("--out", o.out, "Output directory (default: out/MODEL)");
+  cmd->add_option("--threads", o.threads, "CPU threads (default: the CPUs this process may use)")
+      ->check(integer_in(1, nn::kMaxThreads));
+  cmd->add_option("--validation-size", o.validation_size, "Training images held out for validation")
+      ->check(integer_in(0, 1 << 30))
+      ->capture_default_str();
+  cmd->add_option("--verbose", o.verbose, "0 silent, 1 progress bar, 2 one line per epoch")
+      ->check(integer_in(0, 2))
+      ->capture_default_str();
+  return cmd;
+}
+
+int run_train(const TrainOptions& o) {
+  const Defaults d = defaults_for(o.model);
+  const int64_t epochs = o.epochs > 0 ? o.epochs : d.epochs;
+  const int64_t batch_size = o.batch_size > 0 ? o.batch_size : d.batch_size;
+  const std::string opt_name = o.optimizer.empty() ? d.optimizer : o.optimizer;
+  const float lr = static_cast<float>(o.lr > 0.0                ? o.lr
+                                      : opt_name == d.optimizer ? d.lr
+                                      : opt_name == "adam"      ? 0.001
+                                                                : 0.1);
+  const std::string out = o.out.empty() ? "out/" + o.model : o.out;
+  if (o.threads > 0) nn::set_num_threads(static_cast<int>(o.threads));
+  nn::manual_seed(o.seed);
+
+  const RunLock lock(out);  // one run per output directory
+  nn::Sequential model = make_model(o.model);
+  nn::data::MnistOptions data_options = options_for(model.input_shape());
+  const nn::data::Mnist data = nn::data::load_mnist(o.data, data_options);
+  const int64_t n = data.train_images.dim(0);
+  const int64_t n_val = o.validation_size;
+  if (n_val >= n)
+    throw UsageError(
+        fmt::format("--validation-size {} leaves no training images (the training split has {})", n_val, n));
+  const int64_t n_train = n - n_val;
+  fmt::print("MNIST: {} training, {} validation, {} test images; {}\n", n_train, n_val,
+             data.test_images.dim(0), nn::backend_for(nn::Device::cpu()).name());
+
+  auto train_ds = nn::data::Dataset::from_tensor_slices(data.train_images.slice(0, n_train),
+                                                        data.train_labels.slice(0, n_train))
+                      .shuffle(n_train, o.seed)
+                      .map(normalize)
+                      .batch(batch_size);
+  if (o.steps > 0) train_ds = train_ds.repeat();
+  train_ds = train_ds.prefetch(2);
+
+  std::fputs(model.summary().c_str(), stdout);
+  nn::OptimizerPtr opt;
+  if (opt_name == "adam")
+    opt = std::make_shared<nn::Adam>(lr);
+  else
+    opt = std::make_shared<nn::SGD>(lr);
+  model.compile(opt, "sparse_categorical_crossentropy", {"accuracy"});
+
+  const std::string model_path = out + "/model.nn";
+  nn::FitOptions fit;
+  fit.epochs = o.steps > 0 ? 1 : static_cast<int>(epochs);
+  fit.steps_per_epoch = o.steps > 0 ? o.steps : -1;
+  fit.verbose = static_cast<int>(o.verbose);
+  const bool validate = n_val > 0;
+  if (validate)
+    fit.validation_data = nn::data::Dataset::from_tensor_slices(
+                              scaled(data.train_images.slice(n_train, n), model.input_shape()),
+                              data.train_labels.slice(n_train, n))
+                              .batch(1000);
+  nn::ModelCheckpointOptions ck;
+  ck.monitor = validate ? "val_loss" : "loss";
+  ck.save_best_only = true;
+  auto nan_guard = std::make_shared<nn::TerminateOnNaN>();
+  auto checkpoint = std::make_shared<nn::ModelCheckpoint>(model_path, ck);
+  fit.callbacks = {nan_guard, checkpoint, std::make_shared<nn::TensorBoard>(out + "/logs", 100),
+                   std::make_shared<nn::CSVLogger>(out + "/history.csv")};
+
+  const auto t0 = std::chrono::steady_clock::now();
+  model.fit(train_ds, fit);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (nan_guard->terminated())
+    throw std::runtime_error(fmt::format(
+        "training diverged: the loss became NaN or infinite in epoch {}, batch {}{}; try a lower --lr",
+        nan_guard->epoch() + 1, nan_guard->batch(),
+        checkpoint->last_saved().empty() ? "; no model was saved"
+                                         : "; the best model before that is in " + checkpoint->last_saved()));
+  if (checkpoint->last_saved().empty())
+    throw std::runtime_error(
+        fmt::format("no model was saved: {} never improved on its starting value", ck.monitor));
+  const int64_t images = o.steps > 0 ? o.steps * batch_size : epochs * n_train;
+  fmt::print("training: {:.1f} s, {:.0f} images/s\n", seconds, static_cast<double>(images) / seconds);
+
+  nn::Sequential best = nn::load_model(checkpoint->last_saved());
+  const nn::Logs test = best.evaluate(scaled(data.test_images, best.input_shape()), data.test_labels, 1000);
+  fmt::print("model: {}\nlogs: {} (tensorboard --logdir {})\nhistory: {}\n", model_path, out + "/logs",
+             out + "/logs", out + "/history.csv");
+  fmt::print("test_loss: {:.4f}\n", test.at("loss"));
+  fmt::print("test_accuracy: {:.4f}\n", test.at("accuracy"));
+  return 0;
+}
+
+}  // namespace mnist

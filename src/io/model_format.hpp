@@ -1,0 +1,31 @@
+#pragma once
+// The model file format, shared by the writer (model_file.cpp) and the reader (model_reader.cpp).
+//
+//   offset 0    8 bytes   magic "\x89NNMODEL"
+//          8    uint32    format version (kModelFormatVersion)
+//          12   uint64    header length H (at most kMaxHeaderBytes)
+//          20   H bytes   header: JSON
+//                         {"format": "nn.model", "kind": "model" | "weights",
+//                          "model": {"class": "Sequential", "name", "input_shape": [...] | null,
+//                                    "layers": [{"type", "config", "state"}, ...]},
+//                          "weights": [{"name": "<layer>/<weight>", "tensor": i}, ...],
+//                          "compile": null | {"optimizer": {"type", "config"},
+//                                             "optimizer_state": {"iterations", "learning_rate",
+//                                                                 "slots": {"<slot>": [i, ...]}},
+//                                             "loss": {"name", "from_logits"}, "metrics": [...]},
+//                          "tensors": [{"name", "shape", "offset"}, ...]}
+//          20+H         float32 little-endian data; tensor i at data + tensors[i].offset
+//          size-4       uint32 CRC-32C of every byte before it
+#include <cstddef>
+#include <cstdint>
+
+#include "nn/io/model_file.hpp"
+
+namespace nn::io::detail {
+
+constexpr char kMagic[8] = {'\x89', 'N', 'N', 'M', 'O', 'D', 'E', 'L'};
+constexpr size_t kPrefix = 8 + 4 + 8;  // magic, version, header length
+constexpr uint64_t kMaxHeaderBytes = uint64_t{64} << 20;
+constexpr int64_t kMaxExtent = 0x7fffffff;  // per dimension of a stored tensor or input shape
+
+}  // namespace nn::io::detail

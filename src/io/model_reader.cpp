@@ -1,0 +1,384 @@
+#include "io/model_reader.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <map>
+#include <stdexcept>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <nlohmann/json.hpp>
+
+#include "io/json_field.hpp"
+#include "io/model_format.hpp"
+#include "nn/io/crc32c.hpp"
+#include "nn/metrics.hpp"
+#include "nn/optim/optimizer.hpp"
+#include "util/bytes.hpp"
+
+namespace nn::io::detail {
+namespace {
+
+using json = nlohmann::json;
+using nn::detail::ByteSource;
+using nn::detail::JsonField;
+
+struct TensorEntry {
+  std::string name;
+  Shape shape;
+  uint64_t offset = 0, bytes = 0;
+  bool used = false;
+};
+
+class ModelReader {
+ public:
+  // Runs f, turning a malformed-header exception into an error naming the file.
+  template <class F>
+  auto guarded(F&& f) {
+    try {
+      return f();
+    } catch (const json::exception& e) {
+      fail(std::string("malformed header: ") + e.what());
+    } catch (const std::invalid_argument& e) {
+      fail(e.what());
+    } catch (const std::out_of_range& e) {
+      fail(e.what());
+    }
+  }
+
+  explicit ModelReader(const ByteSource& src) : src_(src), path_(src.name()) {
+    read_prefix_and_header();
+    read_tensor_table();
+  }
+
+  Sequential model() {
+    const JsonField h = root();
+    if (h["format"].string() != "nn.model") h["format"].fail("expected \"nn.model\"");
+    const std::string kind = h["kind"].string();
+    if (kind == "weights")
+      h["kind"].fail("the file holds only weights: build the model and use load_weights");
+    if (kind != "model") h["kind"].fail("expected \"model\" or \"weights\"");
+    Sequential model = architecture(h["model"]);
+    check_weights(h["weights"], model);
+    const JsonField c = h["compile"];
+    OptimizerPtr opt;
+    LossPtr loss;
+    std::vector<std::string> metrics;
+    OptimizerState state;
+    if (!c.is_null()) {
+      try {
+        opt = create_optimizer(c["optimizer"]["type"].string(256), c["optimizer"]["config"].config());
+      } catch (const std::invalid_argument& e) {
+        if (std::strncmp(e.what(), "field '", 7) == 0) throw;
+        c["optimizer"].fail(e.what());
+      }
+      const JsonField l = c["loss"];
+      try {
+        loss = make_loss(l["name"].string(), l["from_logits"].boolean());
+      } catch (const std::invalid_argument& e) {
+        l["name"].fail(e.what());
+      }
+      if (loss->from_logits() && !model.layers().empty() && model.layers().back()->ends_with_softmax())
+        l["from_logits"].fail("the model ends in a softmax, so its outputs are probabilities, not logits");
+      const JsonField m = c["metrics"];
+      for (size_t i = 0; i < m.size(); ++i) {
+        metrics.push_back(m[i].string(256));
+        try {
+          make_metric(metrics.back());
+        } catch (const std::invalid_argument& e) {
+          m[i].fail(e.what());
+        }
+      }
+      state = optimizer_state(c["optimizer_state"], *opt, model);
+    }
+    // Everything is consistent: allocate and fill.
+    if (!h["model"]["input_shape"].is_null())
+      model.build(input_shape(h["model"]["input_shape"]), /*initialize=*/false);
+    fill(h["weights"], model.parameters());
+    if (opt) {
+      try {
+        model.compile(opt, loss, metrics);
+      } catch (const std::invalid_argument& e) {
+        c.fail(e.what());
+      }
+      for (auto& [slot, ids] : slot_ids_)
+        for (int id : ids) state.slots[slot].push_back(tensor(id));
+      if (model.built()) opt->load_state(state);
+    }
+    return model;
+  }
+
+  void weights_into(Sequential& model) {
+    const JsonField h = root();
+    if (h["format"].string() != "nn.model") h["format"].fail("expected \"nn.model\"");
+    const JsonField shape = h["model"]["input_shape"];
+    if (!model.built() && !shape.is_null()) {
+      try {
+        model.build(input_shape(shape), /*initialize=*/false);
+      } catch (const std::invalid_argument& e) {
+        shape.fail(e.what());
+      }
+    }
+    const std::vector<Variable> params = model.parameters();
+    const JsonField w = h["weights"];
+    if (w.size() != params.size())
+      w.fail(fmt::format("the file holds {} weights, the model has {}", w.size(), params.size()));
+    // Matched by position, as Keras's load_weights does; shapes must agree.
+    for (size_t i = 0; i < params.size(); ++i) claim(w[i]["tensor"], params[i].shape(), "");
+    fill(w, params);
+  }
+
+  [[noreturn]] void fail(const std::string& what) const { nn::detail::file_error(path_, what); }
+
+ private:
+  JsonField root() const { return JsonField(header_, ""); }
+
+  void read_prefix_and_header() {
+    const uint64_t size = src_.size();
+    char prefix[kPrefix] = {};
+    src_.read_at(0, prefix, static_cast<size_t>(std::min<uint64_t>(size, kPrefix)));
+    if (size < sizeof(kMagic) || std::memcmp(prefix, kMagic, sizeof(kMagic)) != 0)
+      fail("not an nn model file (bad magic bytes)");
+    if (size < kPrefix + 4) fail(fmt::format("truncated ({} bytes)", size));
+    const auto* p = reinterpret_cast<const unsigned char*>(prefix);
+    const auto version = static_cast<uint32_t>(nn::detail::get_le(p + 8, 4));
+    if (version != kModelFormatVersion)
+      fail(fmt::format("unsupported format version {} (this build of nn reads version {}){}", version,
+                       kModelFormatVersion, version > kModelFormatVersion ? ": written by a newer nn" : ""));
+    const uint64_t header_size = nn::detail::get_le(p + 12, 8);
+    if (header_size > size - kPrefix - 4) fail("truncated (header runs past the end of the file)");
+    if (header_size > kMaxHeaderBytes)
+      fail(fmt::format("header of {} bytes is larger than the limit of {}", header_size, kMaxHeaderBytes));
+    check_crc(size);
+    std::string text(static_cast<size_t>(header_size), '\0');
+    src_.read_at(kPrefix, text.data(), text.size());
+    try {
+      header_ = json::parse(text);
+    } catch (const json::exception& e) {
+      fail(std::string("malformed header: ") + e.what());
+    }
+    if (!header_.is_object()) fail("malformed header: not a JSON object");
+    data_start_ = kPrefix + header_size;
+    data_size_ = size - 4 - data_start_;
+  }
+
+  void check_crc(uint64_t size) {
+    std::vector<char> buf(size_t{1} << 20);
+    uint32_t crc = 0;
+    for (uint64_t at = 0; at < size - 4;) {
+      const size_t n = static_cast<size_t>(std::min<uint64_t>(buf.size(), size - 4 - at));
+      src_.read_at(at, buf.data(), n);
+      crc = crc32c(buf.data(), n, crc);
+      at += n;
+    }
+    unsigned char stored[4];
+    src_.read_at(size - 4, stored, 4);
+    if (crc != static_cast<uint32_t>(nn::detail::get_le(stored, 4)))
+      fail("corrupt or truncated (checksum mismatch)");
+  }
+
+  // Every tensor: a name, a shape, an aligned offset; inside the data section; no two overlapping.
+  void read_tensor_table() {
+    guarded([&] {
+      const JsonField t = root()["tensors"];
+      for (size_t i = 0; i < t.size(); ++i) {
+        TensorEntry e;
+        e.name = t[i]["name"].string(1024);
+        e.shape = t[i]["shape"].integers(0, kMaxExtent, 8);
+        e.offset = static_cast<uint64_t>(t[i]["offset"].integer(0, std::numeric_limits<int64_t>::max()));
+        uint64_t n = 0;
+        try {
+          n = static_cast<uint64_t>(numel(e.shape));  // checked: below 2^56
+        } catch (const std::invalid_argument& err) {
+          t[i]["shape"].fail(err.what());
+        }
+        e.bytes = n * 4;
+        if (e.offset % 4 != 0) t[i]["offset"].fail("is not a multiple of 4");
+        if (e.offset > data_size_ || e.bytes > data_size_ - e.offset)
+          t[i].fail(fmt::format("tensor '{}' of shape {} lies outside the data section ({} bytes)", e.name,
+                                to_string(e.shape), data_size_));
+        tensors_.push_back(std::move(e));
+      }
+      std::vector<size_t> order(tensors_.size());
+      for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+      std::sort(order.begin(), order.end(),
+                [&](size_t a, size_t b) { return tensors_[a].offset < tensors_[b].offset; });
+      for (size_t k = 1; k < order.size(); ++k) {
+        const TensorEntry& a = tensors_[order[k - 1]];
+        const TensorEntry& b = tensors_[order[k]];
+        if (a.bytes > 0 && b.bytes > 0 && a.offset + a.bytes > b.offset)
+          t.fail(fmt::format("tensors '{}' and '{}' overlap", a.name, b.name));
+      }
+      return 0;
+    });
+  }
+
+  static Shape input_shape(const JsonField& f) { return f.integers(1, kMaxExtent, 8); }
+
+  // The layers, created from their configs (no weights yet).
+  Sequential architecture(const JsonField& arch) {
+    if (arch["class"].string() != "Sequential")
+      arch["class"].fail("unknown model class (expected \"Sequential\")");
+    Sequential model(arch["name"].string(256));
+    const JsonField layers = arch["layers"];
+    for (size_t i = 0; i < layers.size(); ++i) {
+      const JsonField l = layers[i];
+      try {
+        LayerPtr layer = create_layer(l["type"].string(256), l["config"].config());
+        if (l.has("state")) layer->load_state(l["state"].config());
+        model.add(layer);
+      } catch (const std::invalid_argument& e) {
+        if (std::strncmp(e.what(), "field '", 7) == 0) throw;
+        l.fail(e.what());
+      }
+    }
+    if (layers.size() == 0 && !arch["input_shape"].is_null())
+      arch["input_shape"].fail("a model without layers has no input shape");
+    return model;
+  }
+
+  // The weights the architecture needs for its input shape, checked against the file's weight
+  // list and tensor table without building the model.
+  void check_weights(const JsonField& weights, const Sequential& model) {
+    const JsonField shape_field = root()["model"]["input_shape"];
+    std::vector<std::pair<std::string, Shape>> specs;
+    if (!shape_field.is_null()) {
+      Shape shape = input_shape(shape_field);
+      for (const auto& layer : model.layers()) {
+        try {
+          for (const WeightSpec& s : layer->weight_specs(shape))
+            specs.emplace_back(layer->name() + "/" + s.name, s.shape);
+          shape = layer->compute_output_shape(shape);
+        } catch (const std::invalid_argument& e) {
+          root()["model"]["layers"].fail(e.what());
+        }
+      }
+    }
+    if (weights.size() != specs.size())
+      weights.fail(
+          fmt::format("the file holds {} weights, its architecture has {}", weights.size(), specs.size()));
+    for (size_t i = 0; i < specs.size(); ++i) {
+      if (weights[i]["name"].string(1024) != specs[i].first)
+        weights[i]["name"].fail(fmt::format("expected '{}'", specs[i].first));
+      claim(weights[i]["tensor"], specs[i].second, specs[i].first);
+    }
+  }
+
+  // Marks a table entry as used by one weight or slot: it must exist, be unused, carry the
+  // expected name (when given) and have the expected shape.
+  int claim(const JsonField& id_field, const Shape& shape, const std::string& name) {
+    const auto id = static_cast<size_t>(id_field.integer(0, static_cast<int64_t>(tensors_.size()) - 1));
+    TensorEntry& e = tensors_[id];
+    if (e.used) id_field.fail(fmt::format("tensor {} ('{}') is already used by another weight", id, e.name));
+    if (!name.empty() && e.name != name)
+      id_field.fail(fmt::format("tensor {} is '{}', expected '{}'", id, e.name, name));
+    if (e.shape != shape)
+      id_field.fail(fmt::format("tensor {} ('{}') has shape {}, expected {}", id, e.name, to_string(e.shape),
+                                to_string(shape)));
+    e.used = true;
+    return static_cast<int>(id);
+  }
+
+  OptimizerState optimizer_state(const JsonField& s, const Optimizer& opt, const Sequential& model) {
+    OptimizerState state;
+    state.iterations = s["iterations"].integer(0, int64_t{1} << 53);
+    state.learning_rate =
+        static_cast<float>(s["learning_rate"].number(0.0, std::numeric_limits<float>::max()));
+    std::vector<Shape> shapes;
+    const JsonField shape_field = root()["model"]["input_shape"];
+    if (!shape_field.is_null()) {
+      Shape shape = input_shape(shape_field);
+      for (const auto& layer : model.layers()) {
+        for (const WeightSpec& w : layer->weight_specs(shape)) shapes.push_back(w.shape);
+        shape = layer->compute_output_shape(shape);
+      }
+    }
+    const JsonField slots = s["slots"];
+    std::vector<std::string> names = slots.keys(), expected = opt.slot_names();
+    std::sort(names.begin(), names.end());
+    std::sort(expected.begin(), expected.end());
+    if (names != expected)
+      slots.fail(fmt::format("{} keeps the slots [{}], the file has [{}]", opt.type(),
+                             fmt::join(expected, ", "), fmt::join(names, ", ")));
+    for (const auto& slot : expected) {
+      const JsonField ids = slots[slot];
+      if (ids.size() != shapes.size())
+        ids.fail(fmt::format("{} tensors for {} parameters", ids.size(), shapes.size()));
+      for (size_t i = 0; i < shapes.size(); ++i)
+        slot_ids_[slot].push_back(claim(ids[i], shapes[i], "optimizer/" + slot + "/" + std::to_string(i)));
+    }
+    return state;
+  }
+
+  // Reads weight i's tensor into params[i] (shapes were checked by claim()).
+  void fill(const JsonField& weights, const std::vector<Variable>& params) {
+    for (size_t i = 0; i < params.size(); ++i) {
+      const auto id =
+          static_cast<size_t>(weights[i]["tensor"].integer(0, static_cast<int64_t>(tensors_.size()) - 1));
+      Tensor value = params[i].value();
+      read_into(tensors_[id], value);
+    }
+  }
+
+  Tensor tensor(int id) {
+    Tensor t(tensors_[static_cast<size_t>(id)].shape);
+    read_into(tensors_[static_cast<size_t>(id)], t);
+    return t;
+  }
+
+  void read_into(const TensorEntry& e, Tensor& t) {
+    if (e.bytes == 0) return;
+    Tensor host = t.device().is_cpu() ? t : Tensor(e.shape);
+    src_.read_at(data_start_ + e.offset, host.data(), static_cast<size_t>(e.bytes));
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    float* f = host.data();
+    for (int64_t i = 0; i < host.numel(); ++i) {  // stored little-endian
+      uint32_t bits;
+      std::memcpy(&bits, f + i, 4);
+      bits = __builtin_bswap32(bits);
+      std::memcpy(f + i, &bits, 4);
+    }
+#endif
+    if (!host.same_storage(t)) t.copy_from(host);
+  }
+
+ private:
+  const ByteSource& src_;
+  std::string path_;
+  json header_;
+  uint64_t data_start_ = 0, data_size_ = 0;
+  std::vector<TensorEntry> tensors_;
+  std::map<std::string, std::vector<int>> slot_ids_;
+};
+
+}  // namespace
+
+Sequential read_model(const ByteSource& source) {
+  ModelReader reader(source);
+  return reader.guarded([&] { return reader.model(); });
+}
+
+void read_weights(const ByteSource& source, Sequential& model) {
+  ModelReader reader(source);
+  reader.guarded([&] {
+    reader.weights_into(model);
+    return 0;
+  });
+}
+
+}  // namespace nn::io::detail
+
+namespace nn::io {
+
+Sequential load_model(const std::string& path) {
+  const nn::detail::InputFile file(path);
+  return detail::read_model(file);
+}
+
+void load_weights(Sequential& model, const std::string& path) {
+  const nn::detail::InputFile file(path);
+  detail::read_weights(file, model);
+}
+
+}  // namespace nn::io

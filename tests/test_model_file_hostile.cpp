@@ -1,0 +1,242 @@
+// Model files made to pass the checksum but lie in their header: each is refused with an error
+// naming the file and the field, before anything is allocated for it.
+#include <doctest/doctest.h>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <stdexcept>
+
+#include "child.hpp"
+#include "model_craft.hpp"
+#include "nn/io/model_file.hpp"
+#include "nn/nn.hpp"
+#include "temp_dir.hpp"
+
+using namespace nn;
+using nn::test::ModelParts;
+using nn::test::TempDir;
+using json = nlohmann::json;
+
+namespace {
+
+std::string read_all(const std::string& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+void write_all(const std::string& p, const std::string& s) { std::ofstream(p, std::ios::binary) << s; }
+
+// A small compiled conv model with Adam state, saved: the base every case mutates.
+ModelParts saved_conv_model(const TempDir& dir) {
+  Sequential m("saved");
+  m.add<Conv2D>(2, 3, "same", "relu");
+  m.add<MaxPool2D>(2);
+  m.add<Flatten>();
+  m.add<Dense>(3, "softmax");
+  m.build({1, 4, 4});
+  m.compile(std::make_shared<Adam>(0.01f), "sparse_categorical_crossentropy", {"accuracy"});
+  m.train_on_batch(Tensor::ones({2, 1, 4, 4}), Tensor::from_vector({2}, {0, 2}));
+  save_model(m, dir / "base.nn");
+  return nn::test::split_model(read_all(dir / "base.nn"));
+}
+
+// Loads `parts` from a file and returns the error message ("" if it loaded).
+std::string load_error(const TempDir& dir, const ModelParts& parts) {
+  const std::string path = dir / "crafted.nn";
+  write_all(path, nn::test::assemble_model(parts));
+  try {
+    load_model(path);
+  } catch (const std::runtime_error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+void check_refused(const TempDir& dir, const ModelParts& parts, const std::string& field,
+                   const std::string& fragment) {
+  const std::string err = load_error(dir, parts);
+  INFO("error: ", err);
+  CHECK(err.rfind(dir / "crafted.nn", 0) == 0);  // names the file first
+  CHECK(err.find(field) != std::string::npos);
+  CHECK(err.find(fragment) != std::string::npos);
+}
+
+size_t tensor_index(const json& h, const std::string& name) {
+  for (size_t i = 0; i < h["tensors"].size(); ++i)
+    if (h["tensors"][i]["name"] == name) return i;
+  FAIL("no tensor ", name);
+  return 0;
+}
+
+}  // namespace
+
+TEST_CASE("the base file loads, and a re-assembled copy of it too") {
+  TempDir dir;
+  const ModelParts base = saved_conv_model(dir);
+  CHECK(load_error(dir, base).empty());
+}
+
+TEST_CASE("sizes that overflow 64 bits are refused (the im2col heap overflow)") {
+  TempDir dir;
+  ModelParts p = saved_conv_model(dir);
+  SUBCASE("a Conv2D kernel of 2^31 x 2^31") {
+    p.header["model"]["layers"][0]["config"]["kernel_size"] = {int64_t{1} << 31, int64_t{1} << 31};
+    check_refused(dir, p, "model.layers[0]", "kernel height must be in [1, 2147483647]");
+  }
+  SUBCASE("a Conv2D whose kernel volume wraps around") {
+    p.header["model"]["layers"][0]["config"]["filters"] = 2147483647;
+    p.header["model"]["layers"][0]["config"]["kernel_size"] = {2147483647, 2147483647};
+    check_refused(dir, p, "model.layers", "too large");
+  }
+  SUBCASE("a Dense of 2^62 units") {
+    p.header["model"]["layers"][3]["config"]["units"] = int64_t{1} << 62;
+    check_refused(dir, p, "model.layers[3]", "units must be in [1, 2147483647]");
+  }
+  SUBCASE("an input shape whose product wraps around") {
+    p.header["model"]["input_shape"] = {2147483647, 2147483647, 2147483647};
+    check_refused(dir, p, "model.layers", "too large");
+  }
+  SUBCASE("a tensor shape whose product wraps around") {
+    p.header["tensors"][0]["shape"] = {2147483647, 2147483647, 2147483647};
+    check_refused(dir, p, "tensors[0].shape", "too many elements");
+  }
+}
+
+TEST_CASE("numbers are range-checked before they become integers") {
+  TempDir dir;
+  ModelParts p = saved_conv_model(dir);
+  SUBCASE("an unsigned integer beyond int64") {
+    p.header["model"]["layers"][3]["config"]["units"] = uint64_t{18446744073709551615ull};
+    check_refused(dir, p, "model.layers[3].config.units", "64-bit range");
+  }
+  SUBCASE("a float where an integer belongs") {
+    p.header["tensors"][0]["offset"] = 1e300;
+    check_refused(dir, p, "tensors[0].offset", "expected an integer");
+  }
+  SUBCASE("a negative extent") {
+    p.header["tensors"][0]["shape"] = {-1, 3};
+    check_refused(dir, p, "tensors[0].shape[0]", "must be an integer in [0, 2147483647]");
+  }
+  SUBCASE("negative iterations") {
+    p.header["compile"]["optimizer_state"]["iterations"] = -5;
+    check_refused(dir, p, "compile.optimizer_state.iterations", "must be an integer in [0,");
+  }
+  SUBCASE("a negative weight decay") {
+    p.header["compile"]["optimizer"]["config"]["weight_decay"] = -1.0;
+    check_refused(dir, p, "compile.optimizer", "weight_decay must be >= 0");
+  }
+  SUBCASE("a learning rate of infinity") {
+    p.header["compile"]["optimizer_state"]["learning_rate"] = 1e300;
+    check_refused(dir, p, "compile.optimizer_state.learning_rate", "must be a number");
+  }
+}
+
+TEST_CASE("the tensor table is checked against itself and the file") {
+  TempDir dir;
+  ModelParts p = saved_conv_model(dir);
+  json& t = p.header["tensors"];
+  SUBCASE("overlapping tensors") {
+    t[1]["offset"] = t[0]["offset"];
+    check_refused(dir, p, "tensors", "overlap");
+  }
+  SUBCASE("an unaligned offset") {
+    t[1]["offset"] = t[1]["offset"].get<int64_t>() + 2;
+    check_refused(dir, p, "tensors[1].offset", "not a multiple of 4");
+  }
+  SUBCASE("a tensor past the end of the data") {
+    t[0]["offset"] = p.data.size();
+    check_refused(dir, p, "tensors[0]", "outside the data section");
+  }
+  SUBCASE("a weight that points at optimizer state") {
+    p.header["weights"][0]["tensor"] = tensor_index(p.header, "optimizer/m/0");
+    check_refused(dir, p, "weights[0].tensor", "is 'optimizer/m/0', expected 'conv2d");
+  }
+  SUBCASE("two weights sharing one tensor") {
+    p.header["weights"][1]["tensor"] = p.header["weights"][0]["tensor"];
+    check_refused(dir, p, "weights[1].tensor", "already used");
+  }
+  SUBCASE("a tensor index out of range") {
+    p.header["compile"]["optimizer_state"]["slots"]["v"][0] = 1000;
+    check_refused(dir, p, "compile.optimizer_state.slots.v[0]", "must be an integer in [0,");
+  }
+  SUBCASE("a weight the architecture does not have") {
+    p.header["weights"].push_back(p.header["weights"][0]);
+    check_refused(dir, p, "weights", "the file holds 5 weights, its architecture has 4");
+  }
+  SUBCASE("a layer bigger than its stored weights (no allocation for the lie)") {
+    p.header["model"]["layers"][3]["config"]["units"] = 1000000;
+    check_refused(dir, p, "weights[2].tensor", "has shape (8, 3), expected (8, 1000000)");
+  }
+}
+
+TEST_CASE("inconsistent compile settings are refused") {
+  TempDir dir;
+  ModelParts p = saved_conv_model(dir);
+  SUBCASE("from_logits on a model that ends in a softmax") {
+    p.header["compile"]["loss"]["from_logits"] = true;
+    check_refused(dir, p, "compile.loss.from_logits", "ends in a softmax");
+  }
+  SUBCASE("an unknown metric") {
+    p.header["compile"]["metrics"] = {"top_k"};
+    check_refused(dir, p, "compile.metrics[0]", "unknown metric 'top_k'");
+  }
+  SUBCASE("slots that do not belong to the optimizer") {
+    p.header["compile"]["optimizer_state"]["slots"]["momentum"] =
+        p.header["compile"]["optimizer_state"]["slots"]["m"];
+    check_refused(dir, p, "compile.optimizer_state.slots", "Adam keeps the slots [m, v]");
+  }
+  SUBCASE("an unknown layer type") {
+    p.header["model"]["layers"][1]["type"] = "Teleport";
+    check_refused(dir, p, "model.layers[1]", "unknown layer type 'Teleport'");
+  }
+  SUBCASE("a header that is not an object") {
+    const std::string path = dir / "crafted.nn";
+    write_all(path, nn::test::assemble_model("[1, 2, 3]", p.data));
+    CHECK_THROWS_WITH_AS(load_model(path), doctest::Contains("not a JSON object"), std::runtime_error);
+  }
+}
+
+TEST_CASE("files that are not models are refused from their first bytes") {
+  TempDir dir;
+  CHECK_THROWS_WITH_AS(load_model(dir.path.string()), doctest::Contains("is a directory, not a regular file"),
+                       std::runtime_error);
+  const std::string fifo = dir / "fifo";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  CHECK_THROWS_WITH_AS(load_model(fifo), doctest::Contains("is a FIFO"), std::runtime_error);
+  // A header length that claims more than the file holds.
+  std::string lie = nn::test::assemble_model("{}", "");
+  lie[12] = '\x7f';
+  write_all(dir / "lie.nn", lie);
+  CHECK_THROWS_WITH_AS(load_model(dir / "lie.nn"), doctest::Contains("header runs past the end"),
+                       std::runtime_error);
+}
+
+TEST_CASE("nothing is allocated for what a file claims before it is checked (1 GiB address-space limit)") {
+  if (!nn::test::kCanLimitMemory) {
+    MESSAGE("skipped: this build uses AddressSanitizer, which cannot run under an address-space limit");
+    return;
+  }
+  TempDir dir;
+  SUBCASE("a 3 GB file that is not a model is judged by its first bytes") {
+    const std::string path = dir / "big.bin";
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT, 0644);
+    REQUIRE(fd >= 0);
+    REQUIRE(::ftruncate(fd, int64_t{3} << 30) == 0);  // sparse: costs no disk
+    ::close(fd);
+    const auto r = nn::test::run_child("load_model", path, size_t{1} << 30);
+    INFO(r.output);
+    CHECK(r.exit_code == 1);
+    CHECK(r.output.find("not an nn model file") != std::string::npos);
+  }
+  SUBCASE("a Dense layer of 10^9 units with a small stored kernel") {
+    ModelParts p = saved_conv_model(dir);
+    p.header["model"]["layers"][3]["config"]["units"] = 1000000000;
+    write_all(dir / "crafted.nn", nn::test::assemble_model(p));
+    const auto r = nn::test::run_child("load_model", dir / "crafted.nn", size_t{1} << 30);
+    INFO(r.output);
+    CHECK(r.exit_code == 1);
+    CHECK(r.output.find("expected (8, 1000000000)") != std::string::npos);
+  }
+}

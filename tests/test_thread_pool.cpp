@@ -1,0 +1,105 @@
+// The CPU thread pool: exceptions inside parallel regions, threads that cannot start, its
+// default size, and replacing it while it is in use.
+#include <doctest/doctest.h>
+
+#include <sched.h>
+
+#include <atomic>
+#include <stdexcept>
+#include <thread>
+
+#include "backend/cpu/thread_pool.hpp"
+#include "child.hpp"
+#include "nn/backend/backend.hpp"
+
+using nn::detail::parallel_for;
+
+namespace {
+int64_t parallel_sum(int64_t n) {
+  std::atomic<int64_t> total{0};
+  parallel_for(n, 1, [&](int64_t b, int64_t e) {
+    int64_t s = 0;
+    for (int64_t i = b; i < e; ++i) s += i;
+    total += s;
+  });
+  return total;
+}
+}  // namespace
+
+TEST_CASE("an exception in a parallel region reaches the caller and the pool keeps working") {
+  nn::set_num_threads(2);
+  for (int round = 0; round < 20; ++round) {
+    const int64_t bad = round % 8;  // chunk begins: the caller's chunk or a worker's
+    CHECK_THROWS_WITH_AS(parallel_for(8, 1,
+                                      [&](int64_t b, int64_t e) {
+                                        for (int64_t i = b; i < e; ++i)
+                                          if (i == bad) throw std::runtime_error("boom");
+                                      }),
+                         "boom", std::runtime_error);
+    CHECK(parallel_sum(10000) == 10000 * 9999 / 2);
+  }
+}
+
+TEST_CASE("the pool can be replaced while other threads use it") {
+  std::atomic<bool> stop{false};
+  std::atomic<int64_t> bad{0};
+  std::thread user([&] {
+    while (!stop)
+      if (parallel_sum(4096) != 4096 * 4095 / 2) ++bad;
+  });
+  for (int i = 0; i < 50; ++i) nn::set_num_threads(1 + i % 3);
+  stop = true;
+  user.join();
+  CHECK(bad == 0);
+  nn::set_num_threads(2);
+  CHECK(nn::num_threads() == 2);
+}
+
+TEST_CASE("thread counts out of range are refused") {
+  CHECK_THROWS_AS(nn::set_num_threads(0), std::invalid_argument);
+  CHECK_THROWS_AS(nn::set_num_threads(nn::kMaxThreads + 1), std::invalid_argument);
+}
+
+TEST_CASE("a pool that cannot start its threads fails with a clear error instead of hanging") {
+  if (!nn::test::kCanLimitMemory) {
+    MESSAGE("skipped: this build uses AddressSanitizer, which cannot run under an address-space limit");
+    return;
+  }
+  // 1000 threads need about 8 GB of stacks: under a 1 GiB limit some cannot start.
+  const auto r = nn::test::run_child("set_num_threads", "1000", size_t{1} << 30, 30);
+  INFO(r.output);
+  CHECK_FALSE(r.timed_out);
+  CHECK(r.exit_code == 1);
+  CHECK(r.output.find("cannot start 1000 threads") != std::string::npos);
+}
+
+TEST_CASE("the default size follows the CPUs this process may use") {
+  cpu_set_t saved, one;
+  REQUIRE(sched_getaffinity(0, sizeof saved, &saved) == 0);
+  CPU_ZERO(&one);
+  for (int c = 0; c < CPU_SETSIZE; ++c)
+    if (CPU_ISSET(c, &saved)) {
+      CPU_SET(c, &one);
+      break;
+    }
+  REQUIRE(sched_setaffinity(0, sizeof one, &one) == 0);  // this thread only
+  const int n = nn::available_cpus();
+  sched_setaffinity(0, sizeof saved, &saved);
+  CHECK(n == 1);
+  CHECK(nn::available_cpus() >= 1);
+  CHECK(nn::available_cpus() <= static_cast<int>(std::thread::hardware_concurrency()));
+}
+
+TEST_CASE("NN_NUM_THREADS is parsed strictly") {
+  setenv("NN_NUM_THREADS", "3", 1);
+  auto r = nn::test::run_child("num_threads", "");
+  CHECK(r.output.find("num_threads 3") != std::string::npos);
+  for (const char* bad : {"0", "-2", "4x", "99999999999999999999"}) {
+    setenv("NN_NUM_THREADS", bad, 1);
+    r = nn::test::run_child("num_threads", "");
+    INFO(bad, ": ", r.output);
+    CHECK(r.exit_code == 1);
+    CHECK(r.output.find("NN_NUM_THREADS") != std::string::npos);
+  }
+  unsetenv("NN_NUM_THREADS");
+}
