@@ -1,6 +1,7 @@
-# Conan 2 recipe for nn. Dependencies come from Conan Center (xtensor, xtensor-blas, openblas,
-# fmt, zlib, nlohmann_json); test_package/ is the same find_package(nn) consumer that the ctest
-# test `package_consumer` builds against a plain `cmake --install`.
+# Conan 2 recipe for nn. Dependencies come from Conan Center. Only OpenBLAS and zlib are linked;
+# xtensor, xtensor-blas, fmt (used header-only) and nlohmann_json are private to the build, so
+# they are not passed on to consumers. test_package/ is the same find_package(nn) consumer that
+# the ctest tests `package_consumer_*` build against a plain `cmake --install`.
 from conan import ConanFile
 from conan.tools.cmake import CMake, CMakeToolchain, CMakeDeps, cmake_layout
 from conan.tools.files import copy
@@ -18,12 +19,13 @@ class NnConan(ConanFile):
     exports_sources = "CMakeLists.txt", "cmake/*", "include/*", "src/*", "LICENSE"
 
     def requirements(self):
-        self.requires("xtensor/0.24.7", transitive_headers=True)
-        self.requires("xtensor-blas/0.20.0", transitive_headers=True)
         self.requires("openblas/0.3.25")
-        self.requires("fmt/10.2.1")
         self.requires("zlib/1.3.1")
-        self.requires("nlohmann_json/3.11.3")
+        # Header-only for nn, and private to it.
+        self.requires("xtensor/0.24.7", transitive_headers=False, transitive_libs=False)
+        self.requires("xtensor-blas/0.20.0", transitive_headers=False, transitive_libs=False)
+        self.requires("fmt/10.2.1", transitive_headers=False, transitive_libs=False)
+        self.requires("nlohmann_json/3.11.3", transitive_headers=False, transitive_libs=False)
 
     def config_options(self):
         if self.settings.os == "Windows":

@@ -83,9 +83,7 @@ void model_seeds(const fs::path& dir, const fs::path& tmp) {
     nn::Sequential m("cnn");
     m.add<nn::Conv2D>(2, 3, "same", "relu");
     m.add<nn::MaxPool2D>(2);
-    m.add<nn::Conv2D>(
-        2, 2, 2,
-        nn::Conv2DOptions{2, 1, nn::Padding::values(1, 0), "linear", false, "glorot_uniform", "zeros", ""});
+    m.add<nn::Conv2D>(nn::Conv2DOptions(2, 2).strides({2, 1}).padding(nn::Padding::values(1, 0)).use_bias(false));
     m.add<nn::ReLU>();
     m.add<nn::Flatten>();
     m.add<nn::Dense>(2, "softmax");

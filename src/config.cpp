@@ -1,5 +1,6 @@
 #include "nn/config.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace nn {
@@ -26,6 +27,51 @@ double config_double(const Config& c, const std::string& key) {
   if (it != c.end())
     if (const int64_t* i = std::get_if<int64_t>(&it->second)) return static_cast<double>(*i);
   return get<double>(c, key, "a number");
+}
+
+bool ConfigReader::boolean(const std::string& key) {
+  read_.push_back(key);
+  return config_bool(config_, key);
+}
+bool ConfigReader::boolean(const std::string& key, bool fallback) {
+  return has(key) ? boolean(key) : (read_.push_back(key), fallback);
+}
+int64_t ConfigReader::integer(const std::string& key) {
+  read_.push_back(key);
+  return config_int(config_, key);
+}
+int64_t ConfigReader::integer(const std::string& key, int64_t fallback) {
+  return has(key) ? integer(key) : (read_.push_back(key), fallback);
+}
+double ConfigReader::number(const std::string& key) {
+  read_.push_back(key);
+  return config_double(config_, key);
+}
+double ConfigReader::number(const std::string& key, double fallback) {
+  return has(key) ? number(key) : (read_.push_back(key), fallback);
+}
+std::string ConfigReader::string(const std::string& key) {
+  read_.push_back(key);
+  return config_string(config_, key);
+}
+std::string ConfigReader::string(const std::string& key, const std::string& fallback) {
+  return has(key) ? string(key) : (read_.push_back(key), fallback);
+}
+std::vector<int64_t> ConfigReader::integers(const std::string& key) {
+  read_.push_back(key);
+  return config_ints(config_, key);
+}
+std::vector<int64_t> ConfigReader::integers(const std::string& key, const std::vector<int64_t>& fallback) {
+  return has(key) ? integers(key) : (read_.push_back(key), fallback);
+}
+
+void ConfigReader::done() const {
+  for (const auto& [key, value] : config_) {
+    if (std::find(read_.begin(), read_.end(), key) != read_.end()) continue;
+    std::string known;
+    for (const auto& k : read_) known += (known.empty() ? "" : ", ") + k;
+    throw std::invalid_argument("config: unknown key '" + key + "' for " + what_ + " (known: " + known + ")");
+  }
 }
 
 }  // namespace nn

@@ -1,6 +1,10 @@
 #include "nn/metrics.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <stdexcept>
+
+#include "nn/tensor_ops.hpp"
 
 #include "nn/backend/backend.hpp"
 
@@ -24,11 +28,53 @@ void Accuracy::update(const Tensor& y_pred, const Tensor& y_true) {
   count_ += static_cast<double>(y_pred.dim(0));
 }
 
+void TopKAccuracy::update(const Tensor& y_pred, const Tensor& y_true) {
+  if (y_pred.ndim() != 2)
+    throw std::invalid_argument(name_ + ": predictions must be (N, C), got " + to_string(y_pred.shape()));
+  const int64_t rows = y_pred.dim(0), cols = y_pred.dim(1);
+  const bool sparse = y_true.shape() == Shape{rows};
+  if (!sparse && y_true.shape() != y_pred.shape())
+    throw std::invalid_argument(name_ + ": targets of shape " + to_string(y_true.shape()) +
+                                " for predictions of shape " + to_string(y_pred.shape()));
+  const int64_t k = std::min(k_, cols);
+  const std::vector<float> top = top_k(y_pred, k).indices.to_vector();
+  const std::vector<float> truth = (sparse ? y_true : argmax(y_true)).to_vector();
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t j = 0; j < k; ++j)
+      if (top[static_cast<size_t>(r * k + j)] == truth[static_cast<size_t>(r)]) {
+        correct_ += 1.0;
+        break;
+      }
+  count_ += static_cast<double>(rows);
+}
+
+void MeanError::update(const Tensor& y_pred, const Tensor& y_true) {
+  if (y_true.shape() != y_pred.shape())
+    throw std::invalid_argument(name_ + ": targets of shape " + to_string(y_true.shape()) +
+                                " for predictions of shape " + to_string(y_pred.shape()));
+  const std::vector<float> p = y_pred.to_vector(), t = y_true.to_vector();
+  double s = 0.0;
+  for (size_t i = 0; i < p.size(); ++i) {
+    const double e = static_cast<double>(p[i]) - t[i];
+    s += squared_ ? e * e : std::fabs(e);
+  }
+  sum_ += s;
+  count_ += static_cast<double>(p.size());
+}
+
 MetricPtr make_metric(const std::string& name) {
   if (name == "accuracy" || name == "acc" || name == "sparse_categorical_accuracy" ||
       name == "categorical_accuracy")
     return std::make_shared<Accuracy>(name == "acc" ? "accuracy" : name);
-  throw std::invalid_argument("unknown metric '" + name + "' (expected accuracy)");
+  if (name == "top_k_categorical_accuracy" || name == "sparse_top_k_categorical_accuracy")
+    return std::make_shared<TopKAccuracy>(5, name);
+  if (name == "mean_squared_error" || name == "mse") return std::make_shared<MeanError>(true, name);
+  if (name == "mean_absolute_error" || name == "mae") return std::make_shared<MeanError>(false, name);
+  throw std::invalid_argument(
+      "unknown metric '" + name +
+      "' (expected accuracy (acc), sparse_categorical_accuracy, categorical_accuracy, "
+      "top_k_categorical_accuracy, sparse_top_k_categorical_accuracy, mean_squared_error "
+      "(mse) or mean_absolute_error (mae))");
 }
 
 }  // namespace nn

@@ -52,11 +52,11 @@ struct Fixture {
   }
   FitOptions options(int epochs, std::vector<CallbackPtr> callbacks) {
     FitOptions o;
-    o.epochs = epochs;
-    o.batch_size = 8;
-    o.shuffle = false;
-    o.verbose = 0;
-    o.callbacks = std::move(callbacks);
+    o.epochs(epochs);
+    o.batch_size(8);
+    o.shuffle(false);
+    o.verbose(0);
+    o.callbacks(std::move(callbacks));
     return o;
   }
 };
@@ -65,9 +65,9 @@ struct Fixture {
 TEST_CASE("ReduceLROnPlateau lowers the rate after `patience` epochs without improvement") {
   Fixture f;
   ReduceLROnPlateauOptions o;
-  o.factor = 0.5;
-  o.patience = 2;
-  o.cooldown = 1;
+  o.factor(0.5);
+  o.patience(2);
+  o.cooldown(1);
   // best 1.0, 0.9 (improves), then 0.95, 0.97 -> reduce at the end of epoch 3;
   // epoch 4 is cooldown; 0.99, 0.99 -> reduce again at the end of epoch 6.
   auto h = f.model.fit(f.x, f.y, f.options(8, {f.script({1.0, 0.9, 0.95, 0.97, 0.99, 0.99, 0.99, 0.99}),
@@ -88,8 +88,8 @@ TEST_CASE("EarlyStopping stops after patience and restores the best weights") {
   auto record = std::make_shared<LambdaCallback>();
   record->on_epoch_end_fn = [&](int, Logs&) { weights_at.push_back(f.model.get_weights()); };
   EarlyStoppingOptions o;
-  o.patience = 2;
-  o.restore_best_weights = true;
+  o.patience(2);
+  o.restore_best_weights(true);
   auto es = std::make_shared<EarlyStopping>(o);
   auto h = f.model.fit(f.x, f.y, f.options(10, {f.script({1.0, 0.5, 0.7, 0.8, 0.9, 0.4, 0.3, 0.2, 0.1, 0.05}), record, es}));
   CHECK(h.epochs.size() == 4);  // epochs 0..3, stopped at 3
@@ -104,7 +104,7 @@ TEST_CASE("EarlyStopping stops after patience and restores the best weights") {
 TEST_CASE("ModelCheckpoint with save_best_only writes only on improvement") {
   Fixture f;
   ModelCheckpointOptions o;
-  o.save_best_only = true;
+  o.save_best_only(true);
   const std::string pattern = (f.dir / "ck-{epoch:02d}-{val_loss:.2f}.nn").string();
   std::vector<std::vector<Tensor>> weights_at;
   auto record = std::make_shared<LambdaCallback>();
@@ -160,7 +160,7 @@ TEST_CASE("TensorBoard writes train and validation event files TensorBoard can r
   Fixture f;
   auto tb = std::make_shared<TensorBoard>((f.dir / "logs").string(), 2);
   FitOptions o = f.options(2, {tb});
-  o.validation_split = 0.25;
+  o.validation_split(0.25);
   f.model.fit(f.x, f.y, o);
   const auto train = io::read_scalars(tb->train_file());
   const auto val = io::read_scalars(tb->validation_file());

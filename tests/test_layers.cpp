@@ -79,7 +79,7 @@ Tensor away_from_zero(const Shape& s) {
 TEST_CASE("gradient check: Dense") {
   Dense d(5, "tanh");
   check_layer(d, random_tensor({4, 6}, gen));
-  Dense no_bias(3, DenseOptions{"sigmoid", false, "he_normal", "zeros", ""});
+  Dense no_bias(DenseOptions(3).activation("sigmoid").use_bias(false).kernel_initializer("he_normal"));
   check_layer(no_bias, random_tensor({2, 4}, gen));
   Dense soft(4, "softmax");
   check_layer(soft, random_tensor({3, 5}, gen));
@@ -88,8 +88,31 @@ TEST_CASE("gradient check: Dense") {
 TEST_CASE("gradient check: Conv2D") {
   Conv2D c(4, 3, "same", "tanh");
   check_layer(c, random_tensor({2, 3, 6, 6}, gen));
-  Conv2D strided(2, 3, 2, Conv2DOptions{2, 1, Padding::valid(), "linear", true, "glorot_uniform", "zeros", ""});
+  Conv2D strided(Conv2DOptions(2, {3, 2}).strides({2, 1}));
   check_layer(strided, random_tensor({2, 2, 7, 5}, gen));
+}
+
+TEST_CASE("gradient check: Reshape, Permute, LeakyReLU, ELU, capped ReLU, Activation by name") {
+  Reshape reshape_layer(ReshapeOptions({4, -1}));
+  check_layer(reshape_layer, random_tensor({2, 2, 6}, gen));
+  CHECK(reshape_layer.output_shape() == Shape{4, 3});
+  Permute permute_layer(PermuteOptions({2, 3, 1}));
+  check_layer(permute_layer, random_tensor({2, 3, 4, 2}, gen));
+  CHECK(permute_layer.output_shape() == Shape{4, 2, 3});
+  LeakyReLU leaky(0.1);
+  check_layer(leaky, away_from_zero({3, 4}));
+  ELU elu_layer(ELUOptions().alpha(0.7));
+  check_layer(elu_layer, away_from_zero({3, 4}));
+  ReLU capped(ReLUOptions().max_value(0.5));
+  check_layer(capped, Tensor::from_vector({1, 4}, {-0.3f, 0.2f, 0.9f, 0.35f}));
+  for (const char* name : {"gelu", "selu", "swish", "softplus", "mish"}) {
+    CAPTURE(name);
+    Activation act(name);
+    check_layer(act, away_from_zero({2, 3}));
+  }
+  CHECK_THROWS_WITH_AS(Reshape(ReshapeOptions({5})).compute_output_shape({2, 3}),
+                       doctest::Contains("cannot reshape inputs of shape (2, 3) to (5,)"), std::invalid_argument);
+  CHECK_THROWS_AS(Permute(PermuteOptions({1, 1})), std::invalid_argument);
 }
 
 TEST_CASE("gradient check: MaxPool2D, Flatten, ReLU, Softmax, Activation, Dropout") {
@@ -136,7 +159,7 @@ TEST_CASE("Dense(784->10) given (N, 100) names the layer and both shapes") {
     CHECK(msg.find("(32, 100)") != std::string::npos);
   }
   CHECK_THROWS_WITH_AS(Conv2D(4, 3).compute_output_shape({28, 28}), doctest::Contains("Conv2D"), std::invalid_argument);
-  CHECK_THROWS_AS(Dense(4, "swish"), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(Dense(4, "swich"), doctest::Contains("unknown activation 'swich' (expected one of: elu, exponential"), std::invalid_argument);
   CHECK_THROWS_AS(Conv2D(4, 7).compute_output_shape({1, 5, 5}), std::invalid_argument);
 }
 
@@ -149,7 +172,7 @@ TEST_CASE("Keras-style default names") {
 
 TEST_CASE("initializers follow Keras's definitions") {
   Generator g(1);
-  Tensor u = initialize("glorot_uniform", {200, 300}, 200, 300, g);
+  Tensor u = AnyInitializer("glorot_uniform")({200, 300}, 200, 300, g);
   const float limit = std::sqrt(6.0f / 500.0f);
   double sum_sq = 0;
   for (float v : u.to_vector()) {
@@ -157,15 +180,15 @@ TEST_CASE("initializers follow Keras's definitions") {
     sum_sq += double(v) * v;
   }
   CHECK(sum_sq / u.numel() == doctest::Approx(limit * limit / 3).epsilon(0.05));
-  Tensor h = initialize("he_normal", {400, 250}, 400, 250, g);
+  Tensor h = AnyInitializer("he_normal")({400, 250}, 400, 250, g);
   double var = 0;
   for (float v : h.to_vector()) {
     CHECK(std::fabs(v) <= 2.0f * std::sqrt(2.0f / 400.0f) / 0.87962566f + 1e-6f);
     var += double(v) * v;
   }
   CHECK(var / h.numel() == doctest::Approx(2.0 / 400).epsilon(0.05));
-  CHECK(initialize("zeros", {3}, 1, 1, g).to_vector() == std::vector<float>{0, 0, 0});
-  CHECK_THROWS_AS(initialize("orthogonal", {3}, 1, 1, g), std::invalid_argument);
+  CHECK(AnyInitializer("zeros")({3}, 1, 1, g).to_vector() == std::vector<float>{0, 0, 0});
+  CHECK_THROWS_AS(AnyInitializer("orthogonal")({3}, 1, 1, g), std::invalid_argument);
 }
 
 TEST_CASE("freezing a layer stops its gradients") {
@@ -180,7 +203,8 @@ TEST_CASE("freezing a layer stops its gradients") {
 }
 
 TEST_CASE("layers are rebuilt from their config") {
-  Conv2D c(8, 3, 3, Conv2DOptions{2, 2, Padding::same(), "relu", false, "he_normal", "zeros", "c1"});
+  Conv2D c(Conv2DOptions(8, 3).strides(2).padding("same").activation("relu").use_bias(false).kernel_initializer(
+      "he_normal").name("c1"));
   LayerPtr copy = create_layer(c.type(), c.config());
   CHECK(copy->type() == "Conv2D");
   CHECK(copy->name() == "c1");
@@ -189,4 +213,18 @@ TEST_CASE("layers are rebuilt from their config") {
   CHECK(create_layer("Dropout", d.config())->config() == d.config());
   CHECK_THROWS_AS(create_layer("Lambda", {}), std::invalid_argument);
   CHECK_THROWS_AS(create_layer("Dense", {{"units", std::string("ten")}}), std::invalid_argument);
+  // A misspelt key is an error that lists the known ones, not silently ignored.
+  CHECK_THROWS_WITH_AS(create_layer("Dense", {{"units", int64_t{3}}, {"activaton", std::string("relu")}}),
+                       doctest::Contains("unknown key 'activaton' for Dense (known: units, activation"),
+                       std::invalid_argument);
+  // Keys left out take Keras's defaults.
+  CHECK(create_layer("Dense", {{"units", int64_t{3}}})->config().at("activation") == ConfigValue(std::string("linear")));
+  for (LayerPtr l : std::vector<LayerPtr>{std::make_shared<Reshape>(ReshapeOptions({2, -1})),
+                                          std::make_shared<Permute>(PermuteOptions({2, 1})),
+                                          std::make_shared<LeakyReLU>(0.2), std::make_shared<ELU>(),
+                                          std::make_shared<ReLU>(ReLUOptions().max_value(6.0)),
+                                          std::make_shared<Activation>("gelu")}) {
+    CAPTURE(l->type());
+    CHECK(create_layer(l->type(), l->config())->config() == l->config());
+  }
 }

@@ -40,10 +40,10 @@ TEST_CASE("the mlp learns MNIST to at least 95% in one epoch") {
   model.compile(std::make_shared<Adam>(), "sparse_categorical_crossentropy", {"accuracy"});
   const std::string path = (std::filesystem::temp_directory_path() / "nn_mnist_e2e.nn").string();
   FitOptions o;
-  o.epochs = 1;
-  o.verbose = 2;
-  o.validation_data = test;
-  o.callbacks = {std::make_shared<ModelCheckpoint>(path)};
+  o.epochs(1);
+  o.verbose(2);
+  o.validation_data(test);
+  o.callbacks({std::make_shared<ModelCheckpoint>(path)});
   History h = model.fit(train, o);
   MESSAGE("test accuracy after one epoch: " << h.history["val_accuracy"].back());
   CHECK(h.history["val_accuracy"].back() >= 0.95);

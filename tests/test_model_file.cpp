@@ -104,20 +104,20 @@ TEST_CASE("training resumed from a checkpoint continues as it would have") {
   for (size_t i = 0; i < ys.size(); ++i) ys[i] = static_cast<float>(i % 3);
   Tensor x = Tensor::from_vector({40, 4}, xs), y = Tensor::from_vector({40}, ys);
   FitOptions o;
-  o.batch_size = 10;
-  o.shuffle = false;
-  o.verbose = 0;
-  o.epochs = 4;
+  o.batch_size(10);
+  o.shuffle(false);
+  o.verbose(0);
+  o.epochs(4);
   Sequential straight = make();
   straight.fit(x, y, o);
 
   Sequential first = make();
-  o.epochs = 2;
+  o.epochs(2);
   first.fit(x, y, o);
   save_model(first, dir / "ck.nn");
   Sequential resumed = load_model(dir / "ck.nn");
-  o.epochs = 4;
-  o.initial_epoch = 2;
+  o.epochs(4);
+  o.initial_epoch(2);
   History h = resumed.fit(x, y, o);
   CHECK(h.epochs == std::vector<int>{2, 3});
   const auto a = straight.get_weights(), b = resumed.get_weights();

@@ -1,6 +1,7 @@
 // A central-difference gradient check for every op (see gradcheck.hpp).
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <stdexcept>
 
 #include "gradcheck.hpp"
@@ -62,6 +63,51 @@ TEST_CASE("elementwise activations") {
   gradcheck([](auto& in) { return nn::abs(in[0]); }, {away_from_zero({7})});
   gradcheck([](auto& in) { return clip(in[0], -0.5f, 0.5f); },
             {Tensor::from_vector({6}, {-0.9f, -0.3f, 0.1f, 0.45f, 0.7f, -0.6f})});
+}
+
+TEST_CASE("Keras's activation set") {
+  // Points kept away from each function's kinks (0 for relu-like ones, 6 for relu6, +-3 for the
+  // hard ones), so the finite differences see a smooth function.
+  const Tensor smooth = away_from_zero({4, 5});
+  gradcheck([](auto& in) { return relu6(in[0]); }, {Tensor::from_vector({5}, {-1.0f, 0.5f, 3.0f, 5.5f, 7.0f})});
+  gradcheck([](auto& in) { return leaky_relu(in[0], 0.3f); }, {smooth});
+  gradcheck([](auto& in) { return elu(in[0], 1.5f); }, {smooth});
+  gradcheck([](auto& in) { return selu(in[0]); }, {smooth});
+  gradcheck([](auto& in) { return gelu(in[0]); }, {random_tensor({4, 5}, gen, -3, 3)});
+  gradcheck([](auto& in) { return softplus(in[0]); }, {random_tensor({4, 5}, gen, -4, 4)});
+  gradcheck([](auto& in) { return softsign(in[0]); }, {smooth});
+  gradcheck([](auto& in) { return silu(in[0]); }, {random_tensor({4, 5}, gen, -4, 4)});
+  gradcheck([](auto& in) { return mish(in[0]); }, {random_tensor({4, 5}, gen, -3, 3)});
+  gradcheck([](auto& in) { return log_sigmoid(in[0]); }, {random_tensor({4, 5}, gen, -4, 4)});
+  const Tensor hard = Tensor::from_vector({6}, {-5.0f, -2.0f, -0.5f, 0.7f, 2.5f, 4.0f});
+  gradcheck([](auto& in) { return hard_sigmoid(in[0]); }, {hard});
+  gradcheck([](auto& in) { return hard_silu(in[0]); }, {hard});
+}
+
+TEST_CASE("the activations' values match their definitions") {
+  const std::vector<float> xs{-2.0f, -0.5f, 0.0f, 0.5f, 3.0f};
+  const Variable x(Tensor::from_vector({5}, xs));
+  auto at = [](const Variable& y, size_t i) { return y.value().to_vector()[i]; };
+  for (size_t i = 0; i < xs.size(); ++i) {
+    const double v = xs[i], s = 1.0 / (1.0 + std::exp(-v)), sp = std::log1p(std::exp(v));
+    CHECK(at(gelu(x), i) == doctest::Approx(0.5 * v * (1.0 + std::erf(v / std::sqrt(2.0)))).epsilon(1e-5));
+    CHECK(at(selu(x), i) == doctest::Approx(1.0507009873554805 * (v > 0 ? v : 1.6732632423543772 * std::expm1(v))).epsilon(1e-5));
+    CHECK(at(softplus(x), i) == doctest::Approx(sp).epsilon(1e-5));
+    CHECK(at(silu(x), i) == doctest::Approx(v * s).epsilon(1e-5));
+    CHECK(at(mish(x), i) == doctest::Approx(v * std::tanh(sp)).epsilon(1e-5));
+    CHECK(at(hard_sigmoid(x), i) == doctest::Approx(std::min(std::max(v + 3.0, 0.0), 6.0) / 6.0));
+    CHECK(at(leaky_relu(x, 0.2f), i) == doctest::Approx(v > 0 ? v : 0.2 * v));
+    CHECK(at(log_sigmoid(x), i) == doctest::Approx(std::log(s)).epsilon(1e-5));
+  }
+}
+
+TEST_CASE("permute and transpose") {
+  gradcheck([](auto& in) { return permute(in[0], {2, 0, 1}); }, {random_tensor({2, 3, 4}, gen)});
+  gradcheck([](auto& in) { return permute(in[0], {0, 2, 3, 1}); }, {random_tensor({2, 3, 2, 4}, gen)});
+  gradcheck([](auto& in) { return transpose(in[0]); }, {random_tensor({3, 5}, gen)});
+  const Tensor t = Tensor::from_vector({2, 3}, {1, 2, 3, 4, 5, 6});
+  CHECK(transpose(Variable(t)).value().to_vector() == std::vector<float>{1, 4, 2, 5, 3, 6});
+  CHECK_THROWS_AS(permute(Variable(t), {0, 0}), std::invalid_argument);
 }
 
 TEST_CASE("softmax and log_softmax") {

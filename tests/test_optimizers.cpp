@@ -129,3 +129,83 @@ TEST_CASE("frozen parameters are skipped") {
   sgd.step();
   CHECK(f.w.value().at({0}) == 1.0f);
 }
+
+TEST_CASE("AdamW, RMSprop and Adagrad by hand") {
+  SUBCASE("AdamW shrinks the weights, then takes Adam's step") {
+    Fixture f;
+    AdamW opt(AdamWOptions(0.01).weight_decay(0.1));
+    opt.set_parameters({f.w});
+    double w = 1.0, m = 0, v = 0;
+    for (int t = 1; t <= 3; ++t) {
+      f.step(opt);
+      w *= 1.0 - 0.01 * 0.1;
+      m += (0.5 - m) * 0.1;
+      v += (0.25 - v) * 0.001;
+      w -= 0.01 * std::sqrt(1 - std::pow(0.999, t)) / (1 - std::pow(0.9, t)) * m / (std::sqrt(v) + 1e-7);
+      CHECK(f.w.value().at({0}) == doctest::Approx(w).epsilon(1e-6));
+    }
+  }
+  SUBCASE("RMSprop, plain and centered with momentum") {
+    for (bool centered : {false, true}) {
+      Fixture f;
+      RMSprop opt(RMSpropOptions(0.01).momentum(0.5).centered(centered));
+      opt.set_parameters({f.w});
+      double w = 1.0, v = 0, a = 0, mom = 0;
+      const double g = 0.5;
+      for (int t = 0; t < 3; ++t) {
+        f.step(opt);
+        v = 0.9 * v + 0.1 * g * g;
+        double denominator = v;
+        if (centered) {
+          a = 0.9 * a + 0.1 * g;
+          denominator -= a * a;
+        }
+        mom = 0.5 * mom + 0.01 * g / std::sqrt(denominator + 1e-7);
+        w -= mom;
+        CHECK(f.w.value().at({0}) == doctest::Approx(w).epsilon(1e-5));
+      }
+    }
+  }
+  SUBCASE("Adagrad starts its accumulator at 0.1") {
+    Fixture f;
+    Adagrad opt(AdagradOptions(0.1));
+    opt.set_parameters({f.w});
+    double w = -2.0, acc = 0.1;
+    for (int t = 0; t < 3; ++t) {
+      f.step(opt);
+      acc += 1.0;
+      w -= 0.1 * -1.0 / std::sqrt(acc + 1e-7);
+      CHECK(f.w.value().at({1}) == doctest::Approx(w).epsilon(1e-6));
+    }
+    CHECK(opt.state().slots.at("accumulator")[0].at({0}) == doctest::Approx(0.1 + 3 * 0.25));
+  }
+}
+
+TEST_CASE("Adam's epsilon: Keras's placement by default, PyTorch's on request") {
+  // Gradients near epsilon make the two conventions differ; PyTorch's formula by hand.
+  Variable w(Tensor::from_vector({1}, {0.0f}), true);
+  const Tensor c = Tensor::from_vector({1}, {1e-7f});
+  Adam opt(AdamOptions(0.1).epsilon(1e-7).epsilon_convention(AdamEpsilon::PyTorch));
+  opt.set_parameters({w});
+  double m = 0, v = 0, expected = 0;
+  for (int t = 1; t <= 3; ++t) {
+    opt.zero_grad();
+    sum(mul(w, Variable(c))).backward();
+    opt.step();
+    m = 0.9 * m + 0.1 * 1e-7;
+    v = 0.999 * v + 0.001 * 1e-14;
+    const double m_hat = m / (1 - std::pow(0.9, t)), v_hat = v / (1 - std::pow(0.999, t));
+    expected -= 0.1 * m_hat / (std::sqrt(v_hat) + 1e-7);
+    CHECK(w.value().item() == doctest::Approx(expected).epsilon(1e-4));
+  }
+  Variable w2(Tensor::from_vector({1}, {0.0f}), true);
+  Adam keras(AdamOptions(0.1).epsilon(1e-7));
+  keras.set_parameters({w2});
+  keras.zero_grad();
+  sum(mul(w2, Variable(c))).backward();
+  keras.step();
+  // First step: PyTorch's is lr * m_hat / (sqrt(v_hat) + eps) = 0.1 * g / (g + eps) = 0.05 (checked
+  // above); Keras's is lr sqrt(1 - b2) / (1 - b1) * m / (sqrt(v) + eps), about 0.003.
+  const double keras_step = 0.1 * std::sqrt(0.001) / 0.1 * 1e-8 / (std::sqrt(1e-17) + 1e-7);
+  CHECK(w2.value().item() == doctest::Approx(-keras_step).epsilon(1e-4));
+}

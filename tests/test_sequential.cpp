@@ -34,7 +34,7 @@ Sequential small_model() {
 TEST_CASE("summary prints layers, output shapes and parameter counts as Keras does") {
   Sequential m("demo");
   m.add<Conv2D>(4, 3, "same", "relu", "conv");
-  m.add<MaxPool2D>(2, 0, "valid", "pool");
+  m.add<MaxPool2D>(MaxPool2DOptions(2).name("pool"));
   m.add<Flatten>("flat");
   m.add<Dense>(10, "softmax", "out");
   m.build({1, 8, 8});
@@ -55,11 +55,11 @@ TEST_CASE("fit learns two blobs; evaluate, predict and the history agree") {
   Sequential m = small_model();
   m.compile(std::make_shared<Adam>(0.05f), "sparse_categorical_crossentropy", {"accuracy"});
   FitOptions o;
-  o.epochs = 5;
-  o.batch_size = 20;
-  o.validation_split = 0.25;
-  o.verbose = 0;
-  o.seed = 1;
+  o.epochs(5);
+  o.batch_size(20);
+  o.validation_split(0.25);
+  o.verbose(0);
+  o.seed(1);
   History h = m.fit(x, y, o);
   REQUIRE(h.history.count("val_accuracy"));
   CHECK(h.epochs.size() == 5);
@@ -119,12 +119,12 @@ TEST_CASE("fit on a dataset with steps_per_epoch and a repeated dataset") {
   m.compile(std::make_shared<SGD>(0.1f), "sparse_categorical_crossentropy", {"accuracy"});
   auto ds = data::Dataset::from_tensor_slices(x, y).batch(16).repeat();
   FitOptions o;
-  o.epochs = 2;
-  o.steps_per_epoch = 10;
-  o.verbose = 0;
+  o.epochs(2);
+  o.steps_per_epoch(10);
+  o.verbose(0);
   m.fit(ds, o);
   CHECK(m.optimizer().iterations() == 20);
   FitOptions bad;
-  bad.verbose = 0;
+  bad.verbose(0);
   CHECK_THROWS_AS(m.fit(ds, bad), std::invalid_argument);  // infinite without steps
 }

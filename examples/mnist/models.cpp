@@ -10,7 +10,7 @@ nn::Sequential make_model(const std::string& kind) {
   nn::Sequential m(kind);
   if (kind == "softmax") {
     m.add<nn::Flatten>();
-    m.add<nn::Dense>(10, nn::DenseOptions{"softmax", true, "zeros", "zeros", ""});
+    m.add<nn::Dense>(nn::DenseOptions(10).activation("softmax").kernel_initializer("zeros"));
   } else if (kind == "mlp") {
     m.add<nn::Flatten>();
     m.add<nn::Dense>(512, "relu");

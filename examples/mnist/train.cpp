@@ -96,22 +96,22 @@ int run_train(const TrainOptions& o) {
 
   const std::string model_path = out + "/model.nn";
   nn::FitOptions fit;
-  fit.epochs = o.steps > 0 ? 1 : static_cast<int>(epochs);
-  fit.steps_per_epoch = o.steps > 0 ? o.steps : -1;
-  fit.verbose = static_cast<int>(o.verbose);
+  fit.epochs(o.steps > 0 ? 1 : static_cast<int>(epochs));
+  fit.steps_per_epoch(o.steps > 0 ? o.steps : -1);
+  fit.verbose(static_cast<int>(o.verbose));
   const bool validate = n_val > 0;
   if (validate)
-    fit.validation_data = nn::data::Dataset::from_tensor_slices(
+    fit.validation_data(nn::data::Dataset::from_tensor_slices(
                               scaled(data.train_images.slice(n_train, n), model.input_shape()),
                               data.train_labels.slice(n_train, n))
-                              .batch(1000);
+                              .batch(1000));
   nn::ModelCheckpointOptions ck;
-  ck.monitor = validate ? "val_loss" : "loss";
-  ck.save_best_only = true;
+  ck.monitor(validate ? "val_loss" : "loss");
+  ck.save_best_only(true);
   auto nan_guard = std::make_shared<nn::TerminateOnNaN>();
   auto checkpoint = std::make_shared<nn::ModelCheckpoint>(model_path, ck);
-  fit.callbacks = {nan_guard, checkpoint, std::make_shared<nn::TensorBoard>(out + "/logs", 100),
-                   std::make_shared<nn::CSVLogger>(out + "/history.csv")};
+  fit.callbacks({nan_guard, checkpoint, std::make_shared<nn::TensorBoard>(out + "/logs", 100),
+                   std::make_shared<nn::CSVLogger>(out + "/history.csv")});
 
   const auto t0 = std::chrono::steady_clock::now();
   model.fit(train_ds, fit);
@@ -124,7 +124,7 @@ int run_train(const TrainOptions& o) {
                                          : "; the best model before that is in " + checkpoint->last_saved()));
   if (checkpoint->last_saved().empty())
     throw std::runtime_error(
-        fmt::format("no model was saved: {} never improved on its starting value", ck.monitor));
+        fmt::format("no model was saved: {} never improved on its starting value", ck.monitor()));
   const int64_t images = o.steps > 0 ? o.steps * batch_size : epochs * n_train;
   fmt::print("training: {:.1f} s, {:.0f} images/s\n", seconds, static_cast<double>(images) / seconds);
 

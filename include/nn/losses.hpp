@@ -5,12 +5,15 @@
 //   SparseCategoricalCrossentropy  y_true: integer labels (N)      y_pred: (N, C)
 //   CategoricalCrossentropy        y_true: distributions (N, C)    y_pred: (N, C)
 //   MeanSquaredError               y_true: same shape as y_pred    mean over the last axis
+//   MeanAbsoluteError              y_true: same shape as y_pred    mean over the last axis
+//   BinaryCrossentropy             y_true: same shape as y_pred    mean over the last axis
 //
 // from_logits=false takes probabilities: normalised to sum 1, clipped to [1e-7, 1 - 1e-7], then
 // -sum(y log p), as Keras does. A model whose last layer is a softmax is better compiled with
 // that softmax's input and from_logits=true: Sequential does this for you.
 #include <memory>
 #include <string>
+#include <type_traits>
 
 #include "nn/autograd/variable.hpp"
 #include "nn/ops/reduction.hpp"
@@ -68,8 +71,45 @@ class MeanSquaredError : public Loss {
   Variable operator()(const Variable& y_pred, const Tensor& y_true) const override;
 };
 
+class MeanAbsoluteError : public Loss {
+ public:
+  explicit MeanAbsoluteError(Reduction r = Reduction::Mean) : Loss(r) {}
+  std::string name() const override { return "mean_absolute_error"; }
+  Variable operator()(const Variable& y_pred, const Tensor& y_true) const override;
+};
+
+// Two classes with one output per example: y_true in [0, 1], y_pred (N) or (N, 1) probabilities
+// (or logits with from_logits, computed stably as softplus(z) - z·y). Mean over the last axis.
+class BinaryCrossentropy : public Loss {
+ public:
+  explicit BinaryCrossentropy(bool from_logits = false, Reduction r = Reduction::Mean)
+      : Loss(r), from_logits_(from_logits) {}
+  std::string name() const override { return "binary_crossentropy"; }
+  Variable operator()(const Variable& y_pred, const Tensor& y_true) const override;
+  bool from_logits() const override { return from_logits_; }
+
+ private:
+  bool from_logits_;
+};
+
 // By Keras name: "sparse_categorical_crossentropy", "categorical_crossentropy",
-// "mean_squared_error" / "mse". Throws std::invalid_argument for others.
+// "binary_crossentropy", "mean_squared_error" / "mse", "mean_absolute_error" / "mae". Throws
+// std::invalid_argument listing them for others.
 LossPtr make_loss(const std::string& name, bool from_logits = false);
+
+// Any loss, as Keras's compile takes it: by name, as an object, or shared.
+class AnyLoss {
+ public:
+  AnyLoss(const char* name) : ptr_(make_loss(name)) {}         // NOLINT(google-explicit-constructor)
+  AnyLoss(const std::string& name) : ptr_(make_loss(name)) {}  // NOLINT(google-explicit-constructor)
+  template <class L, class = std::enable_if_t<std::is_base_of_v<Loss, L>>>
+  AnyLoss(std::shared_ptr<L> ptr) : ptr_(std::move(ptr)) {}  // NOLINT
+  template <class L, class = std::enable_if_t<std::is_base_of_v<Loss, L>>>
+  AnyLoss(L loss) : ptr_(std::make_shared<L>(std::move(loss))) {}  // NOLINT
+  const LossPtr& ptr() const { return ptr_; }
+
+ private:
+  LossPtr ptr_;
+};
 
 }  // namespace nn

@@ -33,10 +33,44 @@ class Accuracy : public Metric {
   double correct_ = 0.0, count_ = 0.0;
 };
 
+// Fraction of rows whose true class is among the k highest scores (Keras's
+// top_k_categorical_accuracy, k = 5 by default); labels (N) or one-hot (N, C).
+class TopKAccuracy : public Metric {
+ public:
+  explicit TopKAccuracy(int64_t k = 5, std::string name = "top_k_categorical_accuracy")
+      : k_(k), name_(std::move(name)) {}
+  std::string name() const override { return name_; }
+  void update(const Tensor& y_pred, const Tensor& y_true) override;
+  double result() const override { return count_ ? correct_ / count_ : 0.0; }
+  void reset() override { correct_ = count_ = 0.0; }
+
+ private:
+  int64_t k_;
+  std::string name_;
+  double correct_ = 0.0, count_ = 0.0;
+};
+
+// The mean of (y_pred - y_true)² or |y_pred - y_true| over every element seen.
+class MeanError : public Metric {
+ public:
+  MeanError(bool squared, std::string name) : squared_(squared), name_(std::move(name)) {}
+  std::string name() const override { return name_; }
+  void update(const Tensor& y_pred, const Tensor& y_true) override;
+  double result() const override { return count_ ? sum_ / count_ : 0.0; }
+  void reset() override { sum_ = count_ = 0.0; }
+
+ private:
+  bool squared_;
+  std::string name_;
+  double sum_ = 0.0, count_ = 0.0;
+};
+
 // Number of rows of y_pred (N, C) whose argmax matches y_true (labels (N) or (N, C)).
 int64_t count_correct(const Tensor& y_pred, const Tensor& y_true);
 
-// "accuracy" / "acc" / "sparse_categorical_accuracy" / "categorical_accuracy".
+// By Keras name: "accuracy" (alias "acc"), "sparse_categorical_accuracy", "categorical_accuracy",
+// "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy", "mean_squared_error" ("mse"),
+// "mean_absolute_error" ("mae"). Throws std::invalid_argument listing them for others.
 MetricPtr make_metric(const std::string& name);
 
 }  // namespace nn

@@ -14,6 +14,8 @@ Shape Flatten::compute_output_shape(const Shape& s) const {
   }
 }
 
-Variable Flatten::forward(const Variable& x, bool) { return reshape(x, {x.shape()[0], numel(input_shape())}); }
+Variable Flatten::forward(const Variable& x, bool) {
+  return reshape(x, {x.shape()[0], numel(input_shape())});
+}
 
 }  // namespace nn

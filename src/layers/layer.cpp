@@ -19,8 +19,13 @@ std::string unique_layer_name(const std::string& prefix) {
   return n == 0 ? prefix : prefix + "_" + std::to_string(n);
 }
 
-Layer::Layer(const std::string& prefix, std::string name)
-    : name_(name.empty() ? unique_layer_name(prefix) : std::move(name)) {}
+Layer::Layer(const std::string& prefix, const LayerArgs& args)
+    : name_(args.name.empty() ? unique_layer_name(prefix) : args.name),
+      trainable_(args.trainable),
+      declared_input_shape_(args.input_shape) {
+  for (int64_t d : declared_input_shape_)
+    if (d < 1) fail("input_shape " + to_string(declared_input_shape_) + " must have positive extents");
+}
 
 void Layer::fail(const std::string& message) const {
   throw std::invalid_argument(describe() + ": " + message);
@@ -35,14 +40,26 @@ void Layer::build(const Shape& input_shape, bool initialize) {
   }
   compute_output_shape(input_shape);  // validates
   for (WeightSpec& spec : weight_specs(input_shape)) {
-    Tensor value = initialize ? nn::initialize(spec.initializer, spec.shape, spec.fan_in, spec.fan_out)
-                              : Tensor(spec.shape);
+    Tensor value;
+    try {
+      value = initialize ? spec.initializer(spec.shape, spec.fan_in, spec.fan_out) : Tensor(spec.shape);
+    } catch (const std::invalid_argument& e) {
+      fail(spec.name + ": " + e.what());
+    }
     Variable v(std::move(value), trainable_);
     v.set_name(name_ + "/" + spec.name);
     params_.emplace_back(std::move(spec.name), std::move(v));
   }
   input_shape_ = input_shape;
   built_ = true;
+}
+
+LayerArgs read_layer_args(ConfigReader& c) {
+  LayerArgs a;
+  a.name = c.string("name", "");
+  a.input_shape = c.integers("input_shape", {});
+  a.trainable = c.boolean("trainable", true);
+  return a;
 }
 
 void Layer::check_size(int64_t value, const char* what) const {
@@ -78,6 +95,7 @@ Config Layer::config() const {
   Config c = hyper_parameters();
   c["name"] = name_;
   c["trainable"] = trainable_;
+  if (!declared_input_shape_.empty()) c["input_shape"] = declared_input_shape_;
   return c;
 }
 

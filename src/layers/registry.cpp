@@ -1,4 +1,5 @@
-// Built-in layers by Keras class name, rebuilt from the Config their config() wrote.
+// Built-in layers by Keras class name, rebuilt from the Config their config() wrote. Every
+// factory reads through a ConfigReader, so an unknown key is an error naming the known ones.
 #include <map>
 #include <mutex>
 #include <stdexcept>
@@ -9,57 +10,108 @@
 #include "nn/layers/dropout.hpp"
 #include "nn/layers/flatten.hpp"
 #include "nn/layers/max_pool2d.hpp"
+#include "nn/layers/reshape.hpp"
 
 namespace nn {
 namespace {
 
-std::string name_of(const Config& c) { return c.count("name") ? config_string(c, "name") : std::string(); }
+Size2 size2(ConfigReader& c, const std::string& key) {
+  const auto v = c.integers(key);
+  if (v.size() != 2)
+    throw std::invalid_argument("config: " + key + " needs 2 values, got " + std::to_string(v.size()));
+  return {v[0], v[1]};
+}
 
-LayerPtr finish(LayerPtr layer, const Config& c) {
-  if (c.count("trainable")) layer->set_trainable(config_bool(c, "trainable"));
-  return layer;
+template <class Options>
+Options& with_layer_args(Options& o, ConfigReader& c) {
+  const LayerArgs a = read_layer_args(c);
+  o.name(a.name).input_shape(a.input_shape).trainable(a.trainable);
+  return o;
 }
 
 std::map<std::string, LayerFactory>& factories() {
   static std::map<std::string, LayerFactory> f{
       {"Dense",
-       [](const Config& c) -> LayerPtr {
-         return std::make_shared<Dense>(
-             config_int(c, "units"),
-             DenseOptions{config_string(c, "activation"), config_bool(c, "use_bias"),
-                          config_string(c, "kernel_initializer"), config_string(c, "bias_initializer"),
-                          name_of(c)});
+       [](ConfigReader& c) -> LayerPtr {
+         DenseOptions o(c.integer("units"));
+         o.activation(c.string("activation", "linear"))
+             .use_bias(c.boolean("use_bias", true))
+             .kernel_initializer(c.string("kernel_initializer", "glorot_uniform"))
+             .bias_initializer(c.string("bias_initializer", "zeros"));
+         return std::make_shared<Dense>(with_layer_args(o, c));
        }},
       {"Conv2D",
-       [](const Config& c) -> LayerPtr {
-         const auto k = config_ints(c, "kernel_size"), s = config_ints(c, "strides");
-         if (k.size() != 2 || s.size() != 2) throw std::invalid_argument("Conv2D config: kernel_size/strides need 2 values");
-         return std::make_shared<Conv2D>(
-             config_int(c, "filters"), k[0], k[1],
-             Conv2DOptions{s[0], s[1], Padding::parse(config_string(c, "padding")),
-                           config_string(c, "activation"), config_bool(c, "use_bias"),
-                           config_string(c, "kernel_initializer"), config_string(c, "bias_initializer"),
-                           name_of(c)});
+       [](ConfigReader& c) -> LayerPtr {
+         Conv2DOptions o(c.integer("filters"), size2(c, "kernel_size"));
+         o.strides(c.has("strides") ? size2(c, "strides") : Size2(1))
+             .padding(c.string("padding", "valid"))
+             .activation(c.string("activation", "linear"))
+             .use_bias(c.boolean("use_bias", true))
+             .kernel_initializer(c.string("kernel_initializer", "glorot_uniform"))
+             .bias_initializer(c.string("bias_initializer", "zeros"));
+         return std::make_shared<Conv2D>(with_layer_args(o, c));
        }},
       {"MaxPool2D",
-       [](const Config& c) -> LayerPtr {
-         const auto k = config_ints(c, "pool_size"), s = config_ints(c, "strides");
-         if (k.size() != 2 || s.size() != 2) throw std::invalid_argument("MaxPool2D config: pool_size/strides need 2 values");
-         return std::make_shared<MaxPool2D>(k[0], k[1], s[0], s[1], Padding::parse(config_string(c, "padding")),
-                                            name_of(c));
+       [](ConfigReader& c) -> LayerPtr {
+         MaxPool2DOptions o(c.has("pool_size") ? size2(c, "pool_size") : Size2(2));
+         if (c.has("strides")) o.strides(size2(c, "strides"));
+         o.padding(c.string("padding", "valid"));
+         return std::make_shared<MaxPool2D>(with_layer_args(o, c));
        }},
       {"Dropout",
-       [](const Config& c) -> LayerPtr {
-         std::optional<uint64_t> seed;
-         if (c.count("seed")) seed = static_cast<uint64_t>(config_int(c, "seed"));
-         return std::make_shared<Dropout>(static_cast<float>(config_double(c, "rate")), seed, name_of(c));
+       [](ConfigReader& c) -> LayerPtr {
+         DropoutOptions o(static_cast<float>(c.number("rate")));
+         if (c.has("seed")) o.seed(static_cast<uint64_t>(c.integer("seed")));
+         return std::make_shared<Dropout>(with_layer_args(o, c));
        }},
-      {"Flatten", [](const Config& c) -> LayerPtr { return std::make_shared<Flatten>(name_of(c)); }},
-      {"ReLU", [](const Config& c) -> LayerPtr { return std::make_shared<ReLU>(name_of(c)); }},
-      {"Softmax", [](const Config& c) -> LayerPtr { return std::make_shared<Softmax>(name_of(c)); }},
+      {"Flatten",
+       [](ConfigReader& c) -> LayerPtr {
+         FlattenOptions o;
+         return std::make_shared<Flatten>(with_layer_args(o, c));
+       }},
+      {"Reshape",
+       [](ConfigReader& c) -> LayerPtr {
+         ReshapeOptions o(c.integers("target_shape"));
+         return std::make_shared<Reshape>(with_layer_args(o, c));
+       }},
+      {"Permute",
+       [](ConfigReader& c) -> LayerPtr {
+         PermuteOptions o(c.integers("dims"));
+         return std::make_shared<Permute>(with_layer_args(o, c));
+       }},
+      {"InputLayer",
+       [](ConfigReader& c) -> LayerPtr {
+         const LayerArgs a = read_layer_args(c);
+         return std::make_shared<InputLayer>(a.input_shape, a.name);
+       }},
       {"Activation",
-       [](const Config& c) -> LayerPtr {
-         return std::make_shared<Activation>(config_string(c, "activation"), name_of(c));
+       [](ConfigReader& c) -> LayerPtr {
+         ActivationOptions o(c.string("activation"));
+         return std::make_shared<Activation>(with_layer_args(o, c));
+       }},
+      {"ReLU",
+       [](ConfigReader& c) -> LayerPtr {
+         ReLUOptions o;
+         o.negative_slope(c.number("negative_slope", 0.0));
+         if (c.has("max_value")) o.max_value(c.number("max_value"));
+         return std::make_shared<ReLU>(with_layer_args(o, c));
+       }},
+      {"LeakyReLU",
+       [](ConfigReader& c) -> LayerPtr {
+         LeakyReLUOptions o;
+         o.negative_slope(c.number("negative_slope", 0.3));
+         return std::make_shared<LeakyReLU>(with_layer_args(o, c));
+       }},
+      {"ELU",
+       [](ConfigReader& c) -> LayerPtr {
+         ELUOptions o;
+         o.alpha(c.number("alpha", 1.0));
+         return std::make_shared<ELU>(with_layer_args(o, c));
+       }},
+      {"Softmax",
+       [](ConfigReader& c) -> LayerPtr {
+         SoftmaxOptions o;
+         return std::make_shared<Softmax>(with_layer_args(o, c));
        }},
   };
   return f;
@@ -75,14 +127,22 @@ void register_layer(const std::string& type, LayerFactory factory) {
 
 LayerPtr create_layer(const std::string& type, const Config& config) {
   LayerFactory f;
+  std::string known;
   {
     std::lock_guard<std::mutex> lock(g_mutex);
     auto it = factories().find(type);
-    if (it == factories().end()) throw std::invalid_argument("unknown layer type '" + type + "'");
+    if (it == factories().end()) {
+      for (const auto& [name, factory] : factories()) known += (known.empty() ? "" : ", ") + name;
+      throw std::invalid_argument("unknown layer type '" + type + "' (known: " + known +
+                                  "; register your own with nn::register_layer)");
+    }
     f = it->second;
   }
   try {
-    return finish(f(config), config);
+    ConfigReader reader(config, type);
+    LayerPtr layer = f(reader);
+    reader.done();
+    return layer;
   } catch (const std::invalid_argument& e) {
     throw std::invalid_argument("layer " + type + ": " + e.what());
   }

@@ -55,17 +55,17 @@ Logs Sequential::run_batch(const Tensor& x, const Tensor& y, bool train, std::ve
 
 History Sequential::fit(const data::Dataset& train, FitOptions o) {
   require_compiled("fit");
-  if (o.epochs < 1 || o.initial_epoch < 0 || o.initial_epoch > o.epochs)
-    throw std::invalid_argument(fmt::format("fit: epochs {} / initial_epoch {} out of range", o.epochs, o.initial_epoch));
+  if (o.epochs() < 1 || o.initial_epoch() < 0 || o.initial_epoch() > o.epochs())
+    throw std::invalid_argument(fmt::format("fit: epochs {} / initial_epoch {} out of range", o.epochs(), o.initial_epoch()));
   stop_training_ = false;
-  std::vector<CallbackPtr> callbacks = o.callbacks;
+  std::vector<CallbackPtr> callbacks = o.callbacks();
   const bool has_bar = std::any_of(callbacks.begin(), callbacks.end(),
                                    [](const CallbackPtr& c) { return dynamic_cast<ProgressBar*>(c.get()); });
-  if (o.verbose > 0 && !has_bar) callbacks.insert(callbacks.begin(), std::make_shared<ProgressBar>(o.verbose));
+  if (o.verbose() > 0 && !has_bar) callbacks.insert(callbacks.begin(), std::make_shared<ProgressBar>(o.verbose()));
 
   const int64_t card = train.cardinality();
-  FitParams params{o.epochs, o.steps_per_epoch > 0 ? o.steps_per_epoch : (card >= 0 ? card : -1), o.verbose};
-  if (o.steps_per_epoch <= 0 && card == data::kInfinite)
+  FitParams params{o.epochs(), o.steps_per_epoch() > 0 ? o.steps_per_epoch() : (card >= 0 ? card : -1), o.verbose()};
+  if (o.steps_per_epoch() <= 0 && card == data::kInfinite)
     throw std::invalid_argument("fit: the dataset repeats forever; give steps_per_epoch");
   for (auto& c : callbacks) {
     c->set_model(this);
@@ -75,17 +75,17 @@ History Sequential::fit(const data::Dataset& train, FitOptions o) {
   Logs logs;
   for (auto& c : callbacks) c->on_train_begin(logs);
   std::unique_ptr<data::Iterator> it;  // kept across epochs when steps_per_epoch is given
-  for (int epoch = o.initial_epoch; epoch < o.epochs && !stop_training_; ++epoch) {
+  for (int epoch = o.initial_epoch(); epoch < o.epochs() && !stop_training_; ++epoch) {
     for (auto& c : callbacks) c->on_epoch_begin(epoch, logs);
     auto metrics = make_metrics(metric_names_);
     double loss_sum = 0.0;
     int64_t seen = 0;
     const float lr_used = optimizer_->learning_rate();
     // A fresh pass each epoch; with steps_per_epoch, one pass continues across epochs.
-    if (!it || o.steps_per_epoch <= 0) it = train.iterator();
-    for (int64_t step = 0; o.steps_per_epoch <= 0 || step < o.steps_per_epoch; ++step) {
+    if (!it || o.steps_per_epoch() <= 0) it = train.iterator();
+    for (int64_t step = 0; o.steps_per_epoch() <= 0 || step < o.steps_per_epoch(); ++step) {
       std::optional<data::Example> batch = it->next();
-      if (!batch && o.steps_per_epoch > 0 && step > 0) {  // a finite dataset ran out: start a new pass
+      if (!batch && o.steps_per_epoch() > 0 && step > 0) {  // a finite dataset ran out: start a new pass
         it = train.iterator();
         batch = it->next();
       }
@@ -97,8 +97,8 @@ History Sequential::fit(const data::Dataset& train, FitOptions o) {
     }
     if (seen == 0) throw std::invalid_argument("fit: the training dataset produced no batches");
     logs = running_logs(loss_sum, seen, metrics);
-    if (o.validation_data) {
-      for (const auto& [k, v] : evaluate(*o.validation_data, o.validation_steps)) logs["val_" + k] = v;
+    if (o.validation_data()) {
+      for (const auto& [k, v] : evaluate(*o.validation_data(), o.validation_steps())) logs["val_" + k] = v;
     }
     logs["learning_rate"] = lr_used;
     for (auto& c : callbacks) c->on_epoch_end(epoch, logs);
@@ -112,16 +112,16 @@ History Sequential::fit(const Tensor& x, const Tensor& y, FitOptions o) {
   if (x.ndim() < 1 || y.ndim() < 1 || x.dim(0) != y.dim(0))
     throw std::invalid_argument("fit: inputs " + to_string(x.shape()) + " and targets " + to_string(y.shape()) +
                                 " differ in their number of samples");
-  if (o.validation_split < 0.0 || o.validation_split >= 1.0)
+  if (o.validation_split() < 0.0 || o.validation_split() >= 1.0)
     throw std::invalid_argument("fit: validation_split must be in [0, 1)");
   const int64_t n = x.dim(0);
-  const auto n_val = static_cast<int64_t>(std::floor(static_cast<double>(n) * o.validation_split));
+  const auto n_val = static_cast<int64_t>(std::floor(static_cast<double>(n) * o.validation_split()));
   const int64_t n_train = n - n_val;
   auto train = data::Dataset::from_tensor_slices(x.slice(0, n_train), y.slice(0, n_train));
-  if (o.shuffle) train = train.shuffle(n_train, o.seed);
-  train = train.batch(o.batch_size);
+  if (o.shuffle()) train = train.shuffle(n_train, o.seed());
+  train = train.batch(o.batch_size());
   if (n_val > 0) {
-    o.validation_data = data::Dataset::from_tensor_slices(x.slice(n_train, n), y.slice(n_train, n)).batch(o.batch_size);
+    o.validation_data() = data::Dataset::from_tensor_slices(x.slice(n_train, n), y.slice(n_train, n)).batch(o.batch_size());
   }
   return fit(train, o);
 }

@@ -7,6 +7,9 @@
 
 #include <fmt/format.h>
 
+#include "nn/io/model_file.hpp"
+#include "nn/layers/reshape.hpp"
+
 namespace nn {
 
 Sequential& Callback::model() const {
@@ -22,19 +25,37 @@ Sequential::Sequential(std::vector<LayerPtr> layers, std::string name) : name_(s
 
 Sequential& Sequential::add(LayerPtr layer) {
   if (!layer) throw std::invalid_argument("Sequential::add: null layer");
+  if (dynamic_cast<const InputLayer*>(layer.get())) {
+    if (!layers_.empty() || built_)
+      throw std::invalid_argument("Sequential::add: an Input must come first (the model already has " +
+                                  std::string(built_ ? "an input shape" : "layers") + ")");
+    input_shape_ = layer->declared_input_shape();
+    built_ = true;
+    return *this;
+  }
   for (const auto& l : layers_)
     if (l->name() == layer->name())
       throw std::invalid_argument("Sequential::add: a layer named '" + layer->name() + "' is already in the model");
+  const Shape declared = layer->declared_input_shape();
   if (built_) {
+    if (!declared.empty() && declared != output_shape())
+      throw std::invalid_argument("Sequential::add: " + layer->describe() + " declares input_shape " +
+                                  to_string(declared) + " but receives " + to_string(output_shape()));
     layer->build(output_shape());
   }
   layers_.push_back(std::move(layer));
+  if (!built_ && layers_.size() == 1 && !declared.empty()) build(declared);
+  if (optimizer_ && built_) optimizer_->set_parameters(parameters());
   return *this;
 }
 
 void Sequential::build(const Shape& input_shape, bool initialize) {
+  if (built_ && input_shape == input_shape_) {
+    for (auto& layer : layers_)  // an Input came first: the layers were built as they came
+      if (!layer->built()) throw std::logic_error("Sequential::build: layer " + layer->describe() + " is not built");
+    return;
+  }
   if (layers_.empty()) throw std::logic_error("Sequential::build: the model has no layers");
-  if (built_ && input_shape == input_shape_) return;
   if (built_) throw std::invalid_argument("Sequential::build: already built for input shape " +
                                           to_string(input_shape_) + ", not " + to_string(input_shape));
   Shape shape = input_shape;
@@ -49,7 +70,7 @@ void Sequential::build(const Shape& input_shape, bool initialize) {
 
 Shape Sequential::output_shape() const {
   if (!built_) throw std::logic_error("Sequential: the model is not built (call build or fit first)");
-  return layers_.back()->output_shape();
+  return layers_.empty() ? input_shape_ : layers_.back()->output_shape();
 }
 
 void Sequential::ensure_built(const Tensor& batch_x) {
@@ -116,7 +137,9 @@ void Sequential::set_weights(const std::vector<Tensor>& weights) {
   for (size_t i = 0; i < params.size(); ++i) params[i].value().copy_from(weights[i]);
 }
 
-void Sequential::compile(OptimizerPtr optimizer, LossPtr loss, const std::vector<std::string>& metrics) {
+void Sequential::compile(AnyOptimizer any_optimizer, AnyLoss any_loss, const std::vector<std::string>& metrics) {
+  OptimizerPtr optimizer = any_optimizer.ptr();
+  LossPtr loss = any_loss.ptr();
   if (!optimizer) throw std::invalid_argument("compile: null optimizer");
   if (!loss) throw std::invalid_argument("compile: null loss");
   for (const auto& m : metrics) make_metric(m);  // validates the names
@@ -131,9 +154,9 @@ void Sequential::compile(OptimizerPtr optimizer, LossPtr loss, const std::vector
   if (built_) optimizer_->set_parameters(parameters());
 }
 
-void Sequential::compile(OptimizerPtr optimizer, const std::string& loss, const std::vector<std::string>& metrics) {
-  compile(std::move(optimizer), make_loss(loss), metrics);
-}
+void Sequential::save(const std::string& path) const { io::save_model(*this, path); }
+void Sequential::save_weights(const std::string& path) const { io::save_weights(*this, path); }
+void Sequential::load_weights(const std::string& path) { io::load_weights(*this, path); }
 
 void Sequential::require_compiled(const char* what) const {
   if (!optimizer_) throw std::logic_error(std::string("Sequential::") + what + ": compile the model first");

@@ -5,13 +5,13 @@
 namespace nn {
 namespace {
 
-Variable unary_op(UnaryOp op, const Variable& x) {
+Variable unary_op(UnaryOp op, const Variable& x, float alpha = 0.0f) {
   Tensor y(x.shape(), x.device());
-  backend_for(x.device()).unary(op, x.value().data(), y.data(), y.numel());
-  return make_variable(y, {x}, [op, y](std::vector<Variable>& in, const Tensor& g) {
+  backend_for(x.device()).unary(op, alpha, x.value().data(), y.data(), y.numel());
+  return make_variable(y, {x}, [op, alpha, y](std::vector<Variable>& in, const Tensor& g) {
     Tensor dx(g.shape(), g.device());
-    backend_for(g.device()).unary_backward(op, in[0].value().data(), y.data(), g.data(), dx.data(),
-                                           g.numel(), false);
+    backend_for(g.device())
+        .unary_backward(op, alpha, in[0].value().data(), y.data(), g.data(), dx.data(), g.numel(), false);
     in[0].add_grad(dx);
   });
 }
@@ -19,8 +19,22 @@ Variable unary_op(UnaryOp op, const Variable& x) {
 }  // namespace
 
 Variable relu(const Variable& x) { return unary_op(UnaryOp::Relu, x); }
+Variable relu6(const Variable& x) { return unary_op(UnaryOp::Relu6, x); }
+Variable leaky_relu(const Variable& x, float negative_slope) {
+  return unary_op(UnaryOp::LeakyRelu, x, negative_slope);
+}
+Variable elu(const Variable& x, float alpha) { return unary_op(UnaryOp::Elu, x, alpha); }
+Variable selu(const Variable& x) { return unary_op(UnaryOp::Selu, x); }
+Variable gelu(const Variable& x) { return unary_op(UnaryOp::Gelu, x); }
 Variable sigmoid(const Variable& x) { return unary_op(UnaryOp::Sigmoid, x); }
+Variable hard_sigmoid(const Variable& x) { return unary_op(UnaryOp::HardSigmoid, x); }
+Variable log_sigmoid(const Variable& x) { return unary_op(UnaryOp::LogSigmoid, x); }
 Variable tanh(const Variable& x) { return unary_op(UnaryOp::Tanh, x); }
+Variable softplus(const Variable& x) { return unary_op(UnaryOp::Softplus, x); }
+Variable softsign(const Variable& x) { return unary_op(UnaryOp::Softsign, x); }
+Variable silu(const Variable& x) { return unary_op(UnaryOp::Silu, x); }
+Variable hard_silu(const Variable& x) { return unary_op(UnaryOp::HardSilu, x); }
+Variable mish(const Variable& x) { return unary_op(UnaryOp::Mish, x); }
 Variable exp(const Variable& x) { return unary_op(UnaryOp::Exp, x); }
 Variable log(const Variable& x) { return unary_op(UnaryOp::Log, x); }
 Variable square(const Variable& x) { return unary_op(UnaryOp::Square, x); }

@@ -6,19 +6,26 @@
 
 namespace nn {
 
+Padding Padding::values(int64_t h, int64_t w) {
+  if (h < 0 || w < 0 || h > 0x7fffffff || w > 0x7fffffff)
+    throw std::invalid_argument(fmt::format("padding {},{}: amounts must be in [0, 2147483647]", h, w));
+  return Padding(Mode::Explicit, h, w);
+}
+
 Padding Padding::parse(const std::string& s) {
   if (s == "valid") return valid();
   if (s == "same") return same();
   try {
     size_t used = 0;
     const int64_t h = std::stoll(s, &used);
-    if (used == s.size() && h >= 0) return values(h, h);
+    if (used == s.size() && h >= 0 && h <= 0x7fffffff) return values(h, h);
     if (s[used] == ',') {
       size_t used2 = 0;
       const int64_t w = std::stoll(s.substr(used + 1), &used2);
-      if (used + 1 + used2 == s.size() && h >= 0 && w >= 0) return values(h, w);
+      if (used + 1 + used2 == s.size() && h >= 0 && w >= 0 && h <= 0x7fffffff && w <= 0x7fffffff)
+        return values(h, w);
     }
-  } catch (const std::exception&) {
+  } catch (const std::logic_error&) {  // stoll: not a number, or out of range
   }
   throw std::invalid_argument("padding '" + s + "': expected 'valid', 'same', 'P' or 'PH,PW'");
 }

@@ -6,14 +6,6 @@
 
 namespace nn {
 
-Tensor one_hot(const Tensor& labels, int64_t classes) {
-  if (labels.ndim() != 1)
-    throw std::invalid_argument("one_hot: labels must have shape (N,), got " + to_string(labels.shape()));
-  Tensor out({labels.dim(0), classes}, labels.device());
-  backend_for(labels.device()).one_hot(labels.data(), out.data(), labels.dim(0), classes);
-  return out;
-}
-
 Variable softmax_cross_entropy(const Variable& logits, const Tensor& targets, Reduction reduction) {
   const Shape& ls = logits.shape();
   if (ls.size() != 2)

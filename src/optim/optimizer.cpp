@@ -1,10 +1,13 @@
 #include "nn/optim/optimizer.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <stdexcept>
 
-#include "nn/backend/backend.hpp"
+#include "nn/optim/adagrad.hpp"
 #include "nn/optim/adam.hpp"
+#include "nn/optim/rmsprop.hpp"
 #include "nn/optim/sgd.hpp"
 
 namespace nn {
@@ -13,7 +16,8 @@ Optimizer::Optimizer(float learning_rate) : lr_(learning_rate) { set_learning_ra
 
 void Optimizer::set_learning_rate(float lr) {
   if (!(lr >= 0.0f) || !std::isfinite(lr))
-    throw std::invalid_argument(std::string("optimizer: learning rate must be finite and >= 0, got ") + std::to_string(lr));
+    throw std::invalid_argument(std::string("optimizer: learning rate must be finite and >= 0, got ") +
+                                std::to_string(lr));
   lr_ = lr;
 }
 
@@ -22,10 +26,10 @@ void Optimizer::set_parameters(std::vector<Variable> params) {
   slots_.clear();
 }
 
-Tensor& Optimizer::slot(const std::string& name, size_t i) {
+Tensor& Optimizer::slot(const std::string& name, size_t i, float initial) {
   auto& v = slots_[name];
   if (v.size() != params_.size()) v.resize(params_.size());
-  if (!v[i].defined()) v[i] = Tensor::zeros(params_[i].shape(), params_[i].device());
+  if (!v[i].defined()) v[i] = Tensor::full(params_[i].shape(), initial, params_[i].device());
   return v[i];
 }
 
@@ -51,7 +55,9 @@ OptimizerState Optimizer::state() const {
     auto it = slots_.find(name);
     for (size_t i = 0; i < params_.size(); ++i) {
       const bool have = it != slots_.end() && i < it->second.size() && it->second[i].defined();
-      out.push_back(have ? it->second[i].clone() : Tensor::zeros(params_[i].shape(), params_[i].device()));
+      // A slot never touched (a frozen parameter) is saved as it would start.
+      out.push_back(have ? it->second[i].clone()
+                         : Tensor::full(params_[i].shape(), slot_initial_value(name), params_[i].device()));
     }
   }
   return s;
@@ -63,8 +69,9 @@ void Optimizer::load_state(const OptimizerState& s) {
     auto it = s.slots.find(name);
     if (it == s.slots.end()) throw std::invalid_argument(type() + " state: missing slot '" + name + "'");
     if (it->second.size() != params_.size())
-      throw std::invalid_argument(type() + " state: slot '" + name + "' has " + std::to_string(it->second.size()) +
-                                  " tensors for " + std::to_string(params_.size()) + " parameters");
+      throw std::invalid_argument(type() + " state: slot '" + name + "' has " +
+                                  std::to_string(it->second.size()) + " tensors for " +
+                                  std::to_string(params_.size()) + " parameters");
     for (size_t i = 0; i < params_.size(); ++i) {
       check_shape(it->second[i], params_[i].shape(), type() + " state slot '" + name + "'");
       slots[name].push_back(it->second[i].to(params_[i].device()).clone());
@@ -76,69 +83,58 @@ void Optimizer::load_state(const OptimizerState& s) {
   slots_ = std::move(slots);
 }
 
-OptimizerPtr create_optimizer(const std::string& type, const Config& c) {
-  const auto lr = static_cast<float>(config_double(c, "learning_rate"));
-  if (type == "SGD")
-    return std::make_shared<SGD>(lr, static_cast<float>(config_double(c, "momentum")),
-                                 config_bool(c, "nesterov"), static_cast<float>(config_double(c, "weight_decay")));
-  if (type == "Adam")
-    return std::make_shared<Adam>(lr, static_cast<float>(config_double(c, "beta_1")),
-                                  static_cast<float>(config_double(c, "beta_2")),
-                                  static_cast<float>(config_double(c, "epsilon")),
-                                  static_cast<float>(config_double(c, "weight_decay")));
-  throw std::invalid_argument("unknown optimizer '" + type + "' (expected SGD or Adam)");
+// ---------------------------------------------------------------- by name
+
+namespace {
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
 }
+}  // namespace
 
-// ---------------------------------------------------------------- SGD
-
-SGD::SGD(float learning_rate, float momentum, bool nesterov, float weight_decay)
-    : Optimizer(learning_rate), momentum_(momentum), nesterov_(nesterov), weight_decay_(weight_decay) {
-  if (!(momentum >= 0.0f && momentum < 1.0f)) throw std::invalid_argument("SGD: momentum must be in [0, 1)");
-  if (!(weight_decay >= 0.0f) || !std::isfinite(weight_decay))
-    throw std::invalid_argument("SGD: weight_decay must be >= 0");
-}
-
-Config SGD::config() const {
-  return {{"learning_rate", static_cast<double>(lr_)},
-          {"momentum", static_cast<double>(momentum_)},
-          {"nesterov", nesterov_},
-          {"weight_decay", static_cast<double>(weight_decay_)}};
-}
-
-std::vector<std::string> SGD::slot_names() const {
-  return momentum_ > 0.0f ? std::vector<std::string>{"momentum"} : std::vector<std::string>{};
-}
-
-void SGD::update(size_t i, Tensor& w, const Tensor& g) {
-  float* velocity = momentum_ > 0.0f ? slot("momentum", i).data() : nullptr;
-  backend_for(w.device()).sgd_update({lr_, momentum_, weight_decay_, nesterov_}, w.data(), g.data(), velocity,
-                                     w.numel());
-}
-
-// ---------------------------------------------------------------- Adam
-
-Adam::Adam(float learning_rate, float beta1, float beta2, float epsilon, float weight_decay)
-    : Optimizer(learning_rate), beta1_(beta1), beta2_(beta2), epsilon_(epsilon), weight_decay_(weight_decay) {
-  if (!(beta1 >= 0.0f && beta1 < 1.0f) || !(beta2 >= 0.0f && beta2 < 1.0f))
-    throw std::invalid_argument("Adam: beta_1 and beta_2 must be in [0, 1)");
-  if (!(epsilon > 0.0f) || !std::isfinite(epsilon)) throw std::invalid_argument("Adam: epsilon must be > 0");
-  if (!(weight_decay >= 0.0f) || !std::isfinite(weight_decay))
-    throw std::invalid_argument("Adam: weight_decay must be >= 0");
-}
-
-Config Adam::config() const {
-  return {{"learning_rate", static_cast<double>(lr_)},
-          {"beta_1", static_cast<double>(beta1_)},
-          {"beta_2", static_cast<double>(beta2_)},
-          {"epsilon", static_cast<double>(epsilon_)},
-          {"weight_decay", static_cast<double>(weight_decay_)}};
-}
-
-void Adam::update(size_t i, Tensor& w, const Tensor& g) {
-  Tensor& m = slot("m", i);
-  Tensor& v = slot("v", i);
-  backend_for(w.device()).adam_update({lr_, beta1_, beta2_, epsilon_, weight_decay_, iterations_ + 1}, w.data(),
-                                      g.data(), m.data(), v.data(), w.numel());
+OptimizerPtr create_optimizer(const std::string& name, const Config& config) {
+  const std::string n = lower(name);
+  ConfigReader c(config, "optimizer " + name);
+  OptimizerPtr opt;
+  if (n == "sgd") {
+    SGDOptions o(c.number("learning_rate", 0.01));
+    o.momentum(c.number("momentum", 0.0))
+        .nesterov(c.boolean("nesterov", false))
+        .weight_decay(c.number("weight_decay", 0.0));
+    opt = std::make_shared<SGD>(o);
+  } else if (n == "adam" || n == "adamw") {
+    const bool w = n == "adamw";
+    const double lr = c.number("learning_rate", 0.001), b1 = c.number("beta_1", 0.9),
+                 b2 = c.number("beta_2", 0.999);
+    const double eps = c.number("epsilon", 1e-7), wd = c.number("weight_decay", w ? 0.004 : 0.0);
+    const std::string conv = c.string("epsilon_convention", "keras");
+    if (conv != "keras" && conv != "pytorch")
+      throw std::invalid_argument("optimizer " + name + ": epsilon_convention '" + conv +
+                                  "' (expected keras or pytorch)");
+    const AdamEpsilon e = conv == "pytorch" ? AdamEpsilon::PyTorch : AdamEpsilon::Keras;
+    if (w)
+      opt = std::make_shared<AdamW>(
+          AdamWOptions(lr).beta_1(b1).beta_2(b2).epsilon(eps).weight_decay(wd).epsilon_convention(e));
+    else
+      opt = std::make_shared<Adam>(
+          AdamOptions(lr).beta_1(b1).beta_2(b2).epsilon(eps).weight_decay(wd).epsilon_convention(e));
+  } else if (n == "rmsprop") {
+    RMSpropOptions o(c.number("learning_rate", 0.001));
+    o.rho(c.number("rho", 0.9)).momentum(c.number("momentum", 0.0)).epsilon(c.number("epsilon", 1e-7));
+    o.centered(c.boolean("centered", false));
+    opt = std::make_shared<RMSprop>(o);
+  } else if (n == "adagrad") {
+    AdagradOptions o(c.number("learning_rate", 0.001));
+    o.initial_accumulator_value(c.number("initial_accumulator_value", 0.1))
+        .epsilon(c.number("epsilon", 1e-7));
+    opt = std::make_shared<Adagrad>(o);
+  } else {
+    throw std::invalid_argument("unknown optimizer '" + name +
+                                "' (expected sgd, adam, adamw, rmsprop or adagrad)");
+  }
+  c.done();
+  return opt;
 }
 
 }  // namespace nn

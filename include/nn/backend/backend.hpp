@@ -7,13 +7,30 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "nn/device.hpp"
 #include "nn/shape.hpp"
 
 namespace nn {
 
-enum class UnaryOp { Relu, Sigmoid, Tanh, Exp, Log, Neg, Square, Sqrt, Abs };
+// Elementwise functions. The activations follow Keras's definitions; `alpha` is the slope of
+// LeakyRelu and the scale of Elu (unused by the others).
+enum class UnaryOp {
+  Relu, Sigmoid, Tanh, Exp, Log, Neg, Square, Sqrt, Abs,
+  Relu6,        // min(max(x, 0), 6)
+  LeakyRelu,    // x > 0 ? x : alpha x
+  Elu,          // x > 0 ? x : alpha (e^x - 1)
+  Selu,         // scale * elu(x, 1.67326...), scale 1.05070...
+  Gelu,         // x Phi(x), the exact (erf) form, Keras's default
+  Softplus,     // log(1 + e^x)
+  Softsign,     // x / (1 + |x|)
+  Silu,         // x sigmoid(x) (swish)
+  HardSigmoid,  // relu6(x + 3) / 6
+  HardSilu,     // x hard_sigmoid(x) (hard_swish)
+  Mish,         // x tanh(softplus(x))
+  LogSigmoid,   // -softplus(-x)
+};
 enum class BinaryOp { Add, Sub, Mul, Div };
 
 // 2-d convolution / pooling geometry, NCHW. Padding may differ per side ('same' with an even
@@ -36,8 +53,20 @@ struct Pool2DParams {
 };
 
 struct AdamParams {
-  float lr, beta1, beta2, epsilon, weight_decay;
-  int64_t step;  // 1-based step number used for bias correction
+  float lr, beta1, beta2, epsilon;
+  float weight_decay;            // L2: added to the gradient
+  float decoupled_weight_decay;  // AdamW: w -= lr * this * w before the update
+  int64_t step;                  // 1-based step number used for bias correction
+  bool pytorch_epsilon;          // epsilon after the bias correction (AdamEpsilon::PyTorch)
+};
+
+struct RmspropParams {
+  float lr, rho, momentum, epsilon;
+  bool centered;
+};
+
+struct AdagradParams {
+  float lr, epsilon;
 };
 
 struct SgdParams {
@@ -71,9 +100,9 @@ class Backend {
   virtual void scale(int64_t n, float alpha, const float* x, float* y) = 0;
 
   // ---- elementwise ----
-  virtual void unary(UnaryOp op, const float* x, float* y, int64_t n) = 0;
+  virtual void unary(UnaryOp op, float alpha, const float* x, float* y, int64_t n) = 0;
   // dx (+)= dy * op'(x), given x and y = op(x) (each op uses whichever is cheaper).
-  virtual void unary_backward(UnaryOp op, const float* x, const float* y, const float* dy,
+  virtual void unary_backward(UnaryOp op, float alpha, const float* x, const float* y, const float* dy,
                               float* dx, int64_t n, bool accumulate) = 0;
   // out = a (op) b with NumPy broadcasting, broadcast further to out_shape (which must be
   // broadcast_shapes(a_shape, b_shape) or a shape that one broadcasts to).
@@ -90,6 +119,14 @@ class Backend {
                              int64_t inner, bool accumulate) = 0;
   // out(1) = sum of x(n)
   virtual void sum(const float* x, float* out, int64_t n) = 0;
+  // y = x with its axes reordered: y's axis i is x's axis axes[i] (numpy.transpose).
+  virtual void permute(const float* x, const Shape& x_shape, const std::vector<int>& axes, float* y) = 0;
+  // out(outer, inner) = index of the maximum of x(outer, n, inner) along n (first on ties; NaN
+  // wins), as floats.
+  virtual void argmax(const float* x, float* out, int64_t outer, int64_t n, int64_t inner) = 0;
+  // The k largest of each row of x(rows, cols), in descending order (ties: lower index first):
+  // values(rows, k), indices(rows, k) as floats.
+  virtual void top_k(const float* x, float* values, float* indices, int64_t rows, int64_t cols, int64_t k) = 0;
   // y = min(max(x, lo), hi); backward: dx (+)= dy where lo < x < hi, else 0.
   virtual void clip(const float* x, float* y, int64_t n, float lo, float hi) = 0;
   virtual void clip_backward(const float* x, const float* dy, float* dx, int64_t n, float lo,
@@ -144,10 +181,15 @@ class Backend {
   // weight decay adds weight_decay*w to g first. velocity may be null when momentum is 0.
   virtual void sgd_update(const SgdParams& p, float* w, const float* g, float* velocity,
                           int64_t n) = 0;
-  // Keras Adam: m += (g-m)(1-b1); v += (g²-v)(1-b2); w -= lr_t m / (sqrt(v) + eps),
-  // lr_t = lr sqrt(1-b2^t)/(1-b1^t).
+  // Keras Adam: m += (g-m)(1-b1); v += (g²-v)(1-b2); w -= lr_t m / (sqrt(v) + eps_t),
+  // lr_t = lr sqrt(1-b2^t)/(1-b1^t), eps_t = eps (Keras) or eps sqrt(1-b2^t) (PyTorch).
   virtual void adam_update(const AdamParams& p, float* w, const float* g, float* m, float* v,
                            int64_t n) = 0;
+  // Keras RMSprop (nn/optim/rmsprop.hpp); avg_g is used when centered, mom when momentum > 0.
+  virtual void rmsprop_update(const RmspropParams& p, float* w, const float* g, float* v, float* avg_g,
+                              float* mom, int64_t n) = 0;
+  // Keras Adagrad: acc += g²; w -= lr g / sqrt(acc + eps).
+  virtual void adagrad_update(const AdagradParams& p, float* w, const float* g, float* acc, int64_t n) = 0;
 };
 
 // The backend for a device: the CPU backend always, others where compiled in and present.

@@ -6,30 +6,49 @@
 
 namespace nn {
 
-struct Conv2DOptions {
-  int64_t strides_h = 1, strides_w = 1;
-  Padding padding = Padding::valid();
-  std::string activation = "linear";
-  bool use_bias = true;
-  std::string kernel_initializer = "glorot_uniform";
-  std::string bias_initializer = "zeros";
-  std::string name;
+class Conv2DOptions {
+ public:
+  Conv2DOptions(int64_t filters, Size2 kernel_size) : filters_(filters), kernel_size_(kernel_size) {}
+  NN_ARG(int64_t, filters);
+  NN_ARG(Size2, kernel_size);
+  NN_ARG(Size2, strides) = 1;
+  NN_ARG(Padding, padding) = "valid";
+  NN_ARG(std::string, activation) = "linear";
+  NN_ARG(bool, use_bias) = true;
+  NN_ARG(AnyInitializer, kernel_initializer) = "glorot_uniform";
+  NN_ARG(AnyInitializer, bias_initializer) = "zeros";
+  NN_LAYER_ARGS;
 };
 
 // 2-d convolution over channels-first input: (C, H, W) -> (filters, OH, OW).
 // kernel: (filters, C, kh, kw), bias: (filters).
+//   nn::Conv2D(32, 5, "same", "relu")                 filters, kernel, padding, activation
+//   nn::Conv2D(32, 3, 2, "same", "relu")              ... with strides, as Keras orders them
+//   nn::Conv2D(nn::Conv2DOptions(32, {3, 5}).strides(2).padding("same").use_bias(false))
 class Conv2D : public Layer {
  public:
-  Conv2D(int64_t filters, int64_t kernel_size, const std::string& padding = "valid",
-         const std::string& activation = "linear", std::string name = "");
-  Conv2D(int64_t filters, int64_t kernel_h, int64_t kernel_w, Conv2DOptions options);
+  explicit Conv2D(Conv2DOptions options);
+  Conv2D(int64_t filters, Size2 kernel_size, const std::string& padding = "valid",
+         const std::string& activation = "linear", std::string name = "")
+      : Conv2D(Conv2DOptions(filters, kernel_size)
+                   .padding(padding)
+                   .activation(activation)
+                   .name(std::move(name))) {}
+  Conv2D(int64_t filters, Size2 kernel_size, Size2 strides, const std::string& padding = "valid",
+         const std::string& activation = "linear", std::string name = "")
+      : Conv2D(Conv2DOptions(filters, kernel_size)
+                   .strides(strides)
+                   .padding(padding)
+                   .activation(activation)
+                   .name(std::move(name))) {}
 
   std::string type() const override { return "Conv2D"; }
   Shape compute_output_shape(const Shape& input_shape) const override;
   std::vector<WeightSpec> weight_specs(const Shape& input_shape) const override;
+  const Conv2DOptions& options() const { return o_; }
   Variable kernel() const;
-  bool ends_with_softmax() const override { return options_.activation == "softmax"; }
   Variable bias() const;
+  bool ends_with_softmax() const override { return o_.activation() == "softmax"; }
 
  protected:
   Variable forward(const Variable& x, bool training) override;
@@ -37,8 +56,7 @@ class Conv2D : public Layer {
   Config hyper_parameters() const override;
 
  private:
-  int64_t filters_, kernel_h_, kernel_w_;
-  Conv2DOptions options_;
+  Conv2DOptions o_;
 };
 
 }  // namespace nn

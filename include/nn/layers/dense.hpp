@@ -5,29 +5,36 @@
 
 namespace nn {
 
-struct DenseOptions {
-  std::string activation = "linear";
-  bool use_bias = true;
-  std::string kernel_initializer = "glorot_uniform";
-  std::string bias_initializer = "zeros";
-  std::string name;
+class DenseOptions {
+ public:
+  DenseOptions(int64_t units) : units_(units) {}  // NOLINT(google-explicit-constructor)
+  NN_ARG(int64_t, units);
+  NN_ARG(std::string, activation) = "linear";
+  NN_ARG(bool, use_bias) = true;
+  NN_ARG(AnyInitializer, kernel_initializer) = "glorot_uniform";
+  NN_ARG(AnyInitializer, bias_initializer) = "zeros";
+  NN_LAYER_ARGS;
 };
 
 // Fully connected: y = activation(x · kernel + bias); x: (N, in) -> (N, units).
 // kernel: (in, units), bias: (units).
+//   nn::Dense(64, "relu")
+//   nn::Dense(nn::DenseOptions(10).activation("softmax").kernel_initializer("zeros"))
 class Dense : public Layer {
  public:
-  explicit Dense(int64_t units, const std::string& activation = "linear", std::string name = "");
-  Dense(int64_t units, DenseOptions options);
+  explicit Dense(DenseOptions options);
+  Dense(int64_t units, const std::string& activation, std::string name = "")
+      : Dense(DenseOptions(units).activation(activation).name(std::move(name))) {}
 
   std::string type() const override { return "Dense"; }
   Shape compute_output_shape(const Shape& input_shape) const override;
   std::vector<WeightSpec> weight_specs(const Shape& input_shape) const override;
-  int64_t units() const { return units_; }
-  const std::string& activation() const { return options_.activation; }
+  const DenseOptions& options() const { return o_; }
+  int64_t units() const { return o_.units(); }
+  const std::string& activation() const { return o_.activation(); }
   Variable kernel() const;
-  bool ends_with_softmax() const override { return options_.activation == "softmax"; }
   Variable bias() const;  // undefined without use_bias
+  bool ends_with_softmax() const override { return o_.activation() == "softmax"; }
 
  protected:
   Variable forward(const Variable& x, bool training) override;
@@ -35,8 +42,7 @@ class Dense : public Layer {
   Config hyper_parameters() const override;
 
  private:
-  int64_t units_;
-  DenseOptions options_;
+  DenseOptions o_;
 };
 
 }  // namespace nn

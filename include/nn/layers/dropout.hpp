@@ -6,15 +6,25 @@
 
 namespace nn {
 
+class DropoutOptions {
+ public:
+  DropoutOptions(float rate) : rate_(rate) {}  // NOLINT(google-explicit-constructor)
+  NN_ARG(float, rate);
+  NN_ARG(std::optional<uint64_t>, seed);
+  NN_LAYER_ARGS;
+};
+
 // Inverted dropout in training, identity in evaluation. With a seed, the sequence of masks is
 // reproducible; without one, the layer's generator is seeded from the default generator.
+//   nn::Dropout(0.5f)   nn::Dropout(nn::DropoutOptions(0.5f).seed(7))
 class Dropout : public Layer {
  public:
-  explicit Dropout(float rate, std::optional<uint64_t> seed = std::nullopt, std::string name = "");
+  explicit Dropout(DropoutOptions options);
+  Dropout(float rate, std::optional<uint64_t> seed) : Dropout(DropoutOptions(rate).seed(seed)) {}
 
   std::string type() const override { return "Dropout"; }
   Shape compute_output_shape(const Shape& s) const override { return s; }
-  float rate() const { return rate_; }
+  float rate() const { return o_.rate(); }
   Generator& generator() { return gen_; }
   Config state() const override { return {{"generator", static_cast<int64_t>(gen_.state())}}; }
   void load_state(const Config& state) override;
@@ -24,8 +34,7 @@ class Dropout : public Layer {
   Config hyper_parameters() const override;
 
  private:
-  float rate_;
-  std::optional<uint64_t> seed_;
+  DropoutOptions o_;
   Generator gen_;
 };
 

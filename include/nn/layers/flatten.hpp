@@ -3,10 +3,16 @@
 
 namespace nn {
 
+class FlattenOptions {
+ public:
+  NN_LAYER_ARGS;
+};
+
 // (d1, d2, ...) -> (d1*d2*...)
 class Flatten : public Layer {
  public:
-  explicit Flatten(std::string name = "") : Layer("flatten", std::move(name)) {}
+  explicit Flatten(FlattenOptions options = {}) : Layer("flatten", options.layer_args()) {}
+  explicit Flatten(std::string name) : Flatten(FlattenOptions().name(std::move(name))) {}
   std::string type() const override { return "Flatten"; }
   Shape compute_output_shape(const Shape& s) const override;
 

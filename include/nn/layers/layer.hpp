@@ -13,8 +13,10 @@
 #include <utility>
 #include <vector>
 
+#include "nn/arg.hpp"
 #include "nn/autograd/variable.hpp"
 #include "nn/config.hpp"
+#include "nn/layers/initializers.hpp"
 
 namespace nn {
 
@@ -22,9 +24,28 @@ namespace nn {
 struct WeightSpec {
   std::string name;  // "kernel", "bias"
   Shape shape;
-  std::string initializer;
+  AnyInitializer initializer = "zeros";
   int64_t fan_in = 1, fan_out = 1;
 };
+
+// What every layer accepts besides its own hyper-parameters (Keras's base-layer arguments):
+//   name         default: Keras's "<prefix>", "<prefix>_1", ...
+//   input_shape  without the batch dimension; on a model's first layer it builds the model
+//                (Keras's Dense(64, input_shape=(784,)))
+//   trainable    false freezes the layer's weights
+struct LayerArgs {
+  std::string name;
+  Shape input_shape;
+  bool trainable = true;
+};
+
+// The base-layer arguments as named options, for a layer's options class.
+#define NN_LAYER_ARGS                                                        \
+ public:                                                                     \
+  LayerArgs layer_args() const { return {name_, input_shape_, trainable_}; } \
+  NN_ARG(std::string, name);                                                 \
+  NN_ARG(Shape, input_shape);                                                \
+  NN_ARG(bool, trainable) = true
 
 class Layer {
  public:
@@ -57,8 +78,10 @@ class Layer {
   virtual bool ends_with_softmax() const { return false; }
   Variable call_logits(const Variable& x, bool training = false);
 
-  // Hyper-parameters plus "name" and "trainable".
+  // Hyper-parameters plus "name", "trainable" and (when declared) "input_shape".
   Config config() const;
+  // The input shape given with the layer's options (empty if none): Sequential builds from it.
+  const Shape& declared_input_shape() const { return declared_input_shape_; }
 
   // Run-time state that is not a weight but that training depends on (a dropout layer's random
   // generator), saved with the model so resumed training continues as it would have.
@@ -80,7 +103,7 @@ class Layer {
 
  protected:
   // prefix: Keras's default name stem ("dense"); an empty name takes "<prefix>_<n>".
-  Layer(const std::string& prefix, std::string name);
+  Layer(const std::string& prefix, const LayerArgs& args);
   virtual Variable forward(const Variable& x, bool training) = 0;
   virtual Variable forward_logits(const Variable& x, bool training);
   virtual Config hyper_parameters() const { return {}; }
@@ -95,6 +118,7 @@ class Layer {
 
   std::string name_;
   bool trainable_ = true;
+  Shape declared_input_shape_;
   bool built_ = false;
   Shape input_shape_;
   std::vector<std::pair<std::string, Variable>> params_;
@@ -106,8 +130,12 @@ using LayerPtr = std::shared_ptr<Layer>;
 std::string unique_layer_name(const std::string& prefix);
 
 // Rebuilding layers from their type and config (used by model loading). Built-in layers are
-// registered already; register_layer adds user layers.
-using LayerFactory = std::function<LayerPtr(const Config&)>;
+// registered already; register_layer adds user layers. A factory reads its keys through a
+// ConfigReader (nn/config.hpp), so a key it does not know is an error that lists the ones it does.
+// name, input_shape and trainable, as every layer's config holds them.
+LayerArgs read_layer_args(ConfigReader& config);
+
+using LayerFactory = std::function<LayerPtr(ConfigReader&)>;
 void register_layer(const std::string& type, LayerFactory factory);
 LayerPtr create_layer(const std::string& type, const Config& config);
 

@@ -2,24 +2,26 @@
 // Sequential: Keras's linear stack of layers, with compile / fit / evaluate / predict.
 //
 //   nn::Sequential model;
+//   model.add(nn::Input({1, 28, 28}));
 //   model.add<nn::Flatten>();
 //   model.add<nn::Dense>(512, "relu");
 //   model.add<nn::Dense>(10, "softmax");
-//   model.build({1, 28, 28});
-//   model.compile(std::make_shared<nn::Adam>(), "sparse_categorical_crossentropy", {"accuracy"});
-//   nn::FitOptions fit;
-//   fit.epochs = 5;
-//   fit.validation_data = test;
-//   nn::History h = model.fit(train, fit);
+//   model.compile("adam", "sparse_categorical_crossentropy", {"accuracy"});
+//   nn::History h = model.fit(train, nn::FitOptions().epochs(5).validation_data(test));
+//   model.save("model.nn");                      // nn::load_model("model.nn") rebuilds it
 //
-// A model that ends in a softmax and is compiled with a probability cross-entropy trains on the
-// logits before that softmax with the from-logits loss, as Keras does: the same loss, stable.
+// The model is built (its weights created) as soon as its input shape is known: from an Input
+// added first, from the input_shape option of the first layer, from build(shape), or from the
+// first batch it sees. A model that ends in a softmax and is compiled with a probability
+// cross-entropy trains on the logits before that softmax with the from-logits loss, as Keras
+// does: the same loss, stable.
 #include <iosfwd>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "nn/arg.hpp"
 #include "nn/data/dataset.hpp"
 #include "nn/layers/layer.hpp"
 #include "nn/losses.hpp"
@@ -30,20 +32,22 @@
 
 namespace nn {
 
-struct FitOptions {
-  int epochs = 1;
-  int initial_epoch = 0;             // resume: epochs run from initial_epoch to epochs - 1
-  int64_t steps_per_epoch = -1;      // -1: one full pass of the dataset per epoch
-  std::optional<data::Dataset> validation_data;
-  int64_t validation_steps = -1;     // -1: the whole validation dataset
-  std::vector<CallbackPtr> callbacks;
-  int verbose = 1;                   // 0 silent, 1 progress bar, 2 one line per epoch
+// fit()'s arguments, Keras's names:
+//   nn::FitOptions().epochs(5).validation_data(test).callbacks({checkpoint, early_stopping})
+class FitOptions {
+  NN_ARG(int, epochs) = 1;
+  NN_ARG(int, initial_epoch) = 0;         // resume: epochs run from initial_epoch to epochs - 1
+  NN_ARG(int64_t, steps_per_epoch) = -1;  // -1: one full pass of the dataset per epoch
+  NN_ARG(std::optional<data::Dataset>, validation_data);
+  NN_ARG(int64_t, validation_steps) = -1;  // -1: the whole validation dataset
+  NN_ARG(std::vector<CallbackPtr>, callbacks);
+  NN_ARG(int, verbose) = 1;  // 0 silent, 1 progress bar, 2 one line per epoch
   // Only for fit(x, y): batch size, reshuffling each epoch, and the fraction of the samples
   // (taken from the end, before shuffling, as Keras does) held out for validation.
-  int64_t batch_size = 32;
-  bool shuffle = true;
-  double validation_split = 0.0;
-  std::optional<uint64_t> seed;
+  NN_ARG(int64_t, batch_size) = 32;
+  NN_ARG(bool, shuffle) = true;
+  NN_ARG(double, validation_split) = 0.0;
+  NN_ARG(std::optional<uint64_t>, seed);
 };
 
 class Sequential {
@@ -51,6 +55,8 @@ class Sequential {
   explicit Sequential(std::string name = "sequential");
   Sequential(std::vector<LayerPtr> layers, std::string name = "sequential");
 
+  // Adds a layer at the end. An Input (or a first layer with the input_shape option) sets the
+  // model's input shape; once it is known, each added layer is built at once.
   Sequential& add(LayerPtr layer);
   template <class L, class... Args>
   L& add(Args&&... args) {
@@ -69,8 +75,9 @@ class Sequential {
   // Keras's summary table: layer (type), output shape, parameter counts.
   std::string summary() const;
 
-  void compile(OptimizerPtr optimizer, LossPtr loss, const std::vector<std::string>& metrics = {});
-  void compile(OptimizerPtr optimizer, const std::string& loss, const std::vector<std::string>& metrics = {});
+  // The optimizer and loss by name ("adam", "sparse_categorical_crossentropy"), as objects
+  // (nn::Adam(1e-4), nn::SparseCategoricalCrossentropy(true)) or shared; metrics by name.
+  void compile(AnyOptimizer optimizer, AnyLoss loss, const std::vector<std::string>& metrics = {});
   bool compiled() const { return static_cast<bool>(optimizer_); }
 
   History fit(const data::Dataset& train, FitOptions options = {});
@@ -97,6 +104,12 @@ class Sequential {
   // Values of every parameter, in layer order (copies), and their restoration.
   std::vector<Tensor> get_weights() const;
   void set_weights(const std::vector<Tensor>& weights);
+
+  // The model file (architecture, weights, compile settings, optimizer state): nn::load_model
+  // rebuilds it without its C++ type. Weights only: into a model of the same architecture.
+  void save(const std::string& path) const;
+  void save_weights(const std::string& path) const;
+  void load_weights(const std::string& path);
 
   Optimizer& optimizer() const;
   OptimizerPtr optimizer_ptr() const { return optimizer_; }

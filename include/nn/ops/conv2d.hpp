@@ -8,18 +8,37 @@
 
 namespace nn {
 
-// 'valid' (none), 'same' (output = ceil(input / stride), TensorFlow's split: the extra row or
-// column of an odd total goes to the bottom/right), or explicit per-axis amounts.
-struct Padding {
-  enum class Mode { Valid, Same, Explicit };
-  Mode mode = Mode::Valid;
-  int64_t h = 0, w = 0;  // Explicit: rows added top and bottom, columns left and right
+// An extent for each of the two spatial axes (kernel sizes, strides, pool sizes): one number for
+// both, or {h, w}.
+struct Size2 {
+  int64_t h = 1, w = 1;
+  Size2(int64_t both) : h(both), w(both) {}  // NOLINT(google-explicit-constructor)
+  Size2(int64_t h_, int64_t w_) : h(h_), w(w_) {}
+  bool operator==(const Size2& o) const { return h == o.h && w == o.w; }
+};
 
-  static Padding valid() { return {Mode::Valid, 0, 0}; }
-  static Padding same() { return {Mode::Same, 0, 0}; }
-  static Padding values(int64_t h, int64_t w) { return {Mode::Explicit, h, w}; }
-  static Padding parse(const std::string& s);  // "valid", "same", or "2" / "2,1"
+// 'valid' (none), 'same' (output = ceil(input / stride), TensorFlow's split: the extra row or
+// column of an odd total goes to the bottom/right), or explicit per-axis amounts. Converts from
+// "valid" / "same" / "2" / "2,1" and from a number of rows and columns.
+class Padding {
+ public:
+  enum class Mode { Valid, Same, Explicit };
+  Padding() = default;  // valid
+  Padding(const char* s) : Padding(parse(s)) {}          // NOLINT(google-explicit-constructor)
+  Padding(const std::string& s) : Padding(parse(s)) {}   // NOLINT(google-explicit-constructor)
+  Padding(int64_t both) : Padding(values(both, both)) {}  // NOLINT(google-explicit-constructor)
+
+  static Padding valid() { return {}; }
+  static Padding same() { return Padding(Mode::Same, 0, 0); }
+  static Padding values(int64_t h, int64_t w);  // rows added top and bottom, columns left and right
+  static Padding parse(const std::string& s);   // "valid", "same", or "2" / "2,1"
   std::string str() const;
+
+  Mode mode = Mode::Valid;
+  int64_t h = 0, w = 0;  // Explicit amounts
+
+ private:
+  Padding(Mode m, int64_t h_, int64_t w_) : mode(m), h(h_), w(w_) {}
 };
 
 // Pads (before, after) for one spatial axis.

@@ -1,5 +1,6 @@
 #pragma once
 #include "nn/autograd/variable.hpp"
+#include "nn/ops/one_hot.hpp"
 #include "nn/ops/reduction.hpp"
 
 namespace nn {
@@ -9,8 +10,5 @@ namespace nn {
 // gradient is (softmax(logits) - targets) scaled by the reduction. Labels are constants.
 Variable softmax_cross_entropy(const Variable& logits, const Tensor& targets,
                                Reduction reduction = Reduction::Mean);
-
-// One-hot rows (N, C) from integer labels (N).
-Tensor one_hot(const Tensor& labels, int64_t classes);
 
 }  // namespace nn

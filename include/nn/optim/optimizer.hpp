@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "nn/autograd/variable.hpp"
@@ -24,7 +25,7 @@ class Optimizer {
   explicit Optimizer(float learning_rate);
   virtual ~Optimizer() = default;
 
-  virtual std::string type() const = 0;  // "SGD", "Adam"
+  virtual std::string type() const = 0;  // Keras's class name: "SGD", "Adam", ...
   // Hyper-parameters, including "learning_rate".
   virtual Config config() const = 0;
 
@@ -45,11 +46,17 @@ class Optimizer {
   void load_state(const OptimizerState& state);
   // The per-parameter state tensors this optimizer keeps ("m", "v"; "momentum").
   virtual std::vector<std::string> slot_names() const = 0;
+  // What a slot holds before the first step (Adagrad's accumulator starts above 0).
+  virtual float slot_initial_value(const std::string& slot) const {
+    (void)slot;
+    return 0.0f;
+  }
 
  protected:
-  // Update parameter i (value w, gradient g). Slots are created lazily by slot().
+  // Update parameter i (value w, gradient g). Slots are created lazily by slot(), filled with
+  // `initial` (0 unless the optimizer says otherwise).
   virtual void update(size_t i, Tensor& w, const Tensor& g) = 0;
-  Tensor& slot(const std::string& name, size_t i);
+  Tensor& slot(const std::string& name, size_t i, float initial = 0.0f);
 
   std::vector<Variable> params_;
   float lr_;
@@ -59,7 +66,25 @@ class Optimizer {
 
 using OptimizerPtr = std::shared_ptr<Optimizer>;
 
-// Rebuild from type() and config(): "SGD" or "Adam".
-OptimizerPtr create_optimizer(const std::string& type, const Config& config);
+// An optimizer by Keras name or class name ("adam", "Adam", "sgd", "adamw", "rmsprop",
+// "adagrad"), with Keras's defaults for every key the config leaves out. A key the optimizer does
+// not have, or an unknown name, is std::invalid_argument naming what is accepted.
+OptimizerPtr create_optimizer(const std::string& name, const Config& config = {});
+
+// Any optimizer, as Keras's compile takes it: by name, as an object, or shared.
+//   model.compile("adam", ...)   model.compile(nn::Adam(1e-4), ...)   model.compile(opt_ptr, ...)
+class AnyOptimizer {
+ public:
+  AnyOptimizer(const char* name) : ptr_(create_optimizer(name)) {}         // NOLINT
+  AnyOptimizer(const std::string& name) : ptr_(create_optimizer(name)) {}  // NOLINT
+  template <class O, class = std::enable_if_t<std::is_base_of_v<Optimizer, O>>>
+  AnyOptimizer(std::shared_ptr<O> ptr) : ptr_(std::move(ptr)) {}  // NOLINT
+  template <class O, class = std::enable_if_t<std::is_base_of_v<Optimizer, O>>>
+  AnyOptimizer(O optimizer) : ptr_(std::make_shared<O>(std::move(optimizer))) {}  // NOLINT
+  const OptimizerPtr& ptr() const { return ptr_; }
+
+ private:
+  OptimizerPtr ptr_;
+};
 
 }  // namespace nn

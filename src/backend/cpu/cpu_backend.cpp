@@ -21,8 +21,6 @@ constexpr int64_t kMaxCachedFloats = int64_t{1} << 30;  // 4 GiB of cached block
 
 int64_t rounded(int64_t count) { return std::max<int64_t>(16, (count + 15) / 16 * 16); }
 
-inline float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
-
 // Uniform in [0, 1) from a counter: splitmix64 finaliser of (seed, index).
 inline float uniform_at(uint64_t seed, uint64_t index) {
   uint64_t z = seed + 0x9E3779B97F4A7C15ULL * (index + 1);
@@ -187,53 +185,6 @@ void CpuBackend::scale(int64_t n, float alpha, const float* x, float* y) {
 }
 
 // ---------------------------------------------------------------- elementwise
-
-void CpuBackend::unary(UnaryOp op, const float* x, float* y, int64_t n) {
-  parallel_for(n, kGrain, [&](int64_t b, int64_t e) {
-    switch (op) {
-      case UnaryOp::Relu: for (int64_t i = b; i < e; ++i) y[i] = x[i] > 0.0f ? x[i] : 0.0f; break;
-      case UnaryOp::Sigmoid: for (int64_t i = b; i < e; ++i) y[i] = sigmoid(x[i]); break;
-      case UnaryOp::Tanh: for (int64_t i = b; i < e; ++i) y[i] = std::tanh(x[i]); break;
-      case UnaryOp::Exp: for (int64_t i = b; i < e; ++i) y[i] = std::exp(x[i]); break;
-      case UnaryOp::Log: for (int64_t i = b; i < e; ++i) y[i] = std::log(x[i]); break;
-      case UnaryOp::Neg: for (int64_t i = b; i < e; ++i) y[i] = -x[i]; break;
-      case UnaryOp::Square: for (int64_t i = b; i < e; ++i) y[i] = x[i] * x[i]; break;
-      case UnaryOp::Sqrt: for (int64_t i = b; i < e; ++i) y[i] = std::sqrt(x[i]); break;
-      case UnaryOp::Abs: for (int64_t i = b; i < e; ++i) y[i] = std::fabs(x[i]); break;
-    }
-  });
-}
-
-namespace {
-// dx (+)= f(i) over [b, e): one loop per op, so each is a simple vectorisable loop.
-template <class F>
-void write_grad(float* dx, int64_t b, int64_t e, bool accumulate, F f) {
-  if (accumulate) {
-    for (int64_t i = b; i < e; ++i) dx[i] += f(i);
-  } else {
-    for (int64_t i = b; i < e; ++i) dx[i] = f(i);
-  }
-}
-}  // namespace
-
-void CpuBackend::unary_backward(UnaryOp op, const float* x, const float* y, const float* dy,
-                                float* dx, int64_t n, bool accumulate) {
-  parallel_for(n, kGrain, [&](int64_t b, int64_t e) {
-    switch (op) {
-      case UnaryOp::Relu: write_grad(dx, b, e, accumulate, [&](int64_t i) { return x[i] > 0.0f ? dy[i] : 0.0f; }); break;
-      case UnaryOp::Sigmoid: write_grad(dx, b, e, accumulate, [&](int64_t i) { return dy[i] * y[i] * (1.0f - y[i]); }); break;
-      case UnaryOp::Tanh: write_grad(dx, b, e, accumulate, [&](int64_t i) { return dy[i] * (1.0f - y[i] * y[i]); }); break;
-      case UnaryOp::Exp: write_grad(dx, b, e, accumulate, [&](int64_t i) { return dy[i] * y[i]; }); break;
-      case UnaryOp::Log: write_grad(dx, b, e, accumulate, [&](int64_t i) { return dy[i] / x[i]; }); break;
-      case UnaryOp::Neg: write_grad(dx, b, e, accumulate, [&](int64_t i) { return -dy[i]; }); break;
-      case UnaryOp::Square: write_grad(dx, b, e, accumulate, [&](int64_t i) { return 2.0f * x[i] * dy[i]; }); break;
-      case UnaryOp::Sqrt: write_grad(dx, b, e, accumulate, [&](int64_t i) { return dy[i] * 0.5f / y[i]; }); break;
-      case UnaryOp::Abs:
-        write_grad(dx, b, e, accumulate, [&](int64_t i) { return x[i] > 0.0f ? dy[i] : (x[i] < 0.0f ? -dy[i] : 0.0f); });
-        break;
-    }
-  });
-}
 
 void CpuBackend::add_bias(float* y, const float* bias, int64_t outer, int64_t channels,
                           int64_t inner) {
@@ -427,39 +378,6 @@ void CpuBackend::count_correct(const float* scores, const float* targets, bool s
     correct += pred == truth;
   }
   out[0] = static_cast<float>(correct);
-}
-
-// ---------------------------------------------------------------- optimizers
-
-void CpuBackend::sgd_update(const SgdParams& p, float* w, const float* g, float* velocity,
-                            int64_t n) {
-  parallel_for(n, kGrain, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) {
-      const float gi = g[i] + p.weight_decay * w[i];
-      if (p.momentum == 0.0f || !velocity) {
-        w[i] -= p.lr * gi;
-        continue;
-      }
-      const float v = p.momentum * velocity[i] - p.lr * gi;
-      velocity[i] = v;
-      w[i] += p.nesterov ? p.momentum * v - p.lr * gi : v;
-    }
-  });
-}
-
-void CpuBackend::adam_update(const AdamParams& p, float* w, const float* g, float* m, float* v,
-                             int64_t n) {
-  const double t = static_cast<double>(p.step);
-  const auto lr_t = static_cast<float>(p.lr * std::sqrt(1.0 - std::pow(p.beta2, t)) /
-                                       (1.0 - std::pow(p.beta1, t)));
-  parallel_for(n, kGrain, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) {
-      const float gi = g[i] + p.weight_decay * w[i];
-      m[i] += (gi - m[i]) * (1.0f - p.beta1);
-      v[i] += (gi * gi - v[i]) * (1.0f - p.beta2);
-      w[i] -= lr_t * m[i] / (std::sqrt(v[i]) + p.epsilon);
-    }
-  });
 }
 
 }  // namespace nn::detail

@@ -51,8 +51,8 @@ class CpuBackend final : public Backend {
   void axpy(int64_t n, float alpha, const float* x, float* y) override;
   void scale(int64_t n, float alpha, const float* x, float* y) override;
 
-  void unary(UnaryOp op, const float* x, float* y, int64_t n) override;
-  void unary_backward(UnaryOp op, const float* x, const float* y, const float* dy, float* dx,
+  void unary(UnaryOp op, float alpha, const float* x, float* y, int64_t n) override;
+  void unary_backward(UnaryOp op, float alpha, const float* x, const float* y, const float* dy, float* dx,
                       int64_t n, bool accumulate) override;
   void binary(BinaryOp op, const float* a, const Shape& a_shape, const float* b,
               const Shape& b_shape, float* out, const Shape& out_shape) override;
@@ -63,6 +63,9 @@ class CpuBackend final : public Backend {
   void bias_backward(const float* dy, float* db, int64_t outer, int64_t channels, int64_t inner,
                      bool accumulate) override;
   void sum(const float* x, float* out, int64_t n) override;
+  void permute(const float* x, const Shape& x_shape, const std::vector<int>& axes, float* y) override;
+  void argmax(const float* x, float* out, int64_t outer, int64_t n, int64_t inner) override;
+  void top_k(const float* x, float* values, float* indices, int64_t rows, int64_t cols, int64_t k) override;
   void clip(const float* x, float* y, int64_t n, float lo, float hi) override;
   void clip_backward(const float* x, const float* dy, float* dx, int64_t n, float lo, float hi,
                      bool accumulate) override;
@@ -94,6 +97,9 @@ class CpuBackend final : public Backend {
                   int64_t n) override;
   void adam_update(const AdamParams& p, float* w, const float* g, float* m, float* v,
                    int64_t n) override;
+  void rmsprop_update(const RmspropParams& p, float* w, const float* g, float* v, float* avg_g, float* mom,
+                      int64_t n) override;
+  void adagrad_update(const AdagradParams& p, float* w, const float* g, float* acc, int64_t n) override;
 
  private:
   HostAllocator& allocator_;

@@ -7,8 +7,9 @@
 
 namespace nn {
 
-CSVLogger::CSVLogger(std::string filename, char separator, bool append)
-    : filename_(std::move(filename)), separator_(separator), append_(append) {}
+CSVLogger::CSVLogger(CSVLoggerOptions o) : filename_(o.filename()), separator_(o.separator()), append_(o.append()) {
+  if (filename_.empty()) throw std::invalid_argument("CSVLogger: empty file name");
+}
 
 void CSVLogger::on_train_begin(const Logs&) {
   file_.close();

@@ -47,34 +47,34 @@ std::string format_checkpoint_path(const std::string& pattern, int epoch, const 
 }
 
 ModelCheckpoint::ModelCheckpoint(std::string filepath, ModelCheckpointOptions options)
-    : filepath_(std::move(filepath)), o_(std::move(options)), monitor_(o_.monitor, o_.mode, 0.0),
-      best_(o_.initial_value_threshold ? *o_.initial_value_threshold : monitor_.worst()) {
+    : filepath_(std::move(filepath)), o_(std::move(options)), monitor_(o_.monitor(), o_.mode(), 0.0),
+      best_(o_.initial_value_threshold() ? *o_.initial_value_threshold() : monitor_.worst()) {
   if (filepath_.empty()) throw std::invalid_argument("ModelCheckpoint: empty file path");
 }
 
 void ModelCheckpoint::on_epoch_end(int epoch, Logs& logs) {
   const std::string path = format_checkpoint_path(filepath_, epoch, logs);
-  if (o_.save_best_only) {
+  if (o_.save_best_only()) {
     const auto current = find_log(logs, monitor_.key());
     if (!current) {
       fmt::print(stderr, "ModelCheckpoint: can save best model only with '{}' available, skipping\n", monitor_.key());
       return;
     }
     if (!monitor_.improved(*current, best_)) {
-      if (o_.verbose > 0)
+      if (o_.verbose() > 0)
         fmt::print("\nEpoch {}: {} did not improve from {:.5f}\n", epoch + 1, monitor_.key(), best_);
       return;
     }
-    if (o_.verbose > 0)
+    if (o_.verbose() > 0)
       fmt::print("\nEpoch {}: {} improved from {:.5f} to {:.5f}, saving model to {}\n", epoch + 1, monitor_.key(),
                  best_, *current, path);
     best_ = *current;
-  } else if (o_.verbose > 0) {
+  } else if (o_.verbose() > 0) {
     fmt::print("\nEpoch {}: saving model to {}\n", epoch + 1, path);
   }
   const auto parent = std::filesystem::path(path).parent_path();
   if (!parent.empty()) std::filesystem::create_directories(parent);
-  if (o_.save_weights_only)
+  if (o_.save_weights_only())
     io::save_weights(model(), path);
   else
     io::save_model(model(), path);

@@ -10,9 +10,9 @@
 namespace nn {
 
 ReduceLROnPlateau::ReduceLROnPlateau(ReduceLROnPlateauOptions options)
-    : o_(std::move(options)), monitor_(o_.monitor, o_.mode, o_.min_delta) {
-  if (!(o_.factor < 1.0 && o_.factor >= 0.0))
-    throw std::invalid_argument("ReduceLROnPlateau: factor must be in [0, 1), got " + std::to_string(o_.factor));
+    : o_(std::move(options)), monitor_(o_.monitor(), o_.mode(), o_.min_delta()) {
+  if (!(o_.factor() < 1.0 && o_.factor() >= 0.0))
+    throw std::invalid_argument("ReduceLROnPlateau: factor must be in [0, 1), got " + std::to_string(o_.factor()));
 }
 
 void ReduceLROnPlateau::on_train_begin(const Logs&) {
@@ -38,14 +38,14 @@ void ReduceLROnPlateau::on_epoch_end(int epoch, Logs& logs) {
     best_ = *current;
     wait_ = 0;
   } else if (!in_cooldown) {
-    if (++wait_ >= o_.patience) {
+    if (++wait_ >= o_.patience()) {
       const double old_lr = opt.learning_rate();
-      if (old_lr > o_.min_lr) {
-        const double new_lr = std::max(old_lr * o_.factor, o_.min_lr);
+      if (old_lr > o_.min_lr()) {
+        const double new_lr = std::max(old_lr * o_.factor(), o_.min_lr());
         opt.set_learning_rate(static_cast<float>(new_lr));
-        if (o_.verbose > 0)
+        if (o_.verbose() > 0)
           fmt::print("\nEpoch {}: ReduceLROnPlateau reducing learning rate to {}.\n", epoch + 1, static_cast<float>(new_lr));
-        cooldown_counter_ = o_.cooldown;
+        cooldown_counter_ = o_.cooldown();
         wait_ = 0;
       }
     }

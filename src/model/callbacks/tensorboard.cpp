@@ -1,12 +1,16 @@
 #include "nn/model/callbacks/tensorboard.hpp"
 
+#include <stdexcept>
+
 #include "nn/io/event_writer.hpp"
 #include "nn/model/sequential.hpp"
 
 namespace nn {
 
-TensorBoard::TensorBoard(std::string log_dir, int64_t update_freq)
-    : log_dir_(std::move(log_dir)), update_freq_(update_freq) {}
+TensorBoard::TensorBoard(TensorBoardOptions o) : log_dir_(o.log_dir()), update_freq_(o.update_freq()) {
+  if (log_dir_.empty()) throw std::invalid_argument("TensorBoard: empty log_dir");
+  if (update_freq_ < 0) throw std::invalid_argument("TensorBoard: update_freq must be >= 0");
+}
 
 TensorBoard::~TensorBoard() = default;
 

@@ -8,13 +8,25 @@
 #include <string>
 #include <vector>
 
+#include "nn/arg.hpp"
 #include "nn/model/callback.hpp"
 
 namespace nn {
 
+//   nn::CSVLogger("history.csv")   nn::CSVLogger(nn::CSVLoggerOptions("history.csv").append(true))
+class CSVLoggerOptions {
+ public:
+  CSVLoggerOptions(std::string filename) : filename_(std::move(filename)) {}  // NOLINT
+  NN_ARG(std::string, filename);
+  NN_ARG(char, separator) = ',';
+  NN_ARG(bool, append) = false;
+};
+
 class CSVLogger : public Callback {
  public:
-  explicit CSVLogger(std::string filename, char separator = ',', bool append = false);
+  explicit CSVLogger(CSVLoggerOptions options);
+  explicit CSVLogger(std::string filename, char separator = ',', bool append = false)
+      : CSVLogger(CSVLoggerOptions(std::move(filename)).separator(separator).append(append)) {}
   void on_train_begin(const Logs& logs) override;
   void on_epoch_end(int epoch, Logs& logs) override;
   void on_train_end(const Logs& logs) override;

@@ -7,21 +7,23 @@
 #include <string>
 #include <vector>
 
+#include "nn/arg.hpp"
 #include "nn/model/callback.hpp"
 #include "nn/model/callbacks/monitor.hpp"
 #include "nn/tensor.hpp"
 
 namespace nn {
 
-struct EarlyStoppingOptions {
-  std::string monitor = "val_loss";
-  double min_delta = 0.0;
-  int patience = 0;
-  int verbose = 0;
-  std::string mode = "auto";
-  std::optional<double> baseline;
-  bool restore_best_weights = false;
-  int start_from_epoch = 0;
+//   nn::EarlyStopping(nn::EarlyStoppingOptions().patience(3).restore_best_weights(true))
+class EarlyStoppingOptions {
+  NN_ARG(std::string, monitor) = "val_loss";
+  NN_ARG(double, min_delta) = 0.0;
+  NN_ARG(int, patience) = 0;
+  NN_ARG(int, verbose) = 0;
+  NN_ARG(std::string, mode) = "auto";
+  NN_ARG(std::optional<double>, baseline);
+  NN_ARG(bool, restore_best_weights) = false;
+  NN_ARG(int, start_from_epoch) = 0;
 };
 
 class EarlyStopping : public Callback {

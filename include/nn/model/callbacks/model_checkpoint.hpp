@@ -6,18 +6,20 @@
 #include <optional>
 #include <string>
 
+#include "nn/arg.hpp"
 #include "nn/model/callback.hpp"
 #include "nn/model/callbacks/monitor.hpp"
 
 namespace nn {
 
-struct ModelCheckpointOptions {
-  std::string monitor = "val_loss";
-  int verbose = 0;
-  bool save_best_only = false;
-  bool save_weights_only = false;
-  std::string mode = "auto";
-  std::optional<double> initial_value_threshold;
+//   nn::ModelCheckpoint("best.nn", nn::ModelCheckpointOptions().monitor("val_accuracy").save_best_only(true))
+class ModelCheckpointOptions {
+  NN_ARG(std::string, monitor) = "val_loss";
+  NN_ARG(int, verbose) = 0;
+  NN_ARG(bool, save_best_only) = false;
+  NN_ARG(bool, save_weights_only) = false;
+  NN_ARG(std::string, mode) = "auto";  // auto, min or max
+  NN_ARG(std::optional<double>, initial_value_threshold);
 };
 
 class ModelCheckpoint : public Callback {

@@ -4,20 +4,22 @@
 // (Keras's ReduceLROnPlateau). Adds "learning_rate" to the epoch logs.
 #include <string>
 
+#include "nn/arg.hpp"
 #include "nn/model/callback.hpp"
 #include "nn/model/callbacks/monitor.hpp"
 
 namespace nn {
 
-struct ReduceLROnPlateauOptions {
-  std::string monitor = "val_loss";
-  double factor = 0.1;
-  int patience = 10;
-  int verbose = 0;
-  std::string mode = "auto";
-  double min_delta = 1e-4;
-  int cooldown = 0;
-  double min_lr = 0.0;
+//   nn::ReduceLROnPlateau(nn::ReduceLROnPlateauOptions().factor(0.5).patience(2))
+class ReduceLROnPlateauOptions {
+  NN_ARG(std::string, monitor) = "val_loss";
+  NN_ARG(double, factor) = 0.1;
+  NN_ARG(int, patience) = 10;
+  NN_ARG(int, verbose) = 0;
+  NN_ARG(std::string, mode) = "auto";
+  NN_ARG(double, min_delta) = 1e-4;
+  NN_ARG(int, cooldown) = 0;
+  NN_ARG(double, min_lr) = 0.0;
 };
 
 class ReduceLROnPlateau : public Callback {

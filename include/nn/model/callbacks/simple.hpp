@@ -44,12 +44,24 @@ class LambdaCallback : public Callback {
   std::function<void(int, Logs&)> on_epoch_end_fn;
   std::function<void(int64_t, const Logs&)> on_batch_begin_fn, on_batch_end_fn;
 
-  void on_train_begin(const Logs& l) override { if (on_train_begin_fn) on_train_begin_fn(l); }
-  void on_train_end(const Logs& l) override { if (on_train_end_fn) on_train_end_fn(l); }
-  void on_epoch_begin(int e, const Logs& l) override { if (on_epoch_begin_fn) on_epoch_begin_fn(e, l); }
-  void on_epoch_end(int e, Logs& l) override { if (on_epoch_end_fn) on_epoch_end_fn(e, l); }
-  void on_train_batch_begin(int64_t b, const Logs& l) override { if (on_batch_begin_fn) on_batch_begin_fn(b, l); }
-  void on_train_batch_end(int64_t b, const Logs& l) override { if (on_batch_end_fn) on_batch_end_fn(b, l); }
+  void on_train_begin(const Logs& l) override {
+    if (on_train_begin_fn) on_train_begin_fn(l);
+  }
+  void on_train_end(const Logs& l) override {
+    if (on_train_end_fn) on_train_end_fn(l);
+  }
+  void on_epoch_begin(int e, const Logs& l) override {
+    if (on_epoch_begin_fn) on_epoch_begin_fn(e, l);
+  }
+  void on_epoch_end(int e, Logs& l) override {
+    if (on_epoch_end_fn) on_epoch_end_fn(e, l);
+  }
+  void on_train_batch_begin(int64_t b, const Logs& l) override {
+    if (on_batch_begin_fn) on_batch_begin_fn(b, l);
+  }
+  void on_train_batch_end(int64_t b, const Logs& l) override {
+    if (on_batch_end_fn) on_batch_end_fn(b, l);
+  }
 };
 
 }  // namespace nn

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "nn/arg.hpp"
 #include "nn/model/callback.hpp"
 
 namespace nn {
@@ -13,9 +14,19 @@ namespace io {
 class EventWriter;
 }
 
+//   nn::TensorBoard("logs")   nn::TensorBoard(nn::TensorBoardOptions("logs").update_freq(100))
+class TensorBoardOptions {
+ public:
+  TensorBoardOptions(std::string log_dir = "logs") : log_dir_(std::move(log_dir)) {}  // NOLINT
+  NN_ARG(std::string, log_dir);
+  NN_ARG(int64_t, update_freq) = 0;  // 0: per epoch only; N: also every N training steps
+};
+
 class TensorBoard : public Callback {
  public:
-  explicit TensorBoard(std::string log_dir = "logs", int64_t update_freq = 0);
+  explicit TensorBoard(TensorBoardOptions options = {});
+  explicit TensorBoard(std::string log_dir, int64_t update_freq = 0)
+      : TensorBoard(TensorBoardOptions(std::move(log_dir)).update_freq(update_freq)) {}
   ~TensorBoard() override;
   void on_train_begin(const Logs& logs) override;
   void on_train_batch_end(int64_t batch, const Logs& logs) override;

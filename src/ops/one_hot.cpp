@@ -1,0 +1,20 @@
+#include "nn/ops/one_hot.hpp"
+
+#include <stdexcept>
+
+#include "nn/backend/backend.hpp"
+
+namespace nn {
+
+Tensor one_hot(const Tensor& labels, int64_t classes) {
+  if (!labels.defined()) throw std::invalid_argument("one_hot: labels are undefined");
+  if (classes < 1)
+    throw std::invalid_argument("one_hot: classes must be positive, got " + std::to_string(classes));
+  Shape shape = labels.shape();
+  shape.push_back(classes);
+  Tensor out(shape, labels.device());
+  backend_for(labels.device()).one_hot(labels.data(), out.data(), labels.numel(), classes);
+  return out;
+}
+
+}  // namespace nn

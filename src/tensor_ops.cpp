@@ -1,0 +1,113 @@
+#include "nn/tensor_ops.hpp"
+
+#include <stdexcept>
+
+#include "nn/backend/backend.hpp"
+
+namespace nn {
+namespace {
+
+void check_devices(const Tensor& a, const Tensor& b, const char* op) {
+  if (!a.defined() || !b.defined()) throw std::invalid_argument(std::string(op) + ": undefined tensor");
+  if (a.device() != b.device())
+    throw std::invalid_argument(std::string(op) + ": operands on " + to_string(a.device()) + " and " +
+                                to_string(b.device()));
+}
+
+Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b, const char* name) {
+  check_devices(a, b, name);
+  Tensor out(broadcast_shapes(a.shape(), b.shape()), a.device());
+  backend_for(a.device()).binary(op, a.data(), a.shape(), b.data(), b.shape(), out.data(), out.shape());
+  return out;
+}
+
+Tensor& in_place(BinaryOp op, Tensor& a, const Tensor& b, const char* name) {
+  check_devices(a, b, name);
+  if (broadcast_shapes(a.shape(), b.shape()) != a.shape())
+    throw std::invalid_argument(std::string(name) + ": a tensor of shape " + to_string(b.shape()) +
+                                " does not broadcast to " + to_string(a.shape()));
+  backend_for(a.device()).binary(op, a.data(), a.shape(), b.data(), b.shape(), a.data(), a.shape());
+  return a;
+}
+
+Tensor scalar_like(const Tensor& t, float v) { return Tensor::scalar(v, t.device()); }
+
+}  // namespace
+
+Tensor operator+(const Tensor& a, const Tensor& b) { return binary(BinaryOp::Add, a, b, "operator+"); }
+Tensor operator-(const Tensor& a, const Tensor& b) { return binary(BinaryOp::Sub, a, b, "operator-"); }
+Tensor operator*(const Tensor& a, const Tensor& b) { return binary(BinaryOp::Mul, a, b, "operator*"); }
+Tensor operator/(const Tensor& a, const Tensor& b) { return binary(BinaryOp::Div, a, b, "operator/"); }
+Tensor operator+(const Tensor& a, float b) { return a + scalar_like(a, b); }
+Tensor operator-(const Tensor& a, float b) { return a - scalar_like(a, b); }
+Tensor operator*(const Tensor& a, float b) { return a * scalar_like(a, b); }
+Tensor operator/(const Tensor& a, float b) { return a / scalar_like(a, b); }
+Tensor operator+(float a, const Tensor& b) { return scalar_like(b, a) + b; }
+Tensor operator-(float a, const Tensor& b) { return scalar_like(b, a) - b; }
+Tensor operator*(float a, const Tensor& b) { return scalar_like(b, a) * b; }
+Tensor operator/(float a, const Tensor& b) { return scalar_like(b, a) / b; }
+Tensor operator-(const Tensor& a) { return scalar_like(a, 0.0f) - a; }
+
+Tensor& operator+=(Tensor& a, const Tensor& b) { return in_place(BinaryOp::Add, a, b, "operator+="); }
+Tensor& operator-=(Tensor& a, const Tensor& b) { return in_place(BinaryOp::Sub, a, b, "operator-="); }
+Tensor& operator*=(Tensor& a, const Tensor& b) { return in_place(BinaryOp::Mul, a, b, "operator*="); }
+Tensor& operator/=(Tensor& a, const Tensor& b) { return in_place(BinaryOp::Div, a, b, "operator/="); }
+Tensor& operator+=(Tensor& a, float b) { return a += scalar_like(a, b); }
+Tensor& operator-=(Tensor& a, float b) { return a -= scalar_like(a, b); }
+Tensor& operator*=(Tensor& a, float b) { return a *= scalar_like(a, b); }
+Tensor& operator/=(Tensor& a, float b) { return a /= scalar_like(a, b); }
+
+Tensor sum(const Tensor& x) {
+  Tensor out = Tensor::empty({}, x.device());
+  backend_for(x.device()).sum(x.data(), out.data(), x.numel());
+  return out;
+}
+
+Tensor mean(const Tensor& x) {
+  Tensor out = sum(x);
+  if (x.numel() > 0)
+    backend_for(x.device()).scale(1, 1.0f / static_cast<float>(x.numel()), out.data(), out.data());
+  return out;
+}
+
+Tensor argmax(const Tensor& x, int axis) {
+  const int a = normalize_axis(axis, x.ndim());
+  const Shape& s = x.shape();
+  if (s[static_cast<size_t>(a)] == 0)
+    throw std::invalid_argument("argmax: axis " + std::to_string(axis) + " is empty");
+  int64_t outer = 1, inner = 1;
+  for (int i = 0; i < a; ++i) outer *= s[static_cast<size_t>(i)];
+  for (int i = a + 1; i < x.ndim(); ++i) inner *= s[static_cast<size_t>(i)];
+  Shape out_shape = s;
+  out_shape.erase(out_shape.begin() + a);
+  Tensor out(out_shape, x.device());
+  backend_for(x.device()).argmax(x.data(), out.data(), outer, s[static_cast<size_t>(a)], inner);
+  return out;
+}
+
+TopK top_k(const Tensor& x, int64_t k) {
+  if (x.ndim() < 1) throw std::invalid_argument("top_k: needs at least one dimension");
+  const int64_t cols = x.dim(-1);
+  if (k < 1 || k > cols)
+    throw std::invalid_argument("top_k: k = " + std::to_string(k) + " for rows of " + std::to_string(cols));
+  Shape out_shape = x.shape();
+  out_shape.back() = k;
+  TopK r{Tensor(out_shape, x.device()), Tensor(out_shape, x.device())};
+  backend_for(x.device()).top_k(x.data(), r.values.data(), r.indices.data(), x.numel() / cols, cols, k);
+  return r;
+}
+
+namespace {
+Tensor softmax_impl(const Tensor& x, bool log) {
+  if (x.ndim() < 1) throw std::invalid_argument("softmax: needs at least one dimension");
+  const int64_t cols = x.dim(-1), rows = cols ? x.numel() / cols : 0;
+  Tensor y(x.shape(), x.device());
+  backend_for(x.device()).softmax(x.data(), y.data(), rows, cols, log);
+  return y;
+}
+}  // namespace
+
+Tensor softmax(const Tensor& x) { return softmax_impl(x, false); }
+Tensor log_softmax(const Tensor& x) { return softmax_impl(x, true); }
+
+}  // namespace nn

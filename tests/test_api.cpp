@@ -1,0 +1,112 @@
+// The Keras-style surface: Input and input_shape, compile by name, optimizers by name with
+// Keras's defaults, model.save, metrics by name, named options.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <stdexcept>
+
+#include "nn/nn.hpp"
+#include "temp_dir.hpp"
+
+using namespace nn;
+
+TEST_CASE("Input and input_shape build the model as layers are added") {
+  Sequential a;
+  a.add(Input({1, 4, 4}));
+  CHECK(a.built());
+  a.add<Conv2D>(2, 3, "same", "relu");
+  CHECK(a.layers()[0]->built());
+  a.add<Flatten>();
+  a.add<Dense>(3, "softmax");
+  CHECK(a.output_shape() == Shape{3});
+  CHECK(a.count_params() == (2 * 9 + 2) + (32 * 3 + 3));
+
+  Sequential b;
+  b.add<Dense>(DenseOptions(5).activation("relu").input_shape({7}));
+  CHECK(b.built());
+  CHECK(b.input_shape() == Shape{7});
+  b.add<Dense>(2);
+  CHECK(b.layers()[1]->built());
+  CHECK_THROWS_AS(b.add(Input({3})), std::invalid_argument);  // Input must come first
+  Sequential c;
+  c.add(Input({4}));
+  CHECK_THROWS_WITH_AS(c.add<Dense>(DenseOptions(2).input_shape({5})),
+                       doctest::Contains("declares input_shape (5,)"), std::invalid_argument);
+}
+
+TEST_CASE("compile by name, by object and shared; model.save and load_model") {
+  test::TempDir dir;
+  Sequential m;
+  m.add(Input({4}));
+  m.add<Dense>(8, "relu");
+  m.add<Dense>(3, "softmax");
+  m.compile("adam", "sparse_categorical_crossentropy", {"accuracy"});
+  CHECK(m.optimizer().type() == "Adam");
+  CHECK(m.optimizer().learning_rate() == doctest::Approx(0.001));
+  m.compile(Adam(1e-2), SparseCategoricalCrossentropy(), {"acc"});
+  CHECK(m.optimizer().learning_rate() == doctest::Approx(0.01));
+  m.compile(std::make_shared<SGD>(SGDOptions(0.1).momentum(0.9)), "categorical_crossentropy");
+  CHECK(m.optimizer().type() == "SGD");
+  CHECK_THROWS_WITH_AS(m.compile("adamax", "mse"),
+                       doctest::Contains("unknown optimizer 'adamax' (expected sgd, adam"),
+                       std::invalid_argument);
+  CHECK_THROWS_WITH_AS(m.compile("adam", "hinge"), doctest::Contains("unknown loss 'hinge' (expected"),
+                       std::invalid_argument);
+  CHECK_THROWS_WITH_AS(
+      m.compile("adam", "mse", {"top_k"}),
+      doctest::Contains("unknown metric 'top_k' (expected accuracy (acc), sparse_categorical_accuracy"),
+      std::invalid_argument);
+
+  m.compile("rmsprop", "sparse_categorical_crossentropy", {"accuracy", "sparse_top_k_categorical_accuracy"});
+  const Tensor x = Tensor::ones({2, 4}), y = Tensor::from_vector({2}, {0, 2});
+  const Logs logs = m.train_on_batch(x, y);
+  CHECK(logs.count("sparse_top_k_categorical_accuracy"));
+  m.save(dir / "m.nn");
+  Sequential back = load_model(dir / "m.nn");
+  CHECK(back.optimizer().type() == "RMSprop");
+  CHECK(back.predict(x).to_vector() == m.predict(x).to_vector());
+  Sequential twin;
+  twin.add(Input({4}));
+  twin.add<Dense>(8, "relu");
+  twin.add<Dense>(3, "softmax");
+  m.save_weights(dir / "w.nn");
+  twin.load_weights(dir / "w.nn");
+  CHECK(twin.predict(x).to_vector() == m.predict(x).to_vector());
+}
+
+TEST_CASE("optimizers by name take Keras's defaults and refuse unknown keys") {
+  auto adam = create_optimizer("adam");
+  CHECK(adam->type() == "Adam");
+  CHECK(std::get<double>(adam->config().at("epsilon")) == doctest::Approx(1e-7));
+  CHECK(create_optimizer("SGD")->learning_rate() == doctest::Approx(0.01));
+  CHECK(std::get<double>(create_optimizer("adamw")->config().at("weight_decay")) == doctest::Approx(0.004));
+  CHECK(create_optimizer("adam", {{"learning_rate", 0.5}})->learning_rate() == doctest::Approx(0.5));
+  CHECK_THROWS_WITH_AS(create_optimizer("adam", {{"lr", 0.5}}),
+                       doctest::Contains("unknown key 'lr' for optimizer adam (known: learning_rate"),
+                       std::invalid_argument);
+  for (const char* name : {"sgd", "adam", "adamw", "rmsprop", "adagrad"}) {
+    CAPTURE(name);
+    auto opt = create_optimizer(name);
+    auto copy = create_optimizer(opt->type(), opt->config());
+    CHECK(copy->config() == opt->config());
+  }
+}
+
+TEST_CASE("callbacks and fit take named options") {
+  test::TempDir dir;
+  Sequential m;
+  m.add(Input({2}));
+  m.add<Dense>(2, "softmax");
+  m.compile(SGD(0.1), "sparse_categorical_crossentropy", {"accuracy"});
+  const Tensor x = Tensor::from_vector({4, 2}, {0, 1, 1, 0, 0, 2, 2, 0});
+  const Tensor y = Tensor::from_vector({4}, {1, 0, 1, 0});
+  auto ckpt = std::make_shared<ModelCheckpoint>(
+      dir / "best.nn", ModelCheckpointOptions().monitor("loss").save_best_only(true));
+  auto stop = std::make_shared<EarlyStopping>(EarlyStoppingOptions().monitor("loss").patience(2));
+  auto csv = std::make_shared<CSVLogger>(CSVLoggerOptions(dir / "h.csv").append(true));
+  auto tb = std::make_shared<TensorBoard>(TensorBoardOptions(dir / "logs").update_freq(1));
+  const History h =
+      m.fit(x, y, FitOptions().epochs(3).batch_size(2).verbose(0).callbacks({ckpt, stop, csv, tb}));
+  CHECK(h.epochs.size() == 3);
+  CHECK(!ckpt->last_saved().empty());
+}
