@@ -1,12 +1,22 @@
-"""Training throughput of the mnist models in PyTorch, for comparison with bench_training.
+"""The workloads of bench_training in PyTorch, for the side-by-side table of scripts/bench.sh.
 
-Same architectures, synthetic data already in memory, Adam, one step per batch.
-Usage: python3 benchmarks/pytorch_training.py [model=all] [batch=64] [seconds=10]
+Same architectures as examples/mnist/models.cpp, Adam, the real MNIST files through a
+DataLoader (shuffled, batched); inference at batch 1 and 1000 under no_grad; peak resident
+memory. PyTorch runs at its best of one thread and all cores (its default differs between
+builds), each measured in a fresh process.
+
+Usage: /usr/bin/python3 benchmarks/pytorch_training.py MODEL BATCH SECONDS DATA_DIR [THREADS]
+Prints `pytorch MODEL KEY VALUE` lines, as bench_training does.
 """
+import gzip
 import os
+import resource
+import struct
+import subprocess
 import sys
 import time
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -24,44 +34,96 @@ def make(kind):
     raise ValueError(kind)
 
 
-def images_per_second(kind, batch, seconds):
+def read_idx(data_dir, name):
+    for path, opener in ((os.path.join(data_dir, name), open), (os.path.join(data_dir, name + ".gz"), gzip.open)):
+        if os.path.exists(path):
+            with opener(path, "rb") as f:
+                raw = f.read()
+            ndim = raw[3]
+            dims = struct.unpack(">" + "I" * ndim, raw[4:4 + 4 * ndim])
+            return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
+    raise FileNotFoundError(f"{data_dir}: no {name}[.gz]")
+
+
+def measure(kind, batch, seconds, data_dir):
     torch.manual_seed(1)
+    x = torch.from_numpy(read_idx(data_dir, "train-images-idx3-ubyte").copy()).float().div_(255).unsqueeze(1)
+    y = torch.from_numpy(read_idx(data_dir, "train-labels-idx1-ubyte").astype(np.int64))
+    test = torch.from_numpy(read_idx(data_dir, "t10k-images-idx3-ubyte").copy()).float().div_(255).unsqueeze(1)
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=batch, shuffle=True,
+                                         drop_last=True)
     model = make(kind)
-    opt = torch.optim.Adam(model.parameters(), lr=1e-4)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = nn.CrossEntropyLoss()
-    x = torch.rand(batch, 1, 28, 28)
-    y = torch.randint(0, 10, (batch,))
+
+    def batches():
+        while True:
+            yield from loader
+
+    source = batches()
 
     def step():
+        xb, yb = next(source)
         opt.zero_grad()
-        loss_fn(model(x), y).backward()
+        loss = loss_fn(model(xb), yb)
+        loss.backward()
         opt.step()
+        return loss.item()
 
-    for _ in range(3):
-        step()
-    steps, t0 = 0, time.perf_counter()
+    first = sum(step() for _ in range(5)) / 5
+    steps, last, t0 = 0, 0.0, time.perf_counter()
     while True:
-        step()
+        loss = step()
+        last = loss if steps < 20 else 0.9 * last + 0.1 * loss
         steps += 1
         elapsed = time.perf_counter() - t0
-        if elapsed >= seconds:
-            return steps * batch / elapsed
+        if elapsed >= seconds and steps >= 25:
+            break
+    if not last < first:
+        sys.exit(f"pytorch_training: {kind} did not learn ({first:.4f} -> {last:.4f})")
+    out = {"train_images_per_s": steps * batch / elapsed}
+    model.eval()
+    with torch.no_grad():
+        for n in (1, 1000):
+            images, at, t1 = 0, 0, time.perf_counter()
+            while True:
+                if at + n > test.shape[0]:
+                    at = 0
+                model(test[at:at + n])
+                at += n
+                images += n
+                spent = time.perf_counter() - t1
+                if spent >= seconds / 2:
+                    break
+            out[f"infer_b{n}_images_per_s"] = images / spent
+    out["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return out
 
 
 def main():
-    which = sys.argv[1] if len(sys.argv) > 1 else "all"
-    batch = int(sys.argv[2]) if len(sys.argv) > 2 else 64
-    seconds = float(sys.argv[3]) if len(sys.argv) > 3 else 10.0
-    print(f"torch {torch.__version__}")
-    # PyTorch's best of one thread and all cores (its default differs between builds).
-    for kind in ("softmax", "mlp", "cnn"):
-        if which not in ("all", kind):
-            continue
-        best = 0.0
-        for threads in sorted({1, os.cpu_count()}):
-            torch.set_num_threads(threads)
-            best = max(best, images_per_second(kind, batch, seconds / 2))
-        print(f"pytorch {kind} batch {batch}: {best:.0f} images/s")
+    if len(sys.argv) not in (5, 6):
+        sys.exit(__doc__)
+    kind, batch, seconds, data_dir = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
+    if len(sys.argv) == 6:  # one measurement at a thread count, in this process
+        torch.set_num_threads(int(sys.argv[5]))
+        for key, value in measure(kind, batch, seconds, data_dir).items():
+            print(f"pytorch {kind} {key} {value:.1f}")
+        return
+    # Each thread setting in its own process; the best of each figure (memory: the smallest).
+    best = {}
+    for threads in sorted({1, os.cpu_count()}):
+        run = subprocess.run([sys.executable, __file__, kind, str(batch), str(seconds), data_dir, str(threads)],
+                             check=True, capture_output=True, text=True)
+        for line in run.stdout.splitlines():
+            _, _, key, value = line.split()
+            value = float(value)
+            if key not in best:
+                best[key] = value
+            else:
+                best[key] = min(best[key], value) if key == "peak_rss_mib" else max(best[key], value)
+    print(f"pytorch {kind} torch_version {torch.__version__}")
+    for key, value in best.items():
+        print(f"pytorch {kind} {key} {value:.1f}")
 
 
 if __name__ == "__main__":

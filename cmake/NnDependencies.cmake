@@ -1,8 +1,9 @@
 # Every third-party package nn needs, found in one place. All come from the distribution
 # (Debian 12: libxtensor-dev libxtensor-blas-dev libopenblas-dev libfmt-dev zlib1g-dev
-# nlohmann-json3-dev). Only OpenBLAS, zlib and threads are linked; the rest are header-only and
-# private to the library (fmt is used header-only), so a consumer of the installed package needs
-# none of their development files.
+# nlohmann-json3-dev, and for nn::vision / nn::serving libpng-dev libturbojpeg0-dev libstb-dev
+# libcpp-httplib-dev prometheus-cpp-dev libsodium-dev). Linked libraries are wrapped as nn::<name>
+# imported targets; header-only ones are private include directories. A consumer of the installed
+# package needs none of their development files (nnConfig.cmake finds the runtime libraries).
 find_package(Threads REQUIRED)
 find_package(xtl REQUIRED)
 find_package(xtensor REQUIRED)
@@ -29,12 +30,45 @@ if(NOT TARGET nn::openblas)
     INTERFACE_LINK_LIBRARIES "${NN_OPENBLAS_LIBRARY}")
 endif()
 
-# Header-only dependencies, as include directories (and fmt's header-only switch) for nn's own
-# sources: no link entries, so nothing about them reaches the installed package.
+# Header-only dependencies, as include directories for nn's own sources: no link entries, so
+# nothing about them reaches the installed package.
 set(NN_PRIVATE_HEADER_DIRS
   $<TARGET_PROPERTY:xtensor,INTERFACE_INCLUDE_DIRECTORIES>
   $<TARGET_PROPERTY:xtensor-blas,INTERFACE_INCLUDE_DIRECTORIES>
   $<TARGET_PROPERTY:xtl,INTERFACE_INCLUDE_DIRECTORIES>
-  $<TARGET_PROPERTY:fmt::fmt-header-only,INTERFACE_INCLUDE_DIRECTORIES>
   $<TARGET_PROPERTY:nlohmann_json::nlohmann_json,INTERFACE_INCLUDE_DIRECTORIES>)
 
+# A library found by pkg-config, wrapped as the imported target nn::<name> with its full path, so
+# that the exported link interfaces name nn's own targets (nnConfig.cmake defines them again from
+# the libraries it finds on the consumer's machine) and no absolute paths.
+find_package(PkgConfig REQUIRED)
+function(nn_import_pkg name module)
+  pkg_check_modules(NN_PKG_${name} REQUIRED ${module})
+  find_library(NN_${name}_LIBRARY NAMES ${NN_PKG_${name}_LIBRARIES} HINTS ${NN_PKG_${name}_LIBRARY_DIRS})
+  if(NOT NN_${name}_LIBRARY)
+    message(FATAL_ERROR "${module}: library ${NN_PKG_${name}_LIBRARIES} not found")
+  endif()
+  add_library(nn::${name} UNKNOWN IMPORTED GLOBAL)
+  set_target_properties(nn::${name} PROPERTIES IMPORTED_LOCATION "${NN_${name}_LIBRARY}"
+                        INTERFACE_INCLUDE_DIRECTORIES "${NN_PKG_${name}_INCLUDE_DIRS}"
+                        INTERFACE_COMPILE_OPTIONS "${NN_PKG_${name}_CFLAGS_OTHER}")
+endfunction()
+
+# nn::vision: images (libpng, libjpeg-turbo's TurboJPEG, stb_image). nn::serving: the server
+# (cpp-httplib, prometheus-cpp, libsodium).
+nn_import_pkg(fmt fmt)
+nn_import_pkg(zlib zlib)
+nn_import_pkg(png libpng16)
+nn_import_pkg(turbojpeg libturbojpeg)
+nn_import_pkg(stb stb)
+nn_import_pkg(httplib cpp-httplib)
+nn_import_pkg(sodium libsodium)
+find_package(prometheus-cpp REQUIRED CONFIG)
+get_target_property(NN_PROMETHEUS_LIBRARY prometheus-cpp::core IMPORTED_LOCATION_NONE)
+if(NOT NN_PROMETHEUS_LIBRARY)
+  get_target_property(NN_PROMETHEUS_LIBRARY prometheus-cpp::core LOCATION)
+endif()
+get_target_property(NN_PROMETHEUS_INCLUDES prometheus-cpp::core INTERFACE_INCLUDE_DIRECTORIES)
+add_library(nn::prometheus UNKNOWN IMPORTED GLOBAL)
+set_target_properties(nn::prometheus PROPERTIES IMPORTED_LOCATION "${NN_PROMETHEUS_LIBRARY}"
+                      INTERFACE_INCLUDE_DIRECTORIES "${NN_PROMETHEUS_INCLUDES}")

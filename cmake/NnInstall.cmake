@@ -1,13 +1,21 @@
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
+# nn::nn, and the components nn::vision and nn::serving, each in its own export set so that the
+# package config can offer a component only where its libraries are present.
 install(TARGETS nn EXPORT nnTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
   RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(TARGETS nn_vision EXPORT nnVisionTargets ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+        LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
+install(TARGETS nn_serving EXPORT nnServingTargets ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+        LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(DIRECTORY include/nn DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-install(EXPORT nnTargets NAMESPACE nn:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/nn)
+foreach(set nnTargets nnVisionTargets nnServingTargets)
+  install(EXPORT ${set} NAMESPACE nn:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/nn)
+endforeach()
 configure_package_config_file(cmake/nnConfig.cmake.in ${PROJECT_BINARY_DIR}/nnConfig.cmake
   INSTALL_DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/nn)
 write_basic_package_version_file(${PROJECT_BINARY_DIR}/nnConfigVersion.cmake

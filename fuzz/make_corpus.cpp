@@ -1,11 +1,16 @@
 // Writes the fuzz targets' starting corpus: valid seeds for the fuzzer to mutate, and the inputs
 // behind each bug found so far (the regression corpus), which ctest replays in every build.
-//   make_corpus DIR   ->  DIR/model_file/{seed,regression}-*.nn, DIR/idx/{seed,regression}-*.idx
+//   make_corpus DIR   ->  DIR/model_file/{seed,regression}-*.nn, DIR/idx/{seed,regression}-*.idx,
+//                         DIR/image/{seed,regression}-*, DIR/request/{seed,regression}-*
 // The committed corpus in fuzz/corpus was written by this program; inputs libFuzzer finds are
 // added to it by hand (fuzz/README.md).
+#include <png.h>
+#include <sodium.h>
+#include <turbojpeg.h>
 #include <zlib.h>
 
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -16,6 +21,7 @@
 #include "../tests/model_craft.hpp"
 #include "nn/io/model_file.hpp"
 #include "nn/nn.hpp"
+#include "nn/vision/image.hpp"
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
@@ -163,6 +169,142 @@ void idx_corpus(const fs::path& dir) {
   write_all(dir / "regression-product-wraps.idx", idx(0x0E, {0x7fffffffu, 0x7fffffffu, 0x7fffffffu}, ""));
 }
 
+// A dark "7" on light paper, W x H, as 8-bit gray.
+std::vector<uint8_t> seven(int w, int h) {
+  std::vector<uint8_t> px(static_cast<size_t>(w * h), 235);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      const bool bar = y >= h / 5 && y < h / 5 + h / 10 && x >= w / 4 && x < 3 * w / 4;
+      const int diag = 3 * w / 4 - (y - h / 5) * w / (2 * h);  // the down stroke
+      const bool stem = y >= h / 5 && y < 4 * h / 5 && x >= diag - w / 16 && x <= diag + w / 16;
+      if (bar || stem) px[static_cast<size_t>(y * w + x)] = 30;
+    }
+  return px;
+}
+
+std::string png(const void* pixels, int w, int h, png_uint_32 format, const void* colormap = nullptr, int colors = 0) {
+  png_image img;
+  std::memset(&img, 0, sizeof img);
+  img.version = PNG_IMAGE_VERSION;
+  img.width = static_cast<png_uint_32>(w);
+  img.height = static_cast<png_uint_32>(h);
+  img.format = format;
+  img.colormap_entries = static_cast<png_uint_32>(colors);
+  png_alloc_size_t size = 0;
+  png_image_write_to_memory(&img, nullptr, &size, 0, pixels, 0, colormap);
+  std::string out(size, '\0');
+  png_image_write_to_memory(&img, out.data(), &size, 0, pixels, 0, colormap);
+  out.resize(size);
+  return out;
+}
+
+std::string jpeg(const std::vector<uint8_t>& px, int w, int h, int format, int subsampling) {
+  tjhandle tj = tjInitCompress();
+  unsigned char* buf = nullptr;
+  unsigned long size = 0;
+  tjCompress2(tj, px.data(), w, 0, h, format, &buf, &size, subsampling, 85, 0);
+  std::string out(reinterpret_cast<char*>(buf), size);
+  tjFree(buf);
+  tjDestroy(tj);
+  return out;
+}
+
+std::string le(uint32_t v, int bytes) {
+  std::string s;
+  for (int i = 0; i < bytes; ++i) s += static_cast<char>((v >> (8 * i)) & 0xff);
+  return s;
+}
+
+// An uncompressed 24-bit BMP (bottom-up rows, padded to 4 bytes).
+std::string bmp(const std::vector<uint8_t>& gray, int w, int h) {
+  const int row = (w * 3 + 3) / 4 * 4;
+  std::string pixels;
+  for (int y = h - 1; y >= 0; --y) {
+    std::string r;
+    for (int x = 0; x < w; ++x) r += std::string(3, static_cast<char>(gray[static_cast<size_t>(y * w + x)]));
+    r.resize(static_cast<size_t>(row), '\0');
+    pixels += r;
+  }
+  return "BM" + le(static_cast<uint32_t>(54 + pixels.size()), 4) + le(0, 4) + le(54, 4) + le(40, 4) + le(static_cast<uint32_t>(w), 4) +
+         le(static_cast<uint32_t>(h), 4) + le(1, 2) + le(24, 2) + le(0, 4) + le(static_cast<uint32_t>(pixels.size()), 4) +
+         le(2835, 4) + le(2835, 4) + le(0, 4) + le(0, 4) + pixels;
+}
+
+void image_corpus(const fs::path& dir) {
+  const int w = 40, h = 48;
+  const std::vector<uint8_t> g = seven(w, h);
+  std::vector<uint8_t> ga, rgb, rgba, index;
+  std::vector<uint16_t> wide;
+  for (uint8_t v : g) {
+    ga.insert(ga.end(), {v, static_cast<uint8_t>(v < 128 ? 255 : 0)});  // ink opaque, paper transparent
+    rgb.insert(rgb.end(), {v, static_cast<uint8_t>(v / 2 + 60), v});
+    rgba.insert(rgba.end(), {v, v, v, 200});
+    wide.push_back(static_cast<uint16_t>(v * 257));
+    index.push_back(v < 128 ? 1 : 0);
+  }
+  const uint8_t palette[6] = {250, 245, 230, 20, 20, 60};
+  write_all(dir / "seed-gray.png", png(g.data(), w, h, PNG_FORMAT_GRAY));
+  write_all(dir / "seed-gray-alpha.png", png(ga.data(), w, h, PNG_FORMAT_GA));
+  write_all(dir / "seed-rgb.png", png(rgb.data(), w, h, PNG_FORMAT_RGB));
+  write_all(dir / "seed-rgba.png", png(rgba.data(), w, h, PNG_FORMAT_RGBA));
+  write_all(dir / "seed-16bit.png", png(wide.data(), w, h, PNG_FORMAT_LINEAR_Y));
+  write_all(dir / "seed-palette.png", png(index.data(), w, h, PNG_FORMAT_RGB_COLORMAP, palette, 2));
+  write_all(dir / "seed-gray.jpg", jpeg(g, w, h, TJPF_GRAY, TJSAMP_GRAY));
+  write_all(dir / "seed-rgb.jpg", jpeg(rgb, w, h, TJPF_RGB, TJSAMP_420));
+  write_all(dir / "seed-24bit.bmp", bmp(g, w, h));
+  write_all(dir / "seed.pgm", "P5\n" + std::to_string(w) + " " + std::to_string(h) + "\n255\n" + std::string(g.begin(), g.end()));
+  write_all(dir / "seed.ppm", "P6\n" + std::to_string(w) + " " + std::to_string(h) + "\n255\n" + std::string(rgb.begin(), rgb.end()));
+  std::vector<float> mnist(28 * 28, 0.0f);
+  for (int y = 6; y < 22; ++y) mnist[static_cast<size_t>(y * 28 + 14)] = 1.0f;
+  write_all(dir / "seed-mnist-form.png", nn::vision::encode_png(nn::Tensor::from_vector({28, 28}, mnist)));
+  // Regressions: no ink, one pixel, a header claiming 100000 x 100000, a cut file.
+  write_all(dir / "regression-blank.png", png(std::vector<uint8_t>(64 * 64, 240).data(), 64, 64, PNG_FORMAT_GRAY));
+  write_all(dir / "regression-one-pixel.png", png(g.data(), 1, 1, PNG_FORMAT_GRAY));
+  std::string huge = read_all(dir / "seed-gray.png");
+  const unsigned char dims[8] = {0, 1, 0x86, 0xa0, 0, 1, 0x86, 0xa0};
+  std::memcpy(huge.data() + 16, dims, 8);
+  const auto crc = static_cast<uint32_t>(::crc32(::crc32(0, nullptr, 0), reinterpret_cast<const Bytef*>(huge.data() + 12), 17));
+  for (int i = 0; i < 4; ++i) huge[static_cast<size_t>(29 + i)] = static_cast<char>((crc >> (24 - 8 * i)) & 0xff);
+  write_all(dir / "regression-huge-header.png", huge);
+  const std::string cut = read_all(dir / "seed-rgb.jpg");
+  write_all(dir / "regression-truncated.jpg", cut.substr(0, cut.size() / 2));
+  write_all(dir / "regression-bmp-huge.bmp", "BM" + le(54, 4) + le(0, 4) + le(54, 4) + le(40, 4) + le(0x7fffffff, 4) +
+                                                 le(0x7fffffff, 4) + le(1, 2) + le(24, 2) + std::string(24, '\0'));
+}
+
+// Request bodies: the first byte picks the parser (fuzz_request.cpp).
+void request_corpus(const fs::path& dir, const fs::path& images) {
+  auto write = [&](const std::string& name, char parser, const std::string& body) {
+    write_all(dir / name, std::string(1, parser) + body);
+  };
+  const std::string png_file = read_all(images / "seed-gray.png");
+  std::string b64(sodium_base64_encoded_len(png_file.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
+  sodium_bin2base64(b64.data(), b64.size(), reinterpret_cast<const unsigned char*>(png_file.data()), png_file.size(),
+                    sodium_base64_VARIANT_ORIGINAL);
+  b64.pop_back();  // the terminating NUL
+  json row = json::array();
+  for (int k = 0; k < 784; ++k) row.push_back((k % 7) / 6.0);
+  json nested = json::array();
+  for (int r = 0; r < 28; ++r) nested.push_back(json(std::vector<json>(row.begin() + r * 28, row.begin() + (r + 1) * 28)));
+  write("seed-tf-rows", '\0', json{{"instances", {row, nested}}}.dump());
+  write("seed-tf-columns", '\0', json{{"inputs", {{"images", {row}}}}}.dump());
+  write("seed-tf-named", '\0', json{{"signature_name", "serving_default"}, {"instances", {{{"images", row}}}}}.dump());
+  write("seed-tf-b64", '\0', json{{"instances", {{{"b64", b64}}}}}.dump());
+  write("seed-kserve", '\1',
+        json{{"id", "a"}, {"inputs", {{{"name", "images"}, {"shape", {1, 1, 28, 28}}, {"datatype", "FP32"}, {"data", row}}}}}.dump());
+  write("seed-seed-json", '\2', json{{"image", row}}.dump());
+  write("seed-image", '\3', png_file);
+  write("seed-base64", '\4', b64);
+  write("regression-deep", '\0', "{\"instances\": " + std::string(200, '[') + "1" + std::string(200, ']') + "}");
+  write("regression-ragged", '\0', json{{"instances", {{1, {2, 3}}}}}.dump());
+  write("regression-huge-number", '\2', "{\"image\": [1e400]}");
+  write("regression-kserve-shape-lies", '\1',
+        json{{"inputs", {{{"name", "x"}, {"shape", {4611686018427387904LL, 4}}, {"datatype", "FP32"}, {"data", {1}}}}}}.dump());
+  write("regression-kserve-negative-shape", '\1',
+        json{{"inputs", {{{"name", "x"}, {"shape", {-1, 784}}, {"datatype", "FP32"}, {"data", row}}}}}.dump());
+  write("regression-base64-padding", '\4', "QQ=");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -173,9 +315,13 @@ int main(int argc, char** argv) {
   const fs::path root(argv[1]);
   fs::create_directories(root / "model_file");
   fs::create_directories(root / "idx");
+  fs::create_directories(root / "image");
+  fs::create_directories(root / "request");
   model_seeds(root / "model_file", root);
   model_regressions(root / "model_file");
   idx_corpus(root / "idx");
+  image_corpus(root / "image");
+  request_corpus(root / "request", root / "image");
   std::printf("corpus written to %s\n", argv[1]);
   return 0;
 }

@@ -1,24 +1,48 @@
 #!/usr/bin/env bash
-# The benchmark suite: nn against PyTorch on this machine, side by side, in one run.
+# The benchmark suite: nn against PyTorch on this machine, side by side, in one run. Builds
+# Release, checks every kernel against its reference before timing it, and writes
+# benchmarks/results.json (benchmarks/RESULTS.md records a run).
 #   scripts/bench.sh [seconds per measurement, default 10]
+#   scripts/bench.sh --check     only check the kernels' results (no timing; what CI runs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
-nn_install_packages python3-torch
-nn_build release
-secs=${1:-10}
 bin=build/release/bin
+if [ "${1:-}" = --check ]; then
+  nn_install_packages
+  nn_build release
+  exec "$bin/bench_kernels" --check
+fi
+nn_install_packages python3-torch python3-numpy wrk curl
+nn_build release
+scripts/fetch-mnist.sh data/mnist >/dev/null
+secs=${1:-10}
+work=build/release/bench
+mkdir -p "$work"
 
-echo "== sgemm (2048^3)"
-"$bin/bench_gemm" 2048 5
+echo "== kernels (each checked against a reference first)"
+"$bin/bench_kernels" --seconds 1 --json "$work/kernels.json"
 echo "== input pipeline (shuffle -> map -> batch(50) -> prefetch, 60000 images)"
-"$bin/bench_pipeline"
-echo "== training throughput, batch 64 (forward + backward + Adam)"
-nn_out=$("$bin/bench_training" all 64 "$secs" | tee /dev/stderr)
-pt_out=$(/usr/bin/python3 benchmarks/pytorch_training.py all 64 "$secs" | tee /dev/stderr)
-echo "== nn / PyTorch"
-for m in softmax mlp cnn; do
-  a=$(echo "$nn_out" | awk -v m="$m" '$1=="nn" && $2==m {print $(NF-1)}')
-  b=$(echo "$pt_out" | awk -v m="$m" '$1=="pytorch" && $2==m {print $(NF-1)}')
-  awk -v m="$m" -v a="$a" -v b="$b" 'BEGIN {printf "%-8s %10.0f vs %10.0f images/s: %.2fx\n", m, a, b, a / b}'
+"$bin/bench_pipeline" | tee "$work/pipeline.txt"
+echo "== end to end on MNIST: training (Adam, the real pipeline), inference, memory; nn then PyTorch"
+: >"$work/e2e.txt"
+for mb in mlp:32 cnn:50; do
+  m=${mb%:*} batch=${mb#*:}
+  "$bin/bench_training" "$m" "$batch" "$secs" data/mnist | tee -a "$work/e2e.txt"
+  /usr/bin/python3 benchmarks/pytorch_training.py "$m" "$batch" "$secs" data/mnist | tee -a "$work/e2e.txt"
 done
+
+echo "== prediction server under load (wrk; TF Serving :predict, $secs s per run)"
+models=$work/models
+for m in mlp cnn; do
+  # A short training run is enough: the load does not depend on the weights (the reply is checked).
+  [ -f "$models/$m/model.nn" ] || "$bin/mnist" train --data data/mnist --model "$m" --steps 200 --verbose 0 \
+                                     --out "$models/$m" >/dev/null
+done
+{
+  benchmarks/serve_load.sh "$bin/mnist" "$models/mlp/model.nn" mlp "$secs"
+  benchmarks/serve_load.sh "$bin/mnist" "$models/cnn/model.nn" cnn "$secs" | tail -n +2
+} | tee "$work/serve.txt"
+
+/usr/bin/python3 benchmarks/report.py benchmarks/results.json "$work/kernels.json" "$work/e2e.txt" \
+  "$work/pipeline.txt" "$work/serve.txt"

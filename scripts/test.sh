@@ -7,7 +7,11 @@ cd "$(dirname "$0")/.."
 source scripts/setup.sh
 preset=${1:-release}
 
-nn_install_packages
+nn_install_packages "${NN_TEST_PACKAGES[@]}"
+# The WebDriver client that drives the drawing page in Chromium (tests/browser).
+if ! npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error; then
+  echo "nn: npm ci failed in tests/browser; the browser test will be skipped" >&2
+fi
 # The end-to-end test trains on the real MNIST files.
 scripts/fetch-mnist.sh data/mnist
 export NN_MNIST_DIR="$PWD/data/mnist"

@@ -5,6 +5,7 @@
 #include "nn/ops/activation.hpp"
 #include "nn/ops/arithmetic.hpp"
 #include "nn/ops/cross_entropy.hpp"
+#include "nn/tensor_ops.hpp"
 
 namespace nn {
 namespace {
@@ -15,6 +16,19 @@ Variable cross_entropy_from_probs(const Variable& p, const Tensor& targets) {
   Variable normalised = div(p, sum(p, -1, true));
   Variable logp = log(clip(normalised, kEpsilon, 1.0f - kEpsilon));
   return neg(sum(mul(logp, Variable(targets)), -1));
+}
+
+float checked_smoothing(float s, const char* loss) {
+  if (!(s >= 0.0f && s < 1.0f))
+    throw std::invalid_argument(std::string(loss) + ": label_smoothing must be in [0, 1), got " + std::to_string(s));
+  return s;
+}
+
+// targets (N, C) -> targets (1 - s) + s / C
+Tensor smooth(const Tensor& targets, float s) {
+  if (s == 0.0f) return targets;
+  const float spread = s / static_cast<float>(targets.shape()[1]);
+  return targets * (1.0f - s) + spread;
 }
 
 void check_2d(const Variable& y_pred, const char* loss) {
@@ -30,12 +44,20 @@ Variable SparseCategoricalCrossentropy::operator()(const Variable& y_pred, const
     throw std::invalid_argument("sparse_categorical_crossentropy: labels of shape " +
                                 to_string(y_true.shape()) + " for predictions of shape " +
                                 to_string(y_pred.shape()));
+  if (label_smoothing_ > 0.0f) {  // against smoothed one-hot targets
+    const Tensor targets = smooth(one_hot(y_true, y_pred.shape()[1]), label_smoothing_);
+    if (from_logits_) return softmax_cross_entropy(y_pred, targets, reduction_);
+    return reduce(cross_entropy_from_probs(y_pred, targets), reduction_);
+  }
   if (from_logits_) return softmax_cross_entropy(y_pred, y_true, reduction_);
   return reduce(cross_entropy_from_probs(y_pred, one_hot(y_true, y_pred.shape()[1])), reduction_);
 }
 
+SparseCategoricalCrossentropy::SparseCategoricalCrossentropy(bool from_logits, Reduction r, float label_smoothing)
+    : Loss(r), from_logits_(from_logits), label_smoothing_(checked_smoothing(label_smoothing, "sparse_categorical_crossentropy")) {}
+
 std::shared_ptr<Loss> SparseCategoricalCrossentropy::with_logits() const {
-  return std::make_shared<SparseCategoricalCrossentropy>(true, reduction_);
+  return std::make_shared<SparseCategoricalCrossentropy>(true, reduction_, label_smoothing_);
 }
 
 Variable CategoricalCrossentropy::operator()(const Variable& y_pred, const Tensor& y_true) const {
@@ -43,12 +65,16 @@ Variable CategoricalCrossentropy::operator()(const Variable& y_pred, const Tenso
   if (y_true.shape() != y_pred.shape())
     throw std::invalid_argument("categorical_crossentropy: targets of shape " + to_string(y_true.shape()) +
                                 " for predictions of shape " + to_string(y_pred.shape()));
-  if (from_logits_) return softmax_cross_entropy(y_pred, y_true, reduction_);
-  return reduce(cross_entropy_from_probs(y_pred, y_true), reduction_);
+  const Tensor targets = smooth(y_true, label_smoothing_);
+  if (from_logits_) return softmax_cross_entropy(y_pred, targets, reduction_);
+  return reduce(cross_entropy_from_probs(y_pred, targets), reduction_);
 }
 
+CategoricalCrossentropy::CategoricalCrossentropy(bool from_logits, Reduction r, float label_smoothing)
+    : Loss(r), from_logits_(from_logits), label_smoothing_(checked_smoothing(label_smoothing, "categorical_crossentropy")) {}
+
 std::shared_ptr<Loss> CategoricalCrossentropy::with_logits() const {
-  return std::make_shared<CategoricalCrossentropy>(true, reduction_);
+  return std::make_shared<CategoricalCrossentropy>(true, reduction_, label_smoothing_);
 }
 
 Variable MeanSquaredError::operator()(const Variable& y_pred, const Tensor& y_true) const {
@@ -86,10 +112,13 @@ Variable BinaryCrossentropy::operator()(const Variable& y_pred, const Tensor& y_
   return reduce(per_element, reduction_);
 }
 
-LossPtr make_loss(const std::string& name, bool from_logits) {
+LossPtr make_loss(const std::string& name, bool from_logits, float label_smoothing) {
   if (name == "sparse_categorical_crossentropy")
-    return std::make_shared<SparseCategoricalCrossentropy>(from_logits);
-  if (name == "categorical_crossentropy") return std::make_shared<CategoricalCrossentropy>(from_logits);
+    return std::make_shared<SparseCategoricalCrossentropy>(from_logits, Reduction::Mean, label_smoothing);
+  if (name == "categorical_crossentropy")
+    return std::make_shared<CategoricalCrossentropy>(from_logits, Reduction::Mean, label_smoothing);
+  if (label_smoothing != 0.0f)
+    throw std::invalid_argument("label_smoothing applies to the cross-entropies, not to '" + name + "'");
   if (name == "binary_crossentropy") return std::make_shared<BinaryCrossentropy>(from_logits);
   if (name == "mean_squared_error" || name == "mse") return std::make_shared<MeanSquaredError>();
   if (name == "mean_absolute_error" || name == "mae") return std::make_shared<MeanAbsoluteError>();

@@ -34,7 +34,7 @@ TEST_CASE("Input and input_shape build the model as layers are added") {
                        doctest::Contains("declares input_shape (5,)"), std::invalid_argument);
 }
 
-TEST_CASE("compile by name, by object and shared; model.save and load_model") {
+TEST_CASE("compile by name, by object and shared - model.save and load_model") {
   test::TempDir dir;
   Sequential m;
   m.add(Input({4}));

@@ -273,7 +273,7 @@ TEST_CASE("write errors are reported, naming the file") {
   }
 }
 
-TEST_CASE("two EventWriters on one directory write two files; a moved writer keeps writing") {
+TEST_CASE("two EventWriters on one directory write two files - a moved writer keeps writing") {
   TempDir tmp;
   EventWriter a(tmp.path.string());
   EventWriter b(tmp.path.string());

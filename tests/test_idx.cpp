@@ -5,7 +5,6 @@
 #include <zlib.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -16,7 +15,6 @@
 #include <string>
 #include <vector>
 
-#include <fmt/format.h>
 
 #include "temp_dir.hpp"
 #include "nn/data/idx.hpp"
@@ -351,30 +349,4 @@ TEST_CASE("load_mnist reads the four files, raw or .gz, and validates them") {
     check_error([&] { load_mnist(dir.path.string()); }, dir / "train-images-idx3-ubyte",
                 "trailing");
   }
-}
-
-TEST_CASE("the real MNIST data set (NN_MNIST_DIR)") {
-  const char* env = std::getenv("NN_MNIST_DIR");
-  if (env == nullptr || *env == '\0') {
-    MESSAGE("NN_MNIST_DIR is not set: skipping (scripts/fetch-mnist.sh DIR downloads MNIST)");
-    return;
-  }
-  const auto start = std::chrono::steady_clock::now();
-  Mnist m = load_mnist(env);
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  MESSAGE(fmt::format("load_mnist({}) took {:.3f} s", env, seconds));
-  CHECK(m.train_images.shape() == Shape{60000, 28, 28});
-  CHECK(m.train_labels.shape() == Shape{60000});
-  CHECK(m.test_images.shape() == Shape{10000, 28, 28});
-  CHECK(m.test_labels.shape() == Shape{10000});
-  // The well-known first training labels, and pixels spanning 0..255.
-  CHECK(m.train_labels.slice(0, 5).to_vector() == std::vector<float>{5, 0, 4, 1, 9});
-  CHECK(m.test_labels.slice(0, 3).to_vector() == std::vector<float>{7, 2, 1});
-  const std::vector<float> px = m.train_images.slice(0, 1).to_vector();
-  CHECK(*std::min_element(px.begin(), px.end()) == 0.0f);
-  CHECK(*std::max_element(px.begin(), px.end()) == 255.0f);
-  std::vector<int> counts(10, 0);
-  for (float y : m.train_labels.to_vector()) ++counts[static_cast<size_t>(y)];
-  CHECK(counts[1] == 6742);  // the most frequent digit in the training set
 }

@@ -49,7 +49,7 @@ TEST_CASE("random initializers have Keras's distributions") {
   CHECK(Constant(0.1)({3}, 1, 1, g).to_vector() == std::vector<float>(3, 0.1f));
 }
 
-TEST_CASE("a seeded initializer gives the same values every time; an unseeded one does not") {
+TEST_CASE("a seeded initializer gives the same values every time - an unseeded one does not") {
   Generator g(5);
   const auto a = TruncatedNormal(0.0, 0.1, 42)({10}, 1, 1, g).to_vector();
   const auto b = TruncatedNormal(0.0, 0.1, 42)({10}, 1, 1, g).to_vector();

@@ -80,3 +80,39 @@ TEST_CASE("accuracy, sparse and one-hot") {
   CHECK(acc.result() == 0.0);
   CHECK_THROWS_AS(acc.update(scores, Tensor::zeros({4})), std::invalid_argument);
 }
+
+TEST_CASE("label smoothing: targets y (1 - s) + s / C, as Keras and PyTorch define it") {
+  // logits (2, 3), labels (2, 0), s = 0.3: target rows (0.1, 0.1, 0.8) and (0.8, 0.1, 0.1).
+  const Tensor logits = Tensor::from_vector({2, 3}, {1, 2, 3, 0.5f, -1, 2});
+  const Tensor labels = Tensor::from_vector({2}, {2, 0});
+  const double s = 0.3;
+  double expected = 0;
+  for (int r = 0; r < 2; ++r) {
+    double lse = 0;
+    for (int c = 0; c < 3; ++c) lse += std::exp(logits.at({r, c}));
+    lse = std::log(lse);
+    for (int c = 0; c < 3; ++c) {
+      const double t = (c == static_cast<int>(labels.at({r})) ? 1.0 - s : 0.0) + s / 3;
+      expected -= t * (logits.at({r, c}) - lse) / 2;
+    }
+  }
+  const SparseCategoricalCrossentropy sparse(/*from_logits=*/true, Reduction::Mean, 0.3f);
+  CHECK(sparse(Variable(logits), labels).value().item() == doctest::Approx(expected));
+  const CategoricalCrossentropy dense(true, Reduction::Mean, 0.3f);
+  CHECK(dense(Variable(logits), one_hot(labels, 3)).value().item() == doctest::Approx(expected));
+  // From probabilities, the same value; and a model ending in softmax trains on the logits with it.
+  const SparseCategoricalCrossentropy probs(false, Reduction::Mean, 0.3f);
+  CHECK(probs(Variable(softmax(logits)), labels).value().item() == doctest::Approx(expected).epsilon(1e-5));
+  REQUIRE(probs.with_logits());
+  CHECK(probs.with_logits()->label_smoothing() == doctest::Approx(0.3f));
+  // The gradient: (softmax - targets) / N.
+  Variable z(logits, true);
+  sparse(z, labels).backward();
+  const Tensor p = softmax(logits);
+  CHECK(z.grad().at({0, 2}) == doctest::Approx((p.at({0, 2}) - (0.7 + 0.1)) / 2));
+  CHECK(z.grad().at({1, 1}) == doctest::Approx((p.at({1, 1}) - 0.1) / 2));
+  // Out of range, or on a loss without it.
+  CHECK_THROWS_AS(SparseCategoricalCrossentropy(true, Reduction::Mean, 1.0f), std::invalid_argument);
+  CHECK_THROWS_AS(CategoricalCrossentropy(true, Reduction::Mean, -0.1f), std::invalid_argument);
+  CHECK_THROWS_AS(make_loss("mse", false, 0.1f), std::invalid_argument);
+}

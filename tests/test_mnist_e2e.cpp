@@ -1,17 +1,41 @@
-// End to end on the real MNIST (fetched by the ctest fixture `fetch_mnist`): the mlp trained for
-// one epoch through the whole stack (IDX loader, pipeline, Sequential, callbacks, save/load).
+// End to end on the real MNIST (fetched by the ctest fixture `fetch_mnist`): the files themselves,
+// then the mlp trained for one epoch through the whole stack (IDX loader, pipeline, Sequential,
+// callbacks, save/load).
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <vector>
 #include <filesystem>
 
 #include "nn/data/mnist.hpp"
 #include "nn/io/model_file.hpp"
 #include "nn/model/callbacks/model_checkpoint.hpp"
 #include "nn/nn.hpp"
+#include "nn/vision/mnist_form.hpp"
+#include "photo.hpp"
 
 using namespace nn;
+
+TEST_CASE("the real MNIST files: shapes, well-known labels, pixel range") {
+  const char* dir = std::getenv("NN_MNIST_DIR");
+  REQUIRE_MESSAGE(dir != nullptr, "set NN_MNIST_DIR to a folder holding MNIST (scripts/fetch-mnist.sh DIR)");
+  const data::Mnist m = data::load_mnist(dir);
+  CHECK(m.train_images.shape() == Shape{60000, 28, 28});
+  CHECK(m.train_labels.shape() == Shape{60000});
+  CHECK(m.test_images.shape() == Shape{10000, 28, 28});
+  CHECK(m.test_labels.shape() == Shape{10000});
+  // The well-known first training labels, and pixels spanning 0..255.
+  CHECK(m.train_labels.slice(0, 5).to_vector() == std::vector<float>{5, 0, 4, 1, 9});
+  CHECK(m.test_labels.slice(0, 3).to_vector() == std::vector<float>{7, 2, 1});
+  const std::vector<float> px = m.train_images.slice(0, 1).to_vector();
+  CHECK(*std::min_element(px.begin(), px.end()) == 0.0f);
+  CHECK(*std::max_element(px.begin(), px.end()) == 255.0f);
+  std::vector<int> counts(10, 0);
+  for (float y : m.train_labels.to_vector()) ++counts[static_cast<size_t>(y)];
+  CHECK(counts[1] == 6742);  // the most frequent digit in the training set
+}
 
 TEST_CASE("the mlp learns MNIST to at least 95% in one epoch") {
   const char* dir = std::getenv("NN_MNIST_DIR");
@@ -51,4 +75,23 @@ TEST_CASE("the mlp learns MNIST to at least 95% in one epoch") {
   Sequential loaded = load_model(path);
   CHECK(loaded.evaluate(test).at("accuracy") == doctest::Approx(h.history["val_accuracy"].back()));
   std::filesystem::remove(path);
+
+  // The same digits photographed as a person would (dark ink at any place and size on lighter
+  // paper, uneven light, blur, noise), read through nn::vision: about as well as MNIST itself.
+  const int64_t n = 300;
+  Generator g(5);
+  Tensor originals({n, 784}), photos({n, 784});
+  for (int64_t i = 0; i < n; ++i) {
+    const float* raw = mnist.test_images.data() + i * 784;
+    std::vector<float> digit(784);
+    for (int k = 0; k < 784; ++k) digit[static_cast<size_t>(k)] = raw[k] / 255.0f;
+    std::copy(digit.begin(), digit.end(), originals.data() + i * 784);
+    const Tensor read = vision::to_mnist(nn::test::photograph(digit.data(), g));
+    std::copy_n(read.data(), 784, photos.data() + i * 784);
+  }
+  const Tensor labels = mnist.test_labels.slice(0, n);
+  const double clean = static_cast<double>(count_correct(model.predict(originals), labels)) / n;
+  const double photographed = static_cast<double>(count_correct(model.predict(photos), labels)) / n;
+  MESSAGE("the first " << n << " test digits: " << clean << " as MNIST has them, " << photographed << " photographed");
+  CHECK(photographed >= clean - 0.04);
 }

@@ -71,6 +71,7 @@ TEST_CASE("save -> load gives identical predictions, compile settings and optimi
   CHECK(loaded.optimizer().iterations() == 2);
   CHECK(loaded.optimizer().learning_rate() == 0.01f);
   CHECK(loaded.metric_names() == std::vector<std::string>{"accuracy"});
+  CHECK(loaded.loss().label_smoothing() == 0.0f);
   // A step after loading matches the same step of the original (Adam's moments came along);
   // dropout is left off so the layers' random masks do not enter.
   Sequential m2 = load_model(dir / "m.nn");
@@ -84,6 +85,16 @@ TEST_CASE("save -> load gives identical predictions, compile settings and optimi
   const auto w2 = step_without_dropout(m2), w1 = step_without_dropout(m);
   for (size_t i = 0; i < w2.size(); ++i) CHECK(w2[i].to_vector() == w1[i].to_vector());
 
+}
+
+TEST_CASE("a loss's label smoothing is saved and loaded") {
+  TempDir dir;
+  Sequential m = conv_model();
+  m.compile(std::make_shared<Adam>(0.01f), SparseCategoricalCrossentropy(false, Reduction::Mean, 0.1f), {"accuracy"});
+  save_model(m, dir / "smoothed.nn");
+  const Sequential loaded = load_model(dir / "smoothed.nn");
+  CHECK(loaded.loss().name() == "sparse_categorical_crossentropy");
+  CHECK(loaded.loss().label_smoothing() == doctest::Approx(0.1f));
 }
 
 TEST_CASE("training resumed from a checkpoint continues as it would have") {
@@ -220,7 +231,7 @@ TEST_CASE("a save never writes through a planted symlink") {
   CHECK(load_model(dir / "m.nn").layers().size() == 5);
 }
 
-TEST_CASE("stale temporary files of dead processes are removed; live ones are left alone") {
+TEST_CASE("stale temporary files of dead processes are removed - live ones are left alone") {
   TempDir dir;
   // A pid that surely ran and ended: a child that exited and was reaped.
   pid_t dead = ::fork();

@@ -178,6 +178,10 @@ TEST_CASE("inconsistent compile settings are refused") {
     p.header["compile"]["loss"]["from_logits"] = true;
     check_refused(dir, p, "compile.loss.from_logits", "ends in a softmax");
   }
+  SUBCASE("label smoothing out of range") {
+    p.header["compile"]["loss"]["label_smoothing"] = 1.5;
+    check_refused(dir, p, "compile.loss.label_smoothing", "in [0, 0.999]");
+  }
   SUBCASE("an unknown metric") {
     p.header["compile"]["metrics"] = {"top_k"};
     check_refused(dir, p, "compile.metrics[0]", "unknown metric 'top_k'");

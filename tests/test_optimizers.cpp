@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "nn/nn.hpp"
+#include "temp_dir.hpp"
 
 using namespace nn;
 
@@ -208,4 +209,78 @@ TEST_CASE("Adam's epsilon: Keras's placement by default, PyTorch's on request") 
   // above); Keras's is lr sqrt(1 - b2) / (1 - b1) * m / (sqrt(v) + eps), about 0.003.
   const double keras_step = 0.1 * std::sqrt(0.001) / 0.1 * 1e-8 / (std::sqrt(1e-17) + 1e-7);
   CHECK(w2.value().item() == doctest::Approx(-keras_step).epsilon(1e-4));
+}
+
+TEST_CASE("learning-rate schedules follow Keras's and PyTorch's definitions") {
+  const ExponentialDecay exp_decay(0.1, 10, 0.5);
+  CHECK(exp_decay(0) == doctest::Approx(0.1));
+  CHECK(exp_decay(5) == doctest::Approx(0.1 * std::pow(0.5, 0.5)));
+  CHECK(exp_decay(20) == doctest::Approx(0.025));
+  CHECK(ExponentialDecay(0.1, 10, 0.5, /*staircase=*/true)(19) == doctest::Approx(0.05));
+
+  const CosineDecay cos_decay(0.1, 100, 0.1);
+  CHECK(cos_decay(0) == doctest::Approx(0.1));
+  CHECK(cos_decay(50) == doctest::Approx(0.1 * (0.1 + 0.9 * 0.5)));
+  CHECK(cos_decay(100) == doctest::Approx(0.01));
+  CHECK(cos_decay(1000) == doctest::Approx(0.01));
+  const CosineDecay warm(0.0, 100, 0.0, /*warmup_steps=*/10, /*warmup_target=*/0.2);
+  CHECK(warm(5) == doctest::Approx(0.1));
+  CHECK(warm(10) == doctest::Approx(0.2));
+  CHECK(warm(60) == doctest::Approx(0.1));
+
+  // PyTorch's OneCycleLR(max_lr=0.1, total_steps=100, pct_start=0.3), cosine annealing: these
+  // are its learning rates at steps 0, 10, 29, 30, 60 and 99.
+  const OneCycle one(0.1, 100, 0.3);
+  CHECK(one(0) == doctest::Approx(0.004));
+  CHECK(one(10) == doctest::Approx(0.02951639).epsilon(1e-6));
+  CHECK(one(29) == doctest::Approx(0.1));
+  CHECK(one(30) == doctest::Approx(0.09994965).epsilon(1e-6));
+  CHECK(one(60) == doctest::Approx(0.05892801).epsilon(1e-6));
+  CHECK(one(99) == doctest::Approx(4e-7).epsilon(1e-6));
+
+  CHECK_THROWS_AS(ExponentialDecay(0.1, 0, 0.5), std::invalid_argument);
+  CHECK_THROWS_AS(OneCycle(0.1, 100, 1.5), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(create_schedule("StepDecay", {}), doctest::Contains("unknown learning-rate schedule"),
+                       std::invalid_argument);
+  CHECK_THROWS_AS(create_schedule("CosineDecay", {{"initial_learning_rate", 0.1}}), std::invalid_argument);
+  const auto rebuilt = create_schedule("OneCycle", one.config());
+  CHECK((*rebuilt)(60) == doctest::Approx(one(60)));
+}
+
+TEST_CASE("an optimizer follows its schedule, step by step, and a model file keeps it") {
+  Variable w(Tensor::from_vector({1}, {1.0f}), true);
+  SGD sgd(1.0);
+  sgd.set_parameters({w});
+  sgd.set_schedule(ExponentialDecay(0.1, 1, 0.5));
+  CHECK(sgd.learning_rate() == doctest::Approx(0.1f));
+  for (int step = 0; step < 3; ++step) {
+    w.zero_grad();
+    w.add_grad(Tensor::from_vector({1}, {1.0f}));
+    const float before = w.value().item();
+    sgd.step();  // w -= lr(step) * 1
+    CHECK(before - w.value().item() == doctest::Approx(0.1 * std::pow(0.5, step)));
+  }
+  CHECK_THROWS_AS(sgd.set_learning_rate(0.5f), std::logic_error);  // as Keras: a schedule owns it
+  sgd.clear_schedule();
+  sgd.set_learning_rate(0.5f);
+  CHECK(sgd.learning_rate() == 0.5f);
+
+  test::TempDir dir;
+  Sequential m;
+  m.add(Input({3}));
+  m.add<Dense>(2, "softmax");
+  auto adam = std::make_shared<Adam>();
+  adam->set_schedule(CosineDecay(0.01, 50));
+  m.compile(adam, "sparse_categorical_crossentropy", {});
+  const Tensor x = Tensor::ones({4, 3}), y = Tensor::from_vector({4}, {0, 1, 0, 1});
+  for (int i = 0; i < 7; ++i) m.train_on_batch(x, y);
+  m.save(dir / "m.nn");
+  Sequential loaded = load_model(dir / "m.nn");
+  REQUIRE(loaded.optimizer().schedule());
+  CHECK(loaded.optimizer().schedule()->type() == "CosineDecay");
+  CHECK(loaded.optimizer().learning_rate() == doctest::Approx(CosineDecay(0.01, 50)(7)));
+  loaded.train_on_batch(x, y);
+  m.train_on_batch(x, y);
+  CHECK(loaded.optimizer().learning_rate() == m.optimizer().learning_rate());
+  CHECK(loaded.predict(x).to_vector() == m.predict(x).to_vector());
 }

@@ -48,7 +48,7 @@ TEST_CASE("summary prints layers, output shapes and parameter counts as Keras do
   CHECK(m.output_shape() == Shape{10});
 }
 
-TEST_CASE("fit learns two blobs; evaluate, predict and the history agree") {
+TEST_CASE("fit learns two blobs - evaluate, predict and the history agree") {
   manual_seed(5);
   Tensor x, y;
   blobs(400, x, y);

@@ -4,6 +4,7 @@
 // UsageError: status 2).
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -24,5 +25,24 @@ struct EvaluateOptions {
 };
 CLI::App* add_evaluate_command(CLI::App& app, EvaluateOptions& o);
 int run_evaluate(const EvaluateOptions& o);
+
+struct PredictOptions {
+  std::string model_file, output, debug_dir;
+  std::vector<std::string> paths;
+  bool json = false;
+  int64_t batch_size = 256, threads = 0;
+};
+CLI::App* add_predict_command(CLI::App& app, PredictOptions& o);
+int run_predict(const PredictOptions& o);
+
+struct ServeOptions {
+  std::string model_file, model_dir, host = "127.0.0.1", model_name = "mnist", api_key;
+  int64_t port = 8501, threads = 8, max_batch_size = 64, batch_timeout_us = 1000, max_body_bytes = 10 << 20,
+          max_instances = 1024, max_image_pixels = 40'000'000, timeout = 5, max_queued = 256, max_enqueued = 4096;
+  bool no_batching = false;
+  double poll_seconds = 1.0;
+};
+CLI::App* add_serve_command(CLI::App& app, ServeOptions& o);
+int run_serve(const ServeOptions& o);
 
 }  // namespace mnist

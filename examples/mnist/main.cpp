@@ -2,6 +2,8 @@
 //
 //   mnist train --data DIR --model softmax|mlp|cnn [options]     (mnist train --help)
 //   mnist evaluate --data DIR --model-file F [options]          (mnist evaluate --help)
+//   mnist predict --model-file F PATH... [options]               (mnist predict --help)
+//   mnist serve --model-file F | --model-dir D [options]         (mnist serve --help)
 //
 // Exit status: 0 success, 1 the work failed (bad data, a diverged run, ...), 2 a usage error.
 #include <cstdio>
@@ -17,8 +19,12 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   mnist::TrainOptions train;
   mnist::EvaluateOptions evaluate;
+  mnist::PredictOptions predict;
+  mnist::ServeOptions serve;
   CLI::App* train_cmd = mnist::add_train_command(app, train);
   CLI::App* evaluate_cmd = mnist::add_evaluate_command(app, evaluate);
+  CLI::App* predict_cmd = mnist::add_predict_command(app, predict);
+  CLI::App* serve_cmd = mnist::add_serve_command(app, serve);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -32,6 +38,8 @@ int main(int argc, char** argv) {
   try {
     if (*train_cmd) return mnist::run_train(train);
     if (*evaluate_cmd) return mnist::run_evaluate(evaluate);
+    if (*predict_cmd) return mnist::run_predict(predict);
+    if (*serve_cmd) return mnist::run_serve(serve);
   } catch (const mnist::UsageError& e) {
     fmt::print(stderr, "mnist: {}\nRun 'mnist --help' for usage.\n", e.what());
     return 2;

@@ -28,6 +28,8 @@ class Loss {
   virtual Variable operator()(const Variable& y_pred, const Tensor& y_true) const = 0;
   // Whether y_pred is expected as logits (lets a model feed pre-softmax values).
   virtual bool from_logits() const { return false; }
+  // How much of the target is spread evenly over the classes (cross-entropies only).
+  virtual float label_smoothing() const { return 0.0f; }
   // A copy of this loss that takes logits instead of probabilities; null if not applicable.
   virtual std::shared_ptr<Loss> with_logits() const { return nullptr; }
   Reduction reduction() const { return reduction_; }
@@ -38,30 +40,36 @@ class Loss {
 
 using LossPtr = std::shared_ptr<Loss>;
 
+// label_smoothing (in [0, 1)) trains against y (1 - s) + s / C instead of the one-hot target y
+// (Keras's label_smoothing; PyTorch's CrossEntropyLoss(label_smoothing=s)).
 class SparseCategoricalCrossentropy : public Loss {
  public:
-  explicit SparseCategoricalCrossentropy(bool from_logits = false, Reduction r = Reduction::Mean)
-      : Loss(r), from_logits_(from_logits) {}
+  explicit SparseCategoricalCrossentropy(bool from_logits = false, Reduction r = Reduction::Mean,
+                                         float label_smoothing = 0.0f);
   std::string name() const override { return "sparse_categorical_crossentropy"; }
   Variable operator()(const Variable& y_pred, const Tensor& y_true) const override;
   bool from_logits() const override { return from_logits_; }
+  float label_smoothing() const override { return label_smoothing_; }
   std::shared_ptr<Loss> with_logits() const override;
 
  private:
   bool from_logits_;
+  float label_smoothing_;
 };
 
 class CategoricalCrossentropy : public Loss {
  public:
-  explicit CategoricalCrossentropy(bool from_logits = false, Reduction r = Reduction::Mean)
-      : Loss(r), from_logits_(from_logits) {}
+  explicit CategoricalCrossentropy(bool from_logits = false, Reduction r = Reduction::Mean,
+                                   float label_smoothing = 0.0f);
   std::string name() const override { return "categorical_crossentropy"; }
   Variable operator()(const Variable& y_pred, const Tensor& y_true) const override;
   bool from_logits() const override { return from_logits_; }
+  float label_smoothing() const override { return label_smoothing_; }
   std::shared_ptr<Loss> with_logits() const override;
 
  private:
   bool from_logits_;
+  float label_smoothing_;
 };
 
 class MeanSquaredError : public Loss {
@@ -94,8 +102,8 @@ class BinaryCrossentropy : public Loss {
 
 // By Keras name: "sparse_categorical_crossentropy", "categorical_crossentropy",
 // "binary_crossentropy", "mean_squared_error" / "mse", "mean_absolute_error" / "mae". Throws
-// std::invalid_argument listing them for others.
-LossPtr make_loss(const std::string& name, bool from_logits = false);
+// std::invalid_argument listing them for others, or for label smoothing on a loss without it.
+LossPtr make_loss(const std::string& name, bool from_logits = false, float label_smoothing = 0.0f);
 
 // Any loss, as Keras's compile takes it: by name, as an object, or shared.
 class AnyLoss {

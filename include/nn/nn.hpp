@@ -50,6 +50,7 @@
 #include "nn/optim/adam.hpp"
 #include "nn/optim/optimizer.hpp"
 #include "nn/optim/rmsprop.hpp"
+#include "nn/optim/schedules.hpp"
 #include "nn/optim/sgd.hpp"
 #include "nn/random.hpp"
 #include "nn/shape.hpp"

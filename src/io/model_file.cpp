@@ -89,11 +89,14 @@ void save_model(const Sequential& model, const std::string& path) {
         ids.push_back(table.add("optimizer/" + slot + "/" + std::to_string(i), tensors[i]));
       slots[slot] = ids;
     }
+    json optimizer = {{"type", opt.type()}, {"config", to_json(opt.config())}};
+    if (opt.schedule())
+      optimizer["schedule"] = {{"type", opt.schedule()->type()}, {"config", to_json(opt.schedule()->config())}};
     header["compile"] = {
-        {"optimizer", {{"type", opt.type()}, {"config", to_json(opt.config())}}},
+        {"optimizer", optimizer},
         {"optimizer_state",
          {{"iterations", state.iterations}, {"learning_rate", state.learning_rate}, {"slots", slots}}},
-        {"loss", {{"name", loss.name()}, {"from_logits", loss.from_logits()}}},
+        {"loss", {{"name", loss.name()}, {"from_logits", loss.from_logits()}, {"label_smoothing", loss.label_smoothing()}}},
         {"metrics", model.metric_names()}};
   }
   header["tensors"] = table.entries;

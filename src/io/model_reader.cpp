@@ -73,9 +73,20 @@ class ModelReader {
         if (std::strncmp(e.what(), "field '", 7) == 0) throw;
         c["optimizer"].fail(e.what());
       }
+      if (c["optimizer"].has("schedule")) {  // absent in files written before schedules existed
+        const JsonField sf = c["optimizer"]["schedule"];
+        try {
+          opt->set_schedule(create_schedule(sf["type"].string(256), sf["config"].config()));
+        } catch (const std::invalid_argument& e) {
+          if (std::strncmp(e.what(), "field '", 7) == 0) throw;
+          sf.fail(e.what());
+        }
+      }
       const JsonField l = c["loss"];
       try {
-        loss = make_loss(l["name"].string(), l["from_logits"].boolean());
+        // label_smoothing: absent in files written before it existed.
+        const float smoothing = l.has("label_smoothing") ? static_cast<float>(l["label_smoothing"].number(0.0, 0.999)) : 0.0f;
+        loss = make_loss(l["name"].string(), l["from_logits"].boolean(), smoothing);
       } catch (const std::invalid_argument& e) {
         l["name"].fail(e.what());
       }

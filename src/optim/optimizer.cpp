@@ -14,11 +14,25 @@ namespace nn {
 
 Optimizer::Optimizer(float learning_rate) : lr_(learning_rate) { set_learning_rate(learning_rate); }
 
-void Optimizer::set_learning_rate(float lr) {
-  if (!(lr >= 0.0f) || !std::isfinite(lr))
+namespace {
+float checked_learning_rate(double lr) {
+  if (!(lr >= 0.0) || !std::isfinite(lr) || lr > 3.4e38)
     throw std::invalid_argument(std::string("optimizer: learning rate must be finite and >= 0, got ") +
                                 std::to_string(lr));
-  lr_ = lr;
+  return static_cast<float>(lr);
+}
+}  // namespace
+
+void Optimizer::set_learning_rate(float lr) {
+  if (schedule_)
+    throw std::logic_error(type() + ": the learning rate follows a " + schedule_->type() +
+                           " schedule; clear_schedule() first to set it by hand");
+  lr_ = checked_learning_rate(lr);
+}
+
+void Optimizer::set_schedule(AnySchedule schedule) {
+  schedule_ = schedule.ptr();
+  if (schedule_) lr_ = checked_learning_rate((*schedule_)(iterations_));
 }
 
 void Optimizer::set_parameters(std::vector<Variable> params) {
@@ -34,6 +48,7 @@ Tensor& Optimizer::slot(const std::string& name, size_t i, float initial) {
 }
 
 void Optimizer::step() {
+  if (schedule_) lr_ = checked_learning_rate((*schedule_)(iterations_));
   for (size_t i = 0; i < params_.size(); ++i) {
     Variable& p = params_[i];
     if (!p.requires_grad() || !p.has_grad()) continue;
@@ -78,8 +93,9 @@ void Optimizer::load_state(const OptimizerState& s) {
     }
   }
   if (s.iterations < 0) throw std::invalid_argument(type() + " state: negative iteration count");
-  set_learning_rate(s.learning_rate);
+  lr_ = checked_learning_rate(s.learning_rate);
   iterations_ = s.iterations;
+  if (schedule_) lr_ = checked_learning_rate((*schedule_)(iterations_));
   slots_ = std::move(slots);
 }
 

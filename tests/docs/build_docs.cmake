@@ -1,6 +1,6 @@
 # Installs the nn build in NN_BUILD_DIR into WORK_DIR/prefix and builds the documentation's
-# programs (tests/docs/CMakeLists.txt over SNIPPETS_DIR and EXAMPLES_DIR) against it; RUN_DIR gets a link to the
-# MNIST data directory, where the programs run.
+# programs (tests/docs/CMakeLists.txt over SNIPPETS_DIR and EXAMPLES_DIR) against it; RUN_DIR, where the programs run,
+# gets links to the MNIST data directory and to the project's examples.
 file(REMOVE_RECURSE "${WORK_DIR}")
 execute_process(COMMAND "${CMAKE_COMMAND}" --install "${NN_BUILD_DIR}" --prefix "${WORK_DIR}/prefix"
                 RESULT_VARIABLE rc OUTPUT_QUIET)
@@ -23,3 +23,5 @@ endif()
 file(MAKE_DIRECTORY "${RUN_DIR}")
 get_filename_component(data_parent "${MNIST_DIR}" DIRECTORY)
 file(CREATE_LINK "${data_parent}" "${RUN_DIR}/data" SYMBOLIC)
+get_filename_component(examples_root "${EXAMPLES_DIR}" DIRECTORY)
+file(CREATE_LINK "${examples_root}" "${RUN_DIR}/examples" SYMBOLIC)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Tests of the mnist tool as a user runs it: exit codes, messages, and what it leaves on disk.
 #   mnist_tool_test.sh CASE    with MNIST (the tool), DATA (the real MNIST files), FIXTURES (the
-#   make_fixtures binary), WORK (a scratch directory) and SANITIZED (1 under ASan) in the environment.
+#   make_fixtures binary), WORK (a scratch directory), SANITIZED (1 under ASan), DIGITS (the
+#   example digit images) and README (the README, whose curl lines are run) in the environment.
 set -uo pipefail
 case_name=$1
 work="$WORK/$case_name"
@@ -34,11 +35,46 @@ write_idx_split() {  # dir prefix n h w
   { printf '\x00\x00\x08\x01'; be32 "$n"; head -c "$n" /dev/zero; } >"$dir/$prefix-labels-idx1-ubyte"
 }
 
+# Starts `mnist serve ARGS...` on a free port in the background; sets server_pid and base.
+start_server() {
+  "$MNIST" serve --port 0 "$@" >"$work/server.out" 2>"$work/server.err" &
+  server_pid=$!
+  base=""
+  for _ in $(seq 300); do
+    base=$(grep -oE 'listening on http://[0-9.]+:[0-9]+' "$work/server.out" | sed 's/listening on //')
+    [[ -n "$base" ]] && return 0
+    kill -0 "$server_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  cat "$work/server.err"
+  fail "mnist serve did not start"
+}
+# Stops the server with SIGTERM; it must exit 0 within 20 s.
+stop_server() {
+  kill -TERM "$server_pid"
+  for _ in $(seq 200); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
+  kill -0 "$server_pid" 2>/dev/null && { kill -9 "$server_pid"; fail "mnist serve ignored SIGTERM"; }
+  wait "$server_pid"
+  local status=$?
+  [[ $status == 0 ]] || { cat "$work/server.err"; fail "mnist serve exited with $status after SIGTERM"; }
+  grep -qF "stopping (SIGTERM)" "$work/server.err" || fail "mnist serve did not say it was stopping"
+}
+# curl CODE ARGS...: runs curl, checks the HTTP status, leaves the body in $work/body.
+http() {
+  local expected=$1; shift
+  local code
+  code=$(curl -sS -o "$work/body" -w '%{http_code}' --max-time 30 "$@") || fail "curl failed: $*"
+  [[ $code == "$expected" ]] || { cat "$work/body"; fail "HTTP $code, expected $expected: $*"; }
+}
+json_field() { /usr/bin/python3 -c 'import json,sys; v=json.load(open(sys.argv[1])); print(eval("v"+sys.argv[2]))' "$work/body" "$1"; }
+
 case "$case_name" in
   help)
-    run 0 "$MNIST" --help && expect_out "train"
+    run 0 "$MNIST" --help && expect_out "train" && expect_out "predict" && expect_out "serve"
     run 0 "$MNIST" train --help && expect_out "--epochs"
     run 0 "$MNIST" evaluate --help && expect_out "--model-file"
+    run 0 "$MNIST" predict --help && expect_out "--debug-dir" && expect_out "--json"
+    run 0 "$MNIST" serve --help && expect_out "--model-dir" && expect_out "--api-key"
     ;;
   usage_errors)
     run 2 "$MNIST" && expect_err "A subcommand is required"
@@ -113,6 +149,116 @@ case "$case_name" in
     "$FIXTURES" "$work" || fail "make_fixtures failed"
     run 0 "$MNIST" evaluate --data "$DATA" --model-file "$work/no_metrics.nn" && expect_out "test_accuracy: "
     run 0 "$MNIST" evaluate --data "$DATA" --model-file "$work/uncompiled.nn" && expect_out "test_accuracy: "
+    ;;
+  predict_usage)
+    run 2 "$MNIST" predict --model-file x && expect_err "paths is required"
+    run 2 "$MNIST" predict x.png && expect_err "--model-file is required"
+    run 2 "$MNIST" predict --model-file x --batch-size 0 x.png && expect_err "--batch-size: 0 is out of range"
+    run 1 "$MNIST" predict --model-file /nonexistent/m.nn x.png && expect_err "/nonexistent/m.nn: cannot open"
+    ;;
+  predict)
+    # The example digits in a tree, a text file and a blank image beside them.
+    mkdir -p "$work/in/more/deeper"
+    cp "$DIGITS"/* "$work/in/"
+    first=$(ls "$work/in" | grep -E '\.(png|jpg)$' | head -1)
+    mv "$work/in/$first" "$work/in/more/deeper/"
+    n=$(find "$work/in" -type f | wc -l)
+    echo "some notes" >"$work/in/notes.txt"
+    { printf 'P5\n16 16\n255\n'; head -c 256 /dev/zero | tr '\0' '\360'; } >"$work/in/more/blank.pgm"
+    model="$GOOD_MODEL_DIR/model.nn"
+    run 1 "$MNIST" predict --model-file "$model" "$work/in" --batch-size 3 --output "$work/r.csv" --debug-dir "$work/seen"
+    good=$(grep -cE '^.+: [0-9] \((0\.[0-9]{3}|1\.000)\)$' "$out")
+    [[ $good == "$n" ]] || fail "$good lines 'PATH: LABEL (SCORE)', expected $n"
+    expect_out "$work/in/more/deeper/$first: "
+    expect_out "$work/in/notes.txt: error: not an image"
+    expect_out "$work/in/more/blank.pgm: error: no digit found"
+    expect_err "2 of $((n + 2)) files could not be read"
+    [[ $(wc -l <"$work/r.csv") == $((n + 3)) ]] || fail "r.csv: expected a header and $((n + 2)) rows"
+    head -1 "$work/r.csv" | grep -qx "file,predicted_label,score,top5,error" || fail "r.csv header"
+    grep -q "notes.txt,,,,\"not an image" "$work/r.csv" || fail "r.csv lacks the error row (a quoted CSV field)"
+    [[ $(ls "$work/seen"/*.png | wc -l) == "$n" ]] || fail "--debug-dir: expected $n PNG files"
+    "$MNIST" predict --model-file "$model" "$work/in/$(ls "$work/in" | grep -E '\.(png|jpg)$' | head -1)" --debug-dir "$work/one" >/dev/null \
+      || fail "predict on one file"
+    # The 28x28 image the model saw: a PNG that `predict` reads back (it is in MNIST's form already).
+    run 0 "$MNIST" predict --model-file "$model" "$work/one"
+    # --json: one object per line, the top 5 as [label, probability]; --output F.jsonl the same.
+    run 1 "$MNIST" predict --model-file "$model" --json "$work/in" --output "$work/r.jsonl"
+    cmp -s "$out" "$work/r.jsonl" || fail "--output .jsonl differs from --json's output"
+    /usr/bin/python3 - "$out" "$n" <<'PY' || fail "--json output"
+import json, sys
+rows = [json.loads(line) for line in open(sys.argv[1])]
+good = [r for r in rows if "error" not in r]
+assert len(good) == int(sys.argv[2]), len(good)
+for r in good:
+    assert set(r) == {"file", "predicted_label", "scores"}, r
+    assert len(r["scores"]) == 5 and r["scores"][0][0] == r["predicted_label"], r
+    p = [s[1] for s in r["scores"]]
+    assert p == sorted(p, reverse=True) and 0 <= p[-1] and p[0] <= 1, r
+assert sum(1 for r in rows if "error" in r) == 2
+PY
+    # Only good files: exit 0.
+    run 0 "$MNIST" predict --model-file "$model" "$work/in/more/deeper"
+    ;;
+  serve_usage)
+    run 2 "$MNIST" serve && expect_err "give --model-file or --model-dir"
+    run 2 "$MNIST" serve --model-file a --model-dir b && expect_err "excludes"
+    run 2 "$MNIST" serve --model-file a --port 70000 && expect_err "--port: 70000 is out of range"
+    run 2 "$MNIST" serve --model-file a --threads 0 && expect_err "--threads: 0 is out of range"
+    run 1 "$MNIST" serve --model-file /nonexistent/m.nn && expect_err "/nonexistent/m.nn: cannot open"
+    run 1 "$MNIST" serve --model-dir "$work" && expect_err "no model version could be loaded"
+    ;;
+  serve)
+    start_server --model-file "$GOOD_MODEL_DIR/model.nn"
+    grep -qF "no API key" "$work/server.err" || fail "the server did not say it is open"
+    http 200 "$base/v1/models/mnist"
+    [[ $(json_field '["model_version_status"][0]["state"]') == AVAILABLE ]] || fail "model status"
+    http 200 "$base/"
+    grep -q '<canvas id="pad"' "$work/body" || fail "the page"
+    http 200 "$base/metrics"
+    grep -q '^nn_http_requests_total' "$work/body" || fail "metrics"
+    http 404 "$base/v1/models/other"
+    http 400 -X POST "$base/v1/models/mnist:predict" -H 'Content-Type: application/json' -d '{"instances": [[1]]}'
+    # Every curl line of the README, against this server (in the README's directory, where the
+    # files it names are): each must succeed and answer JSON with a prediction or a status.
+    cd "$(dirname "$README")"
+    mapfile -t lines < <(/usr/bin/python3 - "$README" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+for block in re.findall(r"```sh\n(.*?)```", text, re.S):
+    for cmd in re.findall(r"^(curl .*?(?:\\\n.*?)*)$", block, re.M):
+        print(cmd.replace("\\\n", " "))
+PY
+    )
+    [[ ${#lines[@]} -ge 4 ]] || fail "the README has ${#lines[@]} curl lines, expected at least 4"
+    for line in "${lines[@]}"; do
+      cmd=${line//localhost:8501/${base#http://}}
+      eval "$cmd" >"$work/body" 2>"$work/curl.err" || fail "README line failed: $line ($(cat "$work/curl.err"))"
+      /usr/bin/python3 -c '
+import json, sys
+v = json.load(open(sys.argv[1]))
+assert any(k in v for k in ("predictions", "outputs", "predicted_label", "model_version_status")), v' "$work/body" \
+        || fail "README line answered $(head -c 300 "$work/body"): $line"
+    done
+    cd - >/dev/null
+    grep -qE 'POST /v1/models/mnist:predict 200' "$work/server.err" || fail "no access log line"
+    stop_server
+    ;;
+  serve_api_key)
+    NN_API_KEY=s3cret start_server --model-file "$GOOD_MODEL_DIR/model.nn"
+    body='{"instances": [{"b64": "'$(base64 -w0 "$(ls "$DIGITS"/*.jpg | head -1)")'"}]}'
+    http 401 -X POST "$base/v1/models/mnist:predict" -H 'Content-Type: application/json' -d "$body"
+    http 401 -X POST "$base/v1/models/mnist:predict" -H 'Authorization: Bearer nope' -H 'Content-Type: application/json' -d "$body"
+    http 200 -X POST "$base/v1/models/mnist:predict" -H 'Authorization: Bearer s3cret' -H 'Content-Type: application/json' -d "$body"
+    http 200 -X POST "$base/v1/models/mnist:predict" -H 'X-Api-Key: s3cret' -H 'Content-Type: application/json' -d "$body"
+    http 200 "$base/healthz"
+    ! grep -qF "no API key" "$work/server.err" || fail "the server said it is open"
+    stop_server
+    ;;
+  serve_port_taken)
+    start_server --model-file "$GOOD_MODEL_DIR/model.nn"
+    port=${base##*:}
+    run 1 "$MNIST" serve --model-file "$GOOD_MODEL_DIR/model.nn" --port "$port" && expect_err "cannot listen on 127.0.0.1:$port"
+    stop_server
     ;;
   threads_cannot_start)
     if [[ "${SANITIZED:-0}" == 1 ]]; then

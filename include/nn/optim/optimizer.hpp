@@ -10,6 +10,7 @@
 
 #include "nn/autograd/variable.hpp"
 #include "nn/config.hpp"
+#include "nn/optim/schedules.hpp"
 
 namespace nn {
 
@@ -38,7 +39,13 @@ class Optimizer {
   void zero_grad();
 
   float learning_rate() const { return lr_; }
+  // Throws std::logic_error while a schedule sets the learning rate.
   void set_learning_rate(float lr);
+  // From now on the learning rate before each step is schedule(iterations()); clear_schedule()
+  // keeps the current one as a constant again.
+  void set_schedule(AnySchedule schedule);
+  void clear_schedule() { schedule_.reset(); }
+  const SchedulePtr& schedule() const { return schedule_; }
   int64_t iterations() const { return iterations_; }
 
   OptimizerState state() const;  // deep copies
@@ -60,6 +67,7 @@ class Optimizer {
 
   std::vector<Variable> params_;
   float lr_;
+  SchedulePtr schedule_;
   int64_t iterations_ = 0;
   std::map<std::string, std::vector<Tensor>> slots_;
 };

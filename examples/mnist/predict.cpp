@@ -1,0 +1,174 @@
+// mnist predict: the digit in each image file (or every image under a directory), batched through
+// a saved model; one line per file, errors included, and a non-zero exit status if any file
+// could not be read.
+#include <algorithm>
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <nn/nn.hpp>
+#include <nn/vision/image.hpp>
+#include <nn/vision/mnist_form.hpp>
+
+#include "cli.hpp"
+#include "commands.hpp"
+
+namespace mnist {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+struct Item {
+  std::string path;
+  nn::Tensor input;   // (28, 28), when it could be read
+  std::string error;  // otherwise why not
+  std::vector<std::pair<int, float>> top;  // best first
+};
+
+// Files as given; directories recursively, in name order.
+std::vector<Item> collect(const std::vector<std::string>& paths) {
+  std::vector<Item> items;
+  for (const auto& p : paths) {
+    std::error_code ec;
+    if (fs::is_directory(p, ec)) {
+      std::vector<std::string> files;
+      for (fs::recursive_directory_iterator it(p, fs::directory_options::skip_permission_denied, ec), end;
+           !ec && it != end; it.increment(ec))
+        if (it->is_regular_file(ec)) files.push_back(it->path().string());
+      std::sort(files.begin(), files.end());
+      for (auto& f : files) items.push_back({f, {}, "", {}});
+    } else if (fs::exists(p, ec)) {
+      items.push_back({p, {}, "", {}});
+    } else {
+      items.push_back({p, {}, "not found", {}});
+    }
+  }
+  return items;
+}
+
+// Reads and preprocesses items [b, e) on `threads` threads.
+void prepare(std::vector<Item>& items, size_t b, size_t e, int threads) {
+  std::atomic<size_t> next{b};
+  auto work = [&] {
+    for (size_t i; (i = next++) < e;) {
+      Item& it = items[i];
+      if (!it.error.empty()) continue;
+      try {
+        it.input = nn::vision::to_mnist(nn::vision::read_image(it.path));
+      } catch (const nn::vision::NoDigitError& err) {
+        it.error = err.what();
+      } catch (const std::exception& err) {
+        it.error = err.what();
+        const std::string prefix = it.path + ": ";
+        if (it.error.rfind(prefix, 0) == 0) it.error = it.error.substr(prefix.size());
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int t = 1; t < threads; ++t) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
+}
+
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string q = "\"";
+  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
+
+json to_json(const Item& it) {
+  if (!it.error.empty()) return json{{"file", it.path}, {"error", it.error}};
+  json scores = json::array();
+  for (auto [label, p] : it.top) scores.push_back({std::to_string(label), p});
+  return json{{"file", it.path}, {"predicted_label", std::to_string(it.top[0].first)}, {"scores", scores}};
+}
+
+}  // namespace
+
+CLI::App* add_predict_command(CLI::App& app, PredictOptions& o) {
+  CLI::App* cmd = app.add_subcommand("predict", "Read the digit in image files (PNG, JPEG, BMP, PGM/PPM)");
+  cmd->add_option("--model-file", o.model_file, "Model saved by 'mnist train'")->required();
+  cmd->add_option("paths", o.paths, "Image files and directories (searched recursively)")->required();
+  cmd->add_flag("--json", o.json, "One JSON object per line instead of 'PATH: LABEL (SCORE)'");
+  cmd->add_option("--output", o.output, "Also write the results to this file: CSV if it ends in .csv, else JSON lines");
+  cmd->add_option("--debug-dir", o.debug_dir, "Write the 28x28 images the model saw here, as PNG");
+  cmd->add_option("--batch-size", o.batch_size, "Images per forward pass")->check(integer_in(1, 1 << 16))->capture_default_str();
+  cmd->add_option("--threads", o.threads, "CPU threads (default: the CPUs this process may use)")
+      ->check(integer_in(1, nn::kMaxThreads));
+  return cmd;
+}
+
+int run_predict(const PredictOptions& o) {
+  if (o.threads > 0) nn::set_num_threads(static_cast<int>(o.threads));
+  nn::Sequential model = nn::load_model(o.model_file);
+  if (!model.built() || nn::numel(model.input_shape()) != 784)
+    throw std::runtime_error(o.model_file + ": the model does not take 28x28 images");
+  const bool softmax_output = model.layers().back()->ends_with_softmax();
+  if (!o.debug_dir.empty()) fs::create_directories(o.debug_dir);
+
+  std::vector<Item> items = collect(o.paths);
+  const int threads = nn::num_threads();
+  for (size_t b = 0; b < items.size(); b += static_cast<size_t>(o.batch_size)) {
+    const size_t e = std::min(items.size(), b + static_cast<size_t>(o.batch_size));
+    prepare(items, b, e, threads);
+    std::vector<size_t> ok;
+    for (size_t i = b; i < e; ++i)
+      if (items[i].error.empty()) ok.push_back(i);
+    if (!ok.empty()) {
+      nn::Shape shape{static_cast<int64_t>(ok.size())};
+      shape.insert(shape.end(), model.input_shape().begin(), model.input_shape().end());
+      nn::Tensor x(shape);
+      for (size_t k = 0; k < ok.size(); ++k)
+        std::copy_n(items[ok[k]].input.data(), 784, x.data() + static_cast<int64_t>(k) * 784);
+      nn::Tensor p = model.predict(x, static_cast<int64_t>(ok.size()));
+      if (!softmax_output) p = nn::softmax(p);
+      const nn::TopK top = nn::top_k(p, std::min<int64_t>(5, p.dim(1)));
+      const auto values = top.values.to_vector(), labels = top.indices.to_vector();
+      const size_t k = static_cast<size_t>(top.values.dim(1));
+      for (size_t j = 0; j < ok.size(); ++j)
+        for (size_t r = 0; r < k; ++r)
+          items[ok[j]].top.emplace_back(static_cast<int>(labels[j * k + r]), values[j * k + r]);
+    }
+    for (size_t i = b; i < e; ++i) {
+      const Item& it = items[i];
+      if (o.json) fmt::print("{}\n", to_json(it).dump());
+      else if (!it.error.empty()) fmt::print("{}: error: {}\n", it.path, it.error);
+      else fmt::print("{}: {} ({:.3f})\n", it.path, it.top[0].first, it.top[0].second);
+      if (!o.debug_dir.empty() && it.error.empty())
+        nn::vision::write_png((fs::path(o.debug_dir) / fmt::format("{:05d}-{}.png", i, fs::path(it.path).stem().string())).string(),
+                              it.input);
+    }
+  }
+  size_t failed = 0;
+  for (const Item& it : items) failed += !it.error.empty();
+  if (!o.output.empty()) {
+    const bool csv = fs::path(o.output).extension() == ".csv";
+    const std::string tmp = o.output + ".tmp";
+    {
+      std::ofstream out(tmp);
+      if (csv) out << "file,predicted_label,score,top5,error\n";
+      for (const Item& it : items) {
+        if (!csv) {
+          out << to_json(it).dump() << "\n";
+          continue;
+        }
+        std::string top5;
+        for (auto [label, prob] : it.top) top5 += fmt::format("{}{}:{:.4f}", top5.empty() ? "" : " ", label, prob);
+        out << csv_field(it.path) << "," << (it.top.empty() ? "" : std::to_string(it.top[0].first)) << ","
+            << (it.top.empty() ? "" : fmt::format("{:.6f}", it.top[0].second)) << "," << top5 << ","
+            << csv_field(it.error) << "\n";
+      }
+      if (!out.flush()) throw std::runtime_error(o.output + ": write failed");
+    }
+    fs::rename(tmp, o.output);
+  }
+  if (failed) fmt::print(stderr, "mnist: {} of {} files could not be read\n", failed, items.size());
+  return failed ? 1 : 0;
+}
+
+}  // namespace mnist

@@ -1,0 +1,74 @@
+#pragma once
+// A prediction server for MNIST models (library target nn::serving; `mnist serve` runs it):
+//
+//   TensorFlow Serving's REST API   GET  /v1/models/NAME[/versions/N][/metadata]
+//                                   POST /v1/models/NAME[/versions/N]:predict
+//   KServe's Open Inference v2      GET  /v2, /v2/health/live, /v2/health/ready,
+//                                        /v2/models/NAME[/versions/N][/ready]
+//                                   POST /v2/models/NAME[/versions/N]/infer
+//   the seeds' clients              POST /  JSON {"image": [784 numbers]} or a multipart form with
+//                                           the image file in the field "images"
+//   a page to draw a digit on       GET  /
+//   health and metrics              GET  /healthz, /metrics (Prometheus)
+//
+// The HTTP layer (routing, limits, JSON errors with TF Serving's status codes), the servables (the
+// model versions, swapped in as new ones appear) and the batcher (dynamic batching, one forward
+// pass for requests that arrive together) are kept apart; a request thread never runs the model.
+//
+//   nn::serving::Server server(nn::serving::ServerOptions().model_file("model.nn").port(0));
+//   int port = server.start();     // serves on background threads
+//   ...
+//   server.stop();
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "nn/arg.hpp"
+
+namespace nn::serving {
+
+class ServerOptions {
+  NN_ARG(std::string, model_file);        // one model, served as version 1
+  NN_ARG(std::string, model_dir);         // or numbered versions: DIR/1/model.nn, DIR/2/model.nn, ...
+  NN_ARG(std::string, model_name) = "mnist";
+  NN_ARG(std::string, host) = "127.0.0.1";
+  NN_ARG(int, port) = 8501;               // 0: any free port (start() returns it)
+  NN_ARG(std::string, api_key);           // when set, required on all but the page and health
+  NN_ARG(int, threads) = 8;               // HTTP worker threads
+  NN_ARG(int64_t, max_queued_connections) = 256;  // beyond them: 503
+  NN_ARG(int64_t, max_body_bytes) = int64_t{10} << 20;
+  NN_ARG(int64_t, max_instances) = 1024;  // per request
+  NN_ARG(int64_t, max_image_pixels) = 40'000'000;
+  NN_ARG(int, timeout_seconds) = 5;       // read and write timeouts, and keep-alive idle time
+  NN_ARG(bool, batching) = true;          // dynamic batching (TF Serving's --enable_batching)
+  NN_ARG(int64_t, max_batch_size) = 64;   // rows in one forward pass
+  NN_ARG(int64_t, batch_timeout_us) = 1000;  // how long a batch waits for more requests
+  NN_ARG(int64_t, max_enqueued) = 4096;   // rows waiting for the model; beyond them: 503
+  NN_ARG(double, poll_seconds) = 1.0;     // how often model_dir is checked for new versions
+  // Where the access log and events go (one line each); default: stderr.
+  NN_ARG(std::function<void(const std::string&)>, log);
+};
+
+class Server {
+ public:
+  // Loads the model (or the highest version that loads); throws std::runtime_error naming the
+  // file when it cannot.
+  explicit Server(ServerOptions options);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds and starts serving on background threads; returns the port. Throws if it cannot bind.
+  int start();
+  // Blocks until stop() is called (from another thread or a signal handler's thread).
+  void wait();
+  void stop();
+  int port() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace nn::serving
