@@ -331,6 +331,8 @@ int main(int argc, char** argv) {
   // The seeds' cnn's two convolutions at batch 50 (5x5, 'same').
   bench_conv(b, be, "conv1 (1->32, 28x28)", same5x5(b.check_only ? 4 : 50, 1, 28, 32));
   bench_conv(b, be, "conv2 (32->64, 14x14)", same5x5(b.check_only ? 2 : 50, 32, 14, 64));
+  // One image: fewer images than threads, the path that splits one GEMM across the threads.
+  if (b.check_only) bench_conv(b, be, "conv2, one image", same5x5(1, 32, 14, 64));
   bench_pool(b, be, 50, 32, 28);
   bench_softmax_ce(b, be, 50, 10);
   if (!json_path.empty()) {

@@ -5,7 +5,9 @@ DataLoader (shuffled, batched); inference at batch 1 and 1000 under no_grad; pea
 memory. PyTorch runs at its best of one thread and all cores (its default differs between
 builds), each measured in a fresh process.
 
-Usage: /usr/bin/python3 benchmarks/pytorch_training.py MODEL BATCH SECONDS DATA_DIR [THREADS]
+Usage: /usr/bin/python3 benchmarks/pytorch_training.py MODEL BATCH SECONDS DATA_DIR [TARGET_ACCURACY]
+With TARGET_ACCURACY, also the wall time until a fresh model's test accuracy, measured after each
+epoch, first reaches it (all cores; at most 5 epochs), as bench_training measures it.
 Prints `pytorch MODEL KEY VALUE` lines, as bench_training does.
 """
 import gzip
@@ -100,19 +102,47 @@ def measure(kind, batch, seconds, data_dir):
     return out
 
 
+def time_to_accuracy(kind, batch, data_dir, target):
+    torch.manual_seed(1)
+    x = torch.from_numpy(read_idx(data_dir, "train-images-idx3-ubyte").copy()).float().div_(255).unsqueeze(1)
+    y = torch.from_numpy(read_idx(data_dir, "train-labels-idx1-ubyte").astype(np.int64))
+    tx = torch.from_numpy(read_idx(data_dir, "t10k-images-idx3-ubyte").copy()).float().div_(255).unsqueeze(1)
+    ty = torch.from_numpy(read_idx(data_dir, "t10k-labels-idx1-ubyte").astype(np.int64))
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=batch, shuffle=True)
+    model = make(kind)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = nn.CrossEntropyLoss()
+    t0 = time.perf_counter()
+    for epoch in range(1, 6):
+        model.train()
+        for xb, yb in loader:
+            opt.zero_grad()
+            loss_fn(model(xb), yb).backward()
+            opt.step()
+        model.eval()
+        with torch.no_grad():
+            correct = sum((model(tx[i:i + 1000]).argmax(1) == ty[i:i + 1000]).sum().item() for i in range(0, 10000, 1000))
+        accuracy = correct / 10000
+        print(f"pytorch {kind} test_accuracy_after_epoch_{epoch} {accuracy:.4f}")
+        if accuracy >= target:
+            print(f"pytorch {kind} seconds_to_{target * 100:.1f}% {time.perf_counter() - t0:.1f}")
+            return
+    sys.exit(f"pytorch_training: {kind} did not reach {target} in 5 epochs ({accuracy:.4f})")
+
+
 def main():
-    if len(sys.argv) not in (5, 6):
+    if len(sys.argv) not in (5, 6, 7):
         sys.exit(__doc__)
     kind, batch, seconds, data_dir = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
-    if len(sys.argv) == 6:  # one measurement at a thread count, in this process
-        torch.set_num_threads(int(sys.argv[5]))
+    if len(sys.argv) == 7 and sys.argv[5] == "--threads":  # one measurement, in this process
+        torch.set_num_threads(int(sys.argv[6]))
         for key, value in measure(kind, batch, seconds, data_dir).items():
             print(f"pytorch {kind} {key} {value:.1f}")
         return
     # Each thread setting in its own process; the best of each figure (memory: the smallest).
     best = {}
     for threads in sorted({1, os.cpu_count()}):
-        run = subprocess.run([sys.executable, __file__, kind, str(batch), str(seconds), data_dir, str(threads)],
+        run = subprocess.run([sys.executable, __file__, kind, str(batch), str(seconds), data_dir, "--threads", str(threads)],
                              check=True, capture_output=True, text=True)
         for line in run.stdout.splitlines():
             _, _, key, value = line.split()
@@ -124,6 +154,9 @@ def main():
     print(f"pytorch {kind} torch_version {torch.__version__}")
     for key, value in best.items():
         print(f"pytorch {kind} {key} {value:.1f}")
+    if len(sys.argv) == 6:
+        torch.set_num_threads(os.cpu_count())
+        time_to_accuracy(kind, batch, data_dir, float(sys.argv[5]))
 
 
 if __name__ == "__main__":

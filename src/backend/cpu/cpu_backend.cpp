@@ -2,6 +2,7 @@
 #include "cpu_backend.hpp"
 
 #include <algorithm>
+#include <vector>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -188,6 +189,15 @@ void CpuBackend::scale(int64_t n, float alpha, const float* x, float* y) {
 
 void CpuBackend::add_bias(float* y, const float* bias, int64_t outer, int64_t channels,
                           int64_t inner) {
+  if (inner == 1) {  // (outer, channels) rows, as after a dense layer: add the bias row to each
+    parallel_for(outer, std::max<int64_t>(1, kGrain / channels), [&](int64_t b, int64_t e) {
+      for (int64_t o = b; o < e; ++o) {
+        float* row = y + o * channels;
+        for (int64_t c = 0; c < channels; ++c) row[c] += bias[c];
+      }
+    });
+    return;
+  }
   parallel_for(outer * channels, std::max<int64_t>(1, kGrain / inner), [&](int64_t b, int64_t e) {
     for (int64_t oc = b; oc < e; ++oc) {
       const float v = bias[oc % channels];
@@ -199,6 +209,20 @@ void CpuBackend::add_bias(float* y, const float* bias, int64_t outer, int64_t ch
 
 void CpuBackend::bias_backward(const float* dy, float* db, int64_t outer, int64_t channels,
                                int64_t inner, bool accumulate) {
+  if (inner == 1) {  // column sums of (outer, channels): rows added in order, in double
+    parallel_for(channels, 64, [&](int64_t b, int64_t e) {
+      std::vector<double> s(static_cast<size_t>(e - b), 0.0);
+      for (int64_t o = 0; o < outer; ++o) {
+        const float* row = dy + o * channels + b;
+        for (int64_t c = 0; c < e - b; ++c) s[static_cast<size_t>(c)] += row[c];
+      }
+      for (int64_t c = b; c < e; ++c) {
+        const auto v = static_cast<float>(s[static_cast<size_t>(c - b)]);
+        db[c] = accumulate ? db[c] + v : v;
+      }
+    });
+    return;
+  }
   parallel_for(channels, std::max<int64_t>(1, 4096 / std::max<int64_t>(1, outer * inner)),
                [&](int64_t b, int64_t e) {
                  for (int64_t c = b; c < e; ++c) {

@@ -1,8 +1,11 @@
-// Convolution as im2col + one large GEMM per chunk of images, and max pooling with argmax.
+// Convolution as im2col + GEMM, and max pooling with argmax.
 //
-// Column layout: cols(K = c*kh*kw, nb*P) with P = oh*ow, column index = image*P + pixel, so one
-// GEMM covers a whole chunk of images. Chunks bound the column buffer to kColsBudget floats;
-// buffers come from the caching allocator, so steady-state training allocates nothing.
+// With at least as many images as threads, the images are shared out among the threads and each
+// image is one single-threaded GEMM on its own columns, cols(K = c*kh*kw, P = oh*ow), written
+// straight into the NCHW output: the columns stay in cache and nothing is transposed. With fewer
+// images (inference on one image), one large GEMM per chunk of images is split across the pool
+// instead: columns cols(K, nb*P), column index = image*P + pixel, chunks bounded to kColsBudget
+// floats. Buffers come from the caching allocator, so steady-state training allocates nothing.
 #include <algorithm>
 #include <cstring>
 #include <limits>
@@ -112,9 +115,37 @@ void channels_from_images(const float* src, float* dst, int64_t nb, int64_t k, i
 }
 }  // namespace
 
+namespace {
+// Images [0, n) shared out as `tasks` contiguous ranges; fn(task, first, last).
+template <class F>
+void per_task_images(int64_t n, int64_t tasks, const F& fn) {
+  parallel_for(tasks, 1, [&](int64_t b, int64_t e) {
+    for (int64_t t = b; t < e; ++t) fn(t, t * n / tasks, (t + 1) * n / tasks);
+  });
+}
+
+bool per_image(const Conv2DParams& p) { return p.n >= thread_pool()->size(); }
+}  // namespace
+
 void CpuBackend::conv2d_forward(const Conv2DParams& p, const float* x, const float* w,
                                 const float* bias, float* y) {
   const ConvGeometry g(p);
+  if (per_image(p)) {
+    const int64_t tasks = thread_pool()->size();
+    per_task_images(p.n, tasks, [&](int64_t, int64_t first, int64_t last) {
+      auto cols = allocate(g.K * g.P);
+      for (int64_t i = first; i < last; ++i) {
+        im2col(p, g, x + i * p.c * p.h * p.w, 1, cols.get());
+        float* yi = y + i * p.k * g.P;
+        // y_i(k, P) = w(k, K) · cols(K, P)
+        sgemm_serial(false, false, p.k, g.P, g.K, 1.0f, w, g.K, cols.get(), g.P, 0.0f, yi, g.P);
+        if (bias)
+          for (int64_t k = 0; k < p.k; ++k)
+            for (int64_t j = 0; j < g.P; ++j) yi[k * g.P + j] += bias[k];
+      }
+    });
+    return;
+  }
   auto cols = allocate(g.K * g.chunk * g.P);
   auto tmp = allocate(p.k * g.chunk * g.P);
   for (int64_t n0 = 0; n0 < p.n; n0 += g.chunk) {
@@ -135,6 +166,40 @@ void CpuBackend::conv2d_backward(const Conv2DParams& p, const float* x, const fl
   const ConvGeometry g(p);
   if (db) bias_backward(dy, db, p.n, p.k, g.P, accumulate_params);
   if (!dx && !dw) return;
+  if (per_image(p)) {
+    // Each task sums its images' dw into its own buffer; the buffers are added in task order.
+    const int64_t tasks = thread_pool()->size();
+    auto dw_parts = dw ? allocate(tasks * p.k * g.K) : nullptr;
+    per_task_images(p.n, tasks, [&](int64_t t, int64_t first, int64_t last) {
+      auto cols = allocate(g.K * g.P);
+      float* dw_t = dw ? dw_parts.get() + t * p.k * g.K : nullptr;
+      if (dw_t) std::fill(dw_t, dw_t + p.k * g.K, 0.0f);
+      for (int64_t i = first; i < last; ++i) {
+        const float* dyi = dy + i * p.k * g.P;
+        if (dw_t) {
+          im2col(p, g, x + i * p.c * p.h * p.w, 1, cols.get());
+          // dw_t(k, K) += dy_i(k, P) · cols(K, P)ᵀ
+          sgemm_serial(false, true, p.k, g.K, g.P, 1.0f, dyi, g.P, cols.get(), g.P, 1.0f, dw_t, g.K);
+        }
+        if (dx) {
+          // dcols(K, P) = w(k, K)ᵀ · dy_i(k, P)
+          sgemm_serial(true, false, g.K, g.P, p.k, 1.0f, w, g.K, dyi, g.P, 0.0f, cols.get(), g.P);
+          col2im(p, g, cols.get(), 1, dx + i * p.c * p.h * p.w, false);
+        }
+      }
+    });
+    if (dw) {
+      const int64_t size = p.k * g.K;
+      parallel_for(size, 4096, [&](int64_t b, int64_t e) {
+        for (int64_t j = b; j < e; ++j) {
+          float s = accumulate_params ? dw[j] : 0.0f;
+          for (int64_t t = 0; t < tasks; ++t) s += dw_parts.get()[t * size + j];
+          dw[j] = s;
+        }
+      });
+    }
+    return;
+  }
   auto cols = allocate(g.K * g.chunk * g.P);
   auto dyc = allocate(p.k * g.chunk * g.P);
   for (int64_t n0 = 0; n0 < p.n; n0 += g.chunk) {
@@ -161,11 +226,38 @@ void CpuBackend::max_pool2d_forward(const Pool2DParams& p, const float* x, float
                                     int32_t* argmax) {
   const int64_t oh = p.out_h(), ow = p.out_w();
   const bool unpadded = p.pad_top == 0 && p.pad_bottom == 0 && p.pad_left == 0 && p.pad_right == 0;
+  // The common 2x2 window with stride 2: without branches on the data (which a predictor cannot
+  // learn), so the compiler can vectorise it. Ties go to the first cell in row-major order and a
+  // NaN wins, as in the general loop.
+  const bool two_by_two = unpadded && p.kh == 2 && p.kw == 2 && p.stride_h == 2 && p.stride_w == 2;
   parallel_for(p.n * p.c, 4, [&](int64_t b, int64_t e) {
     for (int64_t plane = b; plane < e; ++plane) {
       const float* in = x + plane * p.h * p.w;
       float* out = y + plane * oh * ow;
       int32_t* arg = argmax + plane * oh * ow;
+      if (two_by_two) {
+        for (int64_t oy = 0; oy < oh; ++oy) {
+          const float* r0 = in + 2 * oy * p.w;
+          const float* r1 = r0 + p.w;
+          const auto base = static_cast<int32_t>(2 * oy * p.w);
+          const auto w = static_cast<int32_t>(p.w);
+          for (int64_t ox = 0; ox < ow; ++ox) {
+            const float a = r0[2 * ox], bb = r0[2 * ox + 1], c = r1[2 * ox], d = r1[2 * ox + 1];
+            const auto i0 = base + static_cast<int32_t>(2 * ox);
+            // "v beats best": greater, or NaN over a number.
+            const bool b_wins = bb > a || (bb != bb && a == a);
+            float m = b_wins ? bb : a;
+            int32_t at = b_wins ? i0 + 1 : i0;
+            const bool c_wins = c > m || (c != c && m == m);
+            m = c_wins ? c : m;
+            at = c_wins ? i0 + w : at;
+            const bool d_wins = d > m || (d != d && m == m);
+            out[oy * ow + ox] = d_wins ? d : m;
+            arg[oy * ow + ox] = d_wins ? i0 + w + 1 : at;
+          }
+        }
+        continue;
+      }
       for (int64_t oy = 0; oy < oh; ++oy) {
         const int64_t y0 = oy * p.stride_h - p.pad_top;
         const int64_t ky0 = std::max<int64_t>(0, -y0), ky1 = std::min(p.kh, p.h - y0);
