@@ -228,3 +228,29 @@ TEST_CASE("layers are rebuilt from their config") {
     CHECK(create_layer(l->type(), l->config())->config() == l->config());
   }
 }
+
+TEST_CASE("gradient check: AveragePooling2D (valid, same, strided) and GlobalAveragePooling2D") {
+  AveragePooling2D pool(2);
+  check_layer(pool, random_tensor({2, 3, 4, 4}, gen));
+  AveragePooling2D same(AveragePooling2DOptions(3).strides(2).padding("same"));
+  check_layer(same, random_tensor({2, 2, 5, 5}, gen));
+  GlobalAveragePooling2D gap;
+  check_layer(gap, random_tensor({2, 3, 3, 4}, gen));
+}
+
+TEST_CASE("average pooling values: padding is not counted, as in TensorFlow") {
+  // One 3x3 plane 1..9; a 2x2 window, stride 2, 'same' -> windows {1,2,4,5}, {3,6}, {7,8}, {9}.
+  const Tensor x = Tensor::from_vector({1, 1, 3, 3}, {1, 2, 3, 4, 5, 6, 7, 8, 9});
+  const Tensor y = avg_pool2d(Variable(x), 2, 2, 2, 2, Padding("same")).value();
+  CHECK(y.shape() == Shape{1, 1, 2, 2});
+  CHECK(y.to_vector() == std::vector<float>{3.0f, 4.5f, 7.5f, 9.0f});
+  CHECK(global_avg_pool2d(Variable(x)).value().to_vector() == std::vector<float>{5.0f});
+  CHECK(AveragePooling2D(2).compute_output_shape({32, 28, 28}) == Shape{32, 14, 14});
+  CHECK(AveragePooling2D(AveragePooling2DOptions(2).padding("same")).compute_output_shape({1, 5, 5}) == Shape{1, 3, 3});
+  CHECK(GlobalAveragePooling2D().compute_output_shape({64, 7, 7}) == Shape{64});
+  CHECK(AveragePooling2D().name().rfind("average_pooling2d", 0) == 0);
+  CHECK_THROWS_WITH_AS(GlobalAveragePooling2D().compute_output_shape({28, 28}), doctest::Contains("GlobalAveragePooling2D"),
+                       std::invalid_argument);
+  CHECK_THROWS_WITH_AS(avg_pool2d(Variable(x), 5, 5, 1, 1), doctest::Contains("avg_pool2d: window 5x5 is larger"),
+                       std::invalid_argument);
+}

@@ -248,3 +248,18 @@ TEST_CASE("stale temporary files of dead processes are removed - live ones are l
   CHECK(fs::exists(live));
   CHECK(fs::exists(other));  // another target's temporary files are not this save's business
 }
+
+TEST_CASE("average pooling layers are saved and rebuilt from their configs") {
+  TempDir dir;
+  Sequential m("pools");
+  m.add<Conv2D>(4, 3, "same", "relu");
+  m.add<AveragePooling2D>(AveragePooling2DOptions(2).strides(1).padding("same"));
+  m.add<GlobalAveragePooling2D>();
+  m.add<Dense>(3, "softmax");
+  m.build({1, 5, 5});
+  save_model(m, dir / "pools.nn");
+  Sequential loaded = load_model(dir / "pools.nn");
+  CHECK(loaded.summary() == m.summary());
+  const Tensor x = Tensor::ones({2, 1, 5, 5});
+  CHECK(loaded.predict(x).to_vector() == m.predict(x).to_vector());
+}

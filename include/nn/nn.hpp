@@ -21,6 +21,7 @@
 #include "nn/layers/initializers.hpp"
 #include "nn/layers/layer.hpp"
 #include "nn/layers/max_pool2d.hpp"
+#include "nn/layers/average_pooling2d.hpp"
 #include "nn/layers/reshape.hpp"
 #include "nn/losses.hpp"
 #include "nn/metrics.hpp"

@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "nn/layers/activation.hpp"
+#include "nn/layers/average_pooling2d.hpp"
 #include "nn/layers/conv2d.hpp"
 #include "nn/layers/dense.hpp"
 #include "nn/layers/dropout.hpp"
@@ -57,6 +58,18 @@ std::map<std::string, LayerFactory>& factories() {
          if (c.has("strides")) o.strides(size2(c, "strides"));
          o.padding(c.string("padding", "valid"));
          return std::make_shared<MaxPool2D>(with_layer_args(o, c));
+       }},
+      {"AveragePooling2D",
+       [](ConfigReader& c) -> LayerPtr {
+         AveragePooling2DOptions o(c.has("pool_size") ? size2(c, "pool_size") : Size2(2));
+         if (c.has("strides")) o.strides(size2(c, "strides"));
+         o.padding(c.string("padding", "valid"));
+         return std::make_shared<AveragePooling2D>(with_layer_args(o, c));
+       }},
+      {"GlobalAveragePooling2D",
+       [](ConfigReader& c) -> LayerPtr {
+         GlobalAveragePooling2DOptions o;
+         return std::make_shared<GlobalAveragePooling2D>(with_layer_args(o, c));
        }},
       {"Dropout",
        [](ConfigReader& c) -> LayerPtr {

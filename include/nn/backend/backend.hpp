@@ -162,6 +162,11 @@ class Backend {
   virtual void max_pool2d_forward(const Pool2DParams& p, const float* x, float* y,
                                   int32_t* argmax) = 0;
   // dx (+)= scatter of dy to the argmax positions.
+  // y(n, c, oh, ow) = the mean of each window's cells inside the input (padding is not counted,
+  // as in TensorFlow's average pooling).
+  virtual void avg_pool2d_forward(const Pool2DParams& p, const float* x, float* y) = 0;
+  // dx = each window's dy spread evenly over its cells inside the input.
+  virtual void avg_pool2d_backward(const Pool2DParams& p, const float* dy, float* dx) = 0;
   virtual void max_pool2d_backward(const Pool2DParams& p, const float* dy, const int32_t* argmax,
                                    float* dx, bool accumulate) = 0;
 

@@ -86,6 +86,8 @@ class CpuBackend final : public Backend {
                        float* dx, float* dw, float* db, bool accumulate_params) override;
   void max_pool2d_forward(const Pool2DParams& p, const float* x, float* y,
                           int32_t* argmax) override;
+  void avg_pool2d_forward(const Pool2DParams& p, const float* x, float* y) override;
+  void avg_pool2d_backward(const Pool2DParams& p, const float* dy, float* dx) override;
   void max_pool2d_backward(const Pool2DParams& p, const float* dy, const int32_t* argmax,
                            float* dx, bool accumulate) override;
 

@@ -301,4 +301,53 @@ void CpuBackend::max_pool2d_backward(const Pool2DParams& p, const float* dy, con
   });
 }
 
+namespace {
+// The window of output cell (oy, ox), clipped to the input: rows [y0, y1), columns [x0, x1).
+struct Window {
+  int64_t y0, y1, x0, x1;
+  Window(const Pool2DParams& p, int64_t oy, int64_t ox)
+      : y0(std::max<int64_t>(0, oy * p.stride_h - p.pad_top)),
+        y1(std::min(p.h, oy * p.stride_h - p.pad_top + p.kh)),
+        x0(std::max<int64_t>(0, ox * p.stride_w - p.pad_left)),
+        x1(std::min(p.w, ox * p.stride_w - p.pad_left + p.kw)) {}
+  float inverse_count() const { return 1.0f / static_cast<float>((y1 - y0) * (x1 - x0)); }
+};
+}  // namespace
+
+void CpuBackend::avg_pool2d_forward(const Pool2DParams& p, const float* x, float* y) {
+  const int64_t oh = p.out_h(), ow = p.out_w();
+  parallel_for(p.n * p.c, 4, [&](int64_t b, int64_t e) {
+    for (int64_t plane = b; plane < e; ++plane) {
+      const float* in = x + plane * p.h * p.w;
+      float* out = y + plane * oh * ow;
+      for (int64_t oy = 0; oy < oh; ++oy)
+        for (int64_t ox = 0; ox < ow; ++ox) {
+          const Window win(p, oy, ox);
+          float s = 0.0f;
+          for (int64_t iy = win.y0; iy < win.y1; ++iy)
+            for (int64_t ix = win.x0; ix < win.x1; ++ix) s += in[iy * p.w + ix];
+          out[oy * ow + ox] = s * win.inverse_count();
+        }
+    }
+  });
+}
+
+void CpuBackend::avg_pool2d_backward(const Pool2DParams& p, const float* dy, float* dx) {
+  const int64_t oh = p.out_h(), ow = p.out_w();
+  parallel_for(p.n * p.c, 4, [&](int64_t b, int64_t e) {
+    for (int64_t plane = b; plane < e; ++plane) {
+      float* out = dx + plane * p.h * p.w;
+      std::fill(out, out + p.h * p.w, 0.0f);
+      const float* g = dy + plane * oh * ow;
+      for (int64_t oy = 0; oy < oh; ++oy)
+        for (int64_t ox = 0; ox < ow; ++ox) {
+          const Window win(p, oy, ox);
+          const float share = g[oy * ow + ox] * win.inverse_count();
+          for (int64_t iy = win.y0; iy < win.y1; ++iy)
+            for (int64_t ix = win.x0; ix < win.x1; ++ix) out[iy * p.w + ix] += share;
+        }
+    }
+  });
+}
+
 }  // namespace nn::detail
