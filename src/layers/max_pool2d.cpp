@@ -1,41 +1,11 @@
 #include "nn/layers/max_pool2d.hpp"
 
-#include <stdexcept>
-
 #include "nn/ops/pooling.hpp"
 
 namespace nn {
 
-MaxPool2D::MaxPool2D(MaxPool2DOptions o)
-    : Layer("max_pooling2d", o.layer_args()),
-      pool_(o.pool_size()),
-      strides_(o.strides().value_or(o.pool_size())),
-      padding_(o.padding()) {
-  check_size(pool_.h, "pool height");
-  check_size(pool_.w, "pool width");
-  check_size(strides_.h, "stride height");
-  check_size(strides_.w, "stride width");
-}
-
-Shape MaxPool2D::compute_output_shape(const Shape& in) const {
-  if (in.size() != 3) fail("expects (channels, height, width) inputs, got " + to_string(in));
-  try {
-    const Pool2DParams p =
-        max_pool2d_params({1, in[0], in[1], in[2]}, pool_.h, pool_.w, strides_.h, strides_.w, padding_);
-    return {in[0], p.out_h(), p.out_w()};
-  } catch (const std::invalid_argument& e) {
-    fail(e.what());
-  }
-}
-
 Variable MaxPool2D::forward(const Variable& x, bool) {
   return max_pool2d(x, pool_.h, pool_.w, strides_.h, strides_.w, padding_);
-}
-
-Config MaxPool2D::hyper_parameters() const {
-  return {{"pool_size", std::vector<int64_t>{pool_.h, pool_.w}},
-          {"strides", std::vector<int64_t>{strides_.h, strides_.w}},
-          {"padding", padding_.str()}};
 }
 
 }  // namespace nn

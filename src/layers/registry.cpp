@@ -30,6 +30,15 @@ Options& with_layer_args(Options& o, ConfigReader& c) {
   return o;
 }
 
+// MaxPool2D and AveragePooling2D: the same keys, with Keras's defaults.
+template <class PoolingLayer>
+LayerPtr pooling_layer(ConfigReader& c) {
+  Pooling2DOptions o(c.has("pool_size") ? size2(c, "pool_size") : Size2(2));
+  if (c.has("strides")) o.strides(size2(c, "strides"));
+  o.padding(c.string("padding", "valid"));
+  return std::make_shared<PoolingLayer>(with_layer_args(o, c));
+}
+
 std::map<std::string, LayerFactory>& factories() {
   static std::map<std::string, LayerFactory> f{
       {"Dense",
@@ -52,20 +61,8 @@ std::map<std::string, LayerFactory>& factories() {
              .bias_initializer(c.string("bias_initializer", "zeros"));
          return std::make_shared<Conv2D>(with_layer_args(o, c));
        }},
-      {"MaxPool2D",
-       [](ConfigReader& c) -> LayerPtr {
-         MaxPool2DOptions o(c.has("pool_size") ? size2(c, "pool_size") : Size2(2));
-         if (c.has("strides")) o.strides(size2(c, "strides"));
-         o.padding(c.string("padding", "valid"));
-         return std::make_shared<MaxPool2D>(with_layer_args(o, c));
-       }},
-      {"AveragePooling2D",
-       [](ConfigReader& c) -> LayerPtr {
-         AveragePooling2DOptions o(c.has("pool_size") ? size2(c, "pool_size") : Size2(2));
-         if (c.has("strides")) o.strides(size2(c, "strides"));
-         o.padding(c.string("padding", "valid"));
-         return std::make_shared<AveragePooling2D>(with_layer_args(o, c));
-       }},
+      {"MaxPool2D", [](ConfigReader& c) -> LayerPtr { return pooling_layer<MaxPool2D>(c); }},
+      {"AveragePooling2D", [](ConfigReader& c) -> LayerPtr { return pooling_layer<AveragePooling2D>(c); }},
       {"GlobalAveragePooling2D",
        [](ConfigReader& c) -> LayerPtr {
          GlobalAveragePooling2DOptions o;
