@@ -394,6 +394,7 @@ TEST_CASE("the API key, compared in constant time, from any of three headers") {
   get(c, "/metrics", 401);
   Served open;
   bool announced = false;
+  std::lock_guard<std::mutex> lock(open.log_mutex);
   for (const auto& line : open.log) announced = announced || line.find("no API key") != std::string::npos;
   CHECK(announced);
 }
@@ -415,6 +416,7 @@ TEST_CASE("metrics in Prometheus's format, and an access log line per request") 
   CHECK(m.find("nn_predictions_total 2") != std::string::npos);
   CHECK(m.find("nn_model_version{model=\"mnist\"} 1") != std::string::npos);
   int predict_lines = 0;
+  std::lock_guard<std::mutex> lock(s.log_mutex);
   for (const auto& line : s.log) predict_lines += line.find("POST /v1/models/mnist:predict") != std::string::npos;
   CHECK(predict_lines == 2);
 }

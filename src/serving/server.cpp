@@ -313,7 +313,9 @@ int Server::start() {
     i.log("internal error: " + what);
     detail::reply_error(res, 500, "internal error: " + what);
   });
-  http.set_logger([&i](const httplib::Request& req, const httplib::Response& res) { i.access_log(req, res); });
+  // Counted and logged just before the response is written (httplib's logger runs after it, so a
+  // client could read /metrics before its previous request was counted).
+  http.set_post_routing_handler([&i](const httplib::Request& req, httplib::Response& res) { i.access_log(req, res); });
   if (o.port() == 0) {
     i.port = http.bind_to_any_port(o.host());
   } else if (http.bind_to_port(o.host(), o.port())) {
