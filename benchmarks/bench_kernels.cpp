@@ -273,6 +273,40 @@ void bench_pool(Bench& b, nn::Backend& be, int64_t n, int64_t c, int64_t hw) {
   b.report("max-pool forward", shape, "GB/s", static_cast<double>((xs + ys) * sizeof(float)) / b.time(run) / 1e9);
 }
 
+void bench_avg_pool(Bench& b, nn::Backend& be, int64_t n, int64_t c, int64_t hw) {
+  nn::Pool2DParams p;  // 3x3 windows, stride 2, one cell of padding on each side ('same')
+  p.n = n, p.c = c, p.h = hw, p.w = hw, p.kh = 3, p.kw = 3;
+  p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = 1;
+  const int64_t oh = p.out_h(), ow = p.out_w();
+  const size_t xs = static_cast<size_t>(n * c * hw * hw), ys = static_cast<size_t>(n * c * oh * ow);
+  const auto x = random_vector(xs, 9), dy = random_vector(ys, 10);
+  std::vector<float> y(ys, NAN), dx(xs, NAN);
+  std::vector<double> want(ys), dx_want(xs, 0.0);
+  for (int64_t plane = 0; plane < n * c; ++plane)
+    for (int64_t oy = 0; oy < oh; ++oy)
+      for (int64_t ox = 0; ox < ow; ++ox) {
+        double s = 0;
+        int cells = 0;
+        for (int64_t iy = oy * 2 - 1; iy < oy * 2 + 2; ++iy)
+          for (int64_t ix = ox * 2 - 1; ix < ox * 2 + 2; ++ix)
+            if (iy >= 0 && iy < hw && ix >= 0 && ix < hw) s += x[static_cast<size_t>((plane * hw + iy) * hw + ix)], ++cells;
+        const size_t o = static_cast<size_t>((plane * oh + oy) * ow + ox);
+        want[o] = s / cells;
+        for (int64_t iy = oy * 2 - 1; iy < oy * 2 + 2; ++iy)
+          for (int64_t ix = ox * 2 - 1; ix < ox * 2 + 2; ++ix)
+            if (iy >= 0 && iy < hw && ix >= 0 && ix < hw) dx_want[static_cast<size_t>((plane * hw + iy) * hw + ix)] += dy[o] / cells;
+      }
+  auto forward = [&] { be.avg_pool2d_forward(p, x.data(), y.data()); };
+  auto backward = [&] { be.avg_pool2d_backward(p, dy.data(), dx.data()); };
+  forward();
+  backward();
+  const std::string shape = fmt::format("{}x{}x{}x{} 3x3/2 same", n, c, hw, hw);
+  if (!b.validate("avg-pool forward " + shape, y, want) || !b.validate("avg-pool backward " + shape, dx, dx_want) ||
+      b.check_only)
+    return;
+  b.report("avg-pool forward", shape, "GB/s", static_cast<double>((xs + ys) * sizeof(float)) / b.time(forward) / 1e9);
+}
+
 void bench_softmax_ce(Bench& b, nn::Backend& be, int64_t rows, int64_t cols) {
   const auto logits = random_vector(static_cast<size_t>(rows * cols), 8);
   std::vector<float> labels(static_cast<size_t>(rows)), probs(static_cast<size_t>(rows * cols), NAN),
@@ -334,6 +368,7 @@ int main(int argc, char** argv) {
   // One image: fewer images than threads, the path that splits one GEMM across the threads.
   if (b.check_only) bench_conv(b, be, "conv2, one image", same5x5(1, 32, 14, 64));
   bench_pool(b, be, 50, 32, 28);
+  bench_avg_pool(b, be, 50, 32, 28);
   bench_softmax_ce(b, be, 50, 10);
   if (!json_path.empty()) {
     std::ofstream out(json_path);
