@@ -11,9 +11,9 @@
 namespace mnist {
 
 struct TrainOptions {
-  std::string data, model, optimizer, out;
+  std::string data, model, optimizer, out, lr_schedule = "constant";
   int64_t epochs = 0, steps = 0, batch_size = 0, validation_size = 5000, threads = 0, verbose = 1;
-  double lr = 0.0;
+  double lr = 0.0, label_smoothing = 0.0;
   uint64_t seed = 42;
 };
 CLI::App* add_train_command(CLI::App& app, TrainOptions& o);

@@ -37,6 +37,13 @@ CLI::App* add_train_command(CLI::App& app, TrainOptions& o) {
       ->check(CLI::IsMember({"sgd", "adam"}));
   cmd->add_option("--lr", o.lr, "Learning rate (default: per model and optimizer)")
       ->check(number_in(0.0, 1e9, true));
+  cmd->add_option("--lr-schedule", o.lr_schedule,
+                  "constant; cosine (decay to 0 over the run); one-cycle (up to --lr and down again)")
+      ->check(CLI::IsMember({"constant", "cosine", "one-cycle"}))
+      ->capture_default_str();
+  cmd->add_option("--label-smoothing", o.label_smoothing, "Spread this much of each target over the classes")
+      ->check(number_in(0.0, 0.999, false))
+      ->capture_default_str();
   cmd->add_option("--seed", o.seed, "Seed for initialisation, shuffling and dropout")
       ->check(unsigned_integer())
       ->capture_default_str();
@@ -92,7 +99,13 @@ int run_train(const TrainOptions& o) {
     opt = std::make_shared<nn::Adam>(lr);
   else
     opt = std::make_shared<nn::SGD>(lr);
-  model.compile(opt, "sparse_categorical_crossentropy", {"accuracy"});
+  // The schedule spans the whole run: every step of every epoch.
+  const int64_t total_steps = o.steps > 0 ? o.steps : epochs * ((n_train + batch_size - 1) / batch_size);
+  if (o.lr_schedule == "cosine") opt->set_schedule(nn::CosineDecay(lr, std::max<int64_t>(1, total_steps)));
+  if (o.lr_schedule == "one-cycle") opt->set_schedule(nn::OneCycle(lr, std::max<int64_t>(2, total_steps)));
+  model.compile(opt,
+                nn::SparseCategoricalCrossentropy(false, nn::Reduction::Mean, static_cast<float>(o.label_smoothing)),
+                {"accuracy"});
 
   const std::string model_path = out + "/model.nn";
   nn::FitOptions fit;

@@ -84,6 +84,8 @@ case "$case_name" in
     run 2 "$MNIST" train --data x --model mlp --batch-size 9223372036854775807 && expect_err "--batch-size"
     run 2 "$MNIST" train --data x --model mlp --lr nan && expect_err "--lr: 'nan' is not a number"
     run 2 "$MNIST" train --data x --model mlp --seed -3 && expect_err "--seed"
+    run 2 "$MNIST" train --data x --model mlp --label-smoothing 1 && expect_err "--label-smoothing: 1 is out of range"
+    run 2 "$MNIST" train --data x --model mlp --lr-schedule step && expect_err "--lr-schedule"
     run 2 "$MNIST" train --data x --model mlp --frobnicate 1 && expect_err "frobnicate"
     run 2 "$MNIST" train --data x --model resnet && expect_err "resnet"
     run 2 "$MNIST" train --data x --model mlp --epochs 2 --steps 3 && expect_err "--epochs excludes --steps"
@@ -149,6 +151,15 @@ case "$case_name" in
     "$FIXTURES" "$work" || fail "make_fixtures failed"
     run 0 "$MNIST" evaluate --data "$DATA" --model-file "$work/no_metrics.nn" && expect_out "test_accuracy: "
     run 0 "$MNIST" evaluate --data "$DATA" --model-file "$work/uncompiled.nn" && expect_out "test_accuracy: "
+    ;;
+  schedule_and_smoothing)
+    # A one-cycle schedule and label smoothing reach the model (and its file).
+    run 0 "$MNIST" train --data "$DATA" --model mlp --steps 40 --lr-schedule one-cycle --label-smoothing 0.1 \
+      --verbose 2 --out "$work/o"
+    expect_out "test_accuracy: 0."
+    grep -aq '"type":"OneCycle"' "$work/o/model.nn" || fail "the model file lacks the OneCycle schedule"
+    grep -aq '"label_smoothing":0.1' "$work/o/model.nn" || fail "the model file lacks the label smoothing"
+    run 0 "$MNIST" evaluate --data "$DATA" --model-file "$work/o/model.nn" && expect_out "test_accuracy: 0."
     ;;
   predict_usage)
     run 2 "$MNIST" predict --model-file x && expect_err "paths is required"
