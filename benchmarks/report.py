@@ -50,7 +50,7 @@ def main():
     rows = []
     for (model, key), v in e2e.items():
         row = {"model": model, "measure": key, "nn": v.get("nn"), "pytorch": v.get("pytorch")}
-        if row["nn"] and row["pytorch"]:
+        if row["nn"] and row["pytorch"] and ("per_s" in key or key.startswith(("peak_rss", "seconds_to"))):
             # Higher is better for throughput; for memory and time, the ratio is PyTorch's over nn's.
             row["ratio"] = round(row["nn"] / row["pytorch"] if "per_s" in key else row["pytorch"] / row["nn"], 3)
         rows.append(row)
