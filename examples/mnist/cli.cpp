@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include <fmt/format.h>
+#include <nn/backend/backend.hpp>
 
 namespace mnist {
 
@@ -53,6 +54,11 @@ CLI::Validator number_in(double lo, double hi, bool lo_open) {
         return {};
       },
       fmt::format("NUMBER in {}{} - {}]", lo_open ? "(" : "[", lo, hi));
+}
+
+void add_threads_option(CLI::App* cmd, int64_t& threads) {
+  cmd->add_option("--threads", threads, "CPU threads (default: the CPUs this process may use)")
+      ->check(integer_in(1, nn::kMaxThreads));
 }
 
 }  // namespace mnist

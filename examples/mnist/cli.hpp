@@ -15,6 +15,9 @@ CLI::Validator unsigned_integer();  // any uint64
 // A finite number in (lo, hi] (lo_open) or [lo, hi].
 CLI::Validator number_in(double lo, double hi, bool lo_open = false);
 
+// --threads N: the CPU threads nn uses (default: the CPUs this process may use).
+void add_threads_option(CLI::App* cmd, int64_t& threads);
+
 // Raised by subcommands for an invalid combination of options (exit status 2).
 struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;

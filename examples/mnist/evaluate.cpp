@@ -17,8 +17,7 @@ CLI::App* add_evaluate_command(CLI::App& app, EvaluateOptions& o) {
   cmd->add_option("--batch-size", o.batch_size, "Images per forward pass")
       ->check(integer_in(1, 1 << 20))
       ->capture_default_str();
-  cmd->add_option("--threads", o.threads, "CPU threads (default: the CPUs this process may use)")
-      ->check(integer_in(1, nn::kMaxThreads));
+  add_threads_option(cmd, o.threads);
   return cmd;
 }
 

@@ -98,8 +98,7 @@ CLI::App* add_predict_command(CLI::App& app, PredictOptions& o) {
   cmd->add_option("--output", o.output, "Also write the results to this file: CSV if it ends in .csv, else JSON lines");
   cmd->add_option("--debug-dir", o.debug_dir, "Write the 28x28 images the model saw here, as PNG");
   cmd->add_option("--batch-size", o.batch_size, "Images per forward pass")->check(integer_in(1, 1 << 16))->capture_default_str();
-  cmd->add_option("--threads", o.threads, "CPU threads (default: the CPUs this process may use)")
-      ->check(integer_in(1, nn::kMaxThreads));
+  add_threads_option(cmd, o.threads);
   return cmd;
 }
 

@@ -48,8 +48,7 @@ CLI::App* add_train_command(CLI::App& app, TrainOptions& o) {
       ->check(unsigned_integer())
       ->capture_default_str();
   cmd->add_option("--out", o.out, "Output directory (default: out/MODEL)");
-  cmd->add_option("--threads", o.threads, "CPU threads (default: the CPUs this process may use)")
-      ->check(integer_in(1, nn::kMaxThreads));
+  add_threads_option(cmd, o.threads);
   cmd->add_option("--validation-size", o.validation_size, "Training images held out for validation")
       ->check(integer_in(0, 1 << 30))
       ->capture_default_str();

@@ -24,13 +24,13 @@ Pool2DParams pool2d_params(const char* op, const Shape& x, int64_t kernel_h, int
   std::tie(p.pad_left, p.pad_right) = padding_amounts(padding, false, p.w, p.kw, stride_w);
   if (p.pad_top >= p.kh || p.pad_left >= p.kw || p.pad_bottom >= p.kh || p.pad_right >= p.kw)
     throw std::invalid_argument(std::string(op) + ": padding must be smaller than the window");
-  const int64_t padded_h = checked_add(p.h, checked_add(p.pad_top, p.pad_bottom, "max_pool2d padding"), "max_pool2d padding");
-  const int64_t padded_w = checked_add(p.w, checked_add(p.pad_left, p.pad_right, "max_pool2d padding"), "max_pool2d padding");
+  const int64_t padded_h = checked_add(p.h, checked_add(p.pad_top, p.pad_bottom, op), op);
+  const int64_t padded_w = checked_add(p.w, checked_add(p.pad_left, p.pad_right, op), op);
   if (padded_h < p.kh || padded_w < p.kw)
     throw std::invalid_argument(fmt::format("{}: window {}x{} is larger than input {}", op,
                                             p.kh, p.kw, to_string(x)));
-  const int64_t pixels = checked_mul(p.out_h(), p.out_w(), "max_pool2d output");
-  checked_mul(checked_mul(p.n, p.c, "max_pool2d output"), pixels, "max_pool2d output");
+  const int64_t pixels = checked_mul(p.out_h(), p.out_w(), op);
+  checked_mul(checked_mul(p.n, p.c, op), pixels, op);
   return p;
 }
 

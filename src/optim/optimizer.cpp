@@ -30,9 +30,13 @@ void Optimizer::set_learning_rate(float lr) {
   lr_ = checked_learning_rate(lr);
 }
 
+void Optimizer::apply_schedule() {
+  if (schedule_) lr_ = checked_learning_rate((*schedule_)(iterations_));
+}
+
 void Optimizer::set_schedule(AnySchedule schedule) {
   schedule_ = schedule.ptr();
-  if (schedule_) lr_ = checked_learning_rate((*schedule_)(iterations_));
+  apply_schedule();
 }
 
 void Optimizer::set_parameters(std::vector<Variable> params) {
@@ -48,7 +52,7 @@ Tensor& Optimizer::slot(const std::string& name, size_t i, float initial) {
 }
 
 void Optimizer::step() {
-  if (schedule_) lr_ = checked_learning_rate((*schedule_)(iterations_));
+  apply_schedule();
   for (size_t i = 0; i < params_.size(); ++i) {
     Variable& p = params_[i];
     if (!p.requires_grad() || !p.has_grad()) continue;
@@ -95,7 +99,7 @@ void Optimizer::load_state(const OptimizerState& s) {
   if (s.iterations < 0) throw std::invalid_argument(type() + " state: negative iteration count");
   lr_ = checked_learning_rate(s.learning_rate);
   iterations_ = s.iterations;
-  if (schedule_) lr_ = checked_learning_rate((*schedule_)(iterations_));
+  apply_schedule();
   slots_ = std::move(slots);
 }
 

@@ -27,11 +27,6 @@ Batcher::~Batcher() {
   worker_.join();
 }
 
-int64_t Batcher::queued_rows() const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return queued_rows_;
-}
-
 Prediction Batcher::predict(Tensor x) {
   auto r = std::make_unique<Request>();
   r->x = std::move(x);

@@ -40,7 +40,6 @@ class Batcher {
   // x: (N, *input_shape). Blocks until the batch ran. Throws RequestError(503) when the queue is
   // full or no model is loaded; rethrows what the forward pass threw.
   Prediction predict(Tensor x);
-  int64_t queued_rows() const;
 
  private:
   struct Request {

@@ -57,7 +57,6 @@ class LimitedStream final : public httplib::Stream {
   }
   bool violated() const { return violated_; }
   // Whether the request line itself was too long (no header line read yet).
-  bool in_request_line() const { return lines_ == 0; }
   bool wrote() const { return wrote_; }
   bool has_buffered() const { return pos_ < end_; }
 

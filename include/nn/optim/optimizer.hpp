@@ -64,6 +64,8 @@ class Optimizer {
   // `initial` (0 unless the optimizer says otherwise).
   virtual void update(size_t i, Tensor& w, const Tensor& g) = 0;
   Tensor& slot(const std::string& name, size_t i, float initial = 0.0f);
+  // lr = schedule(iterations()) when a schedule is set.
+  void apply_schedule();
 
   std::vector<Variable> params_;
   float lr_;

@@ -211,7 +211,8 @@ void CpuBackend::bias_backward(const float* dy, float* db, int64_t outer, int64_
                                int64_t inner, bool accumulate) {
   if (inner == 1) {  // column sums of (outer, channels): rows added in order, in double
     parallel_for(channels, 64, [&](int64_t b, int64_t e) {
-      std::vector<double> s(static_cast<size_t>(e - b), 0.0);
+      thread_local std::vector<double> s;  // reused: no allocation in the steady state
+      s.assign(static_cast<size_t>(e - b), 0.0);
       for (int64_t o = 0; o < outer; ++o) {
         const float* row = dy + o * channels + b;
         for (int64_t c = 0; c < e - b; ++c) s[static_cast<size_t>(c)] += row[c];

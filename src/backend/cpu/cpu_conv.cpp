@@ -124,14 +124,18 @@ void per_task_images(int64_t n, int64_t tasks, const F& fn) {
   });
 }
 
-bool per_image(const Conv2DParams& p) { return p.n >= thread_pool()->size(); }
+// Threads to share the images among, or 0 when there are fewer images than threads (then one
+// large GEMM is split across them instead).
+int64_t image_tasks(const Conv2DParams& p) {
+  const int64_t threads = thread_pool()->size();
+  return p.n >= threads ? threads : 0;
+}
 }  // namespace
 
 void CpuBackend::conv2d_forward(const Conv2DParams& p, const float* x, const float* w,
                                 const float* bias, float* y) {
   const ConvGeometry g(p);
-  if (per_image(p)) {
-    const int64_t tasks = thread_pool()->size();
+  if (const int64_t tasks = image_tasks(p)) {
     per_task_images(p.n, tasks, [&](int64_t, int64_t first, int64_t last) {
       auto cols = allocate(g.K * g.P);
       for (int64_t i = first; i < last; ++i) {
@@ -139,9 +143,7 @@ void CpuBackend::conv2d_forward(const Conv2DParams& p, const float* x, const flo
         float* yi = y + i * p.k * g.P;
         // y_i(k, P) = w(k, K) · cols(K, P)
         sgemm_serial(false, false, p.k, g.P, g.K, 1.0f, w, g.K, cols.get(), g.P, 0.0f, yi, g.P);
-        if (bias)
-          for (int64_t k = 0; k < p.k; ++k)
-            for (int64_t j = 0; j < g.P; ++j) yi[k * g.P + j] += bias[k];
+        if (bias) add_bias(yi, bias, 1, p.k, g.P);  // serial here: this runs inside a task
       }
     });
     return;
@@ -166,9 +168,8 @@ void CpuBackend::conv2d_backward(const Conv2DParams& p, const float* x, const fl
   const ConvGeometry g(p);
   if (db) bias_backward(dy, db, p.n, p.k, g.P, accumulate_params);
   if (!dx && !dw) return;
-  if (per_image(p)) {
+  if (const int64_t tasks = image_tasks(p)) {
     // Each task sums its images' dw into its own buffer; the buffers are added in task order.
-    const int64_t tasks = thread_pool()->size();
     auto dw_parts = dw ? allocate(tasks * p.k * g.K) : nullptr;
     per_task_images(p.n, tasks, [&](int64_t t, int64_t first, int64_t last) {
       auto cols = allocate(g.K * g.P);
