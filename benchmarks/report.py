@@ -83,7 +83,7 @@ def main():
         if r["measure"].startswith(("train_loss", "test_accuracy_after")):  # checks, not figures
             continue
         ratio = f"{r['ratio']:.2f}x" if "ratio" in r else ""
-        fmt = lambda v: f"{v:10.1f}" if v is not None else f"{'-':>10}"
+        fmt = lambda v: (f"{v:10.4f}" if v < 1 else f"{v:10.1f}") if v is not None else f"{'-':>10}"
         print(f"{r['model']:<6} {r['measure']:<28} {fmt(r['nn'])} {fmt(r['pytorch'])} {ratio:>11}")
     for k, v in pipeline.items():
         print(f"{'data':<6} {k + ' images/s':<28} {v:10.0f}")

@@ -10,6 +10,7 @@
 
 #include <cmath>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "nn/nn.hpp"
@@ -39,6 +40,38 @@ inline double weighted_sum(const Tensor& y, const std::vector<float>& r) {
   return s;
 }
 
+// Compares `analytic`, the gradient of loss() with respect to `value`, with central differences
+// (loss(v + h) - loss(v - h)) / 2h at every element, or at max_probes random ones of a big
+// tensor. Returns the number that disagree; the first few are reported via doctest, named `what`.
+inline int compare_with_differences(Tensor& value, const std::vector<float>& analytic,
+                                    const std::function<double()>& loss, const GradCheckOptions& o,
+                                    Generator& gen, const std::string& what) {
+  const int64_t n = value.numel();
+  std::vector<int64_t> probes;
+  if (n <= o.max_probes) {
+    for (int64_t k = 0; k < n; ++k) probes.push_back(k);
+  } else {
+    for (int k = 0; k < o.max_probes; ++k) probes.push_back(static_cast<int64_t>(gen.below(static_cast<uint64_t>(n))));
+  }
+  int failures = 0;
+  for (int64_t k : probes) {
+    NoGradGuard no_grad;
+    float* p = value.data() + k;
+    const float saved = *p;
+    *p = static_cast<float>(saved + o.step);
+    const double up = loss();
+    *p = static_cast<float>(saved - o.step);
+    const double down = loss();
+    *p = saved;
+    const double numeric = (up - down) / (2.0 * o.step);
+    const double a = analytic[static_cast<size_t>(k)];
+    if (!(std::fabs(a - numeric) <= o.atol + o.rtol * std::fabs(numeric))) {
+      if (++failures <= 5) MESSAGE(what << " element " << k << ": analytic " << a << " vs numeric " << numeric);
+    }
+  }
+  return failures;
+}
+
 // Returns the number of mismatching entries (0 on success), reporting each via doctest.
 inline int gradcheck(const Fn& f, const std::vector<Tensor>& inputs, const GradCheckOptions& o = {},
                      const std::vector<bool>& differentiable = {}) {
@@ -62,30 +95,9 @@ inline int gradcheck(const Fn& f, const std::vector<Tensor>& inputs, const GradC
   for (size_t i = 0; i < vars.size(); ++i) {
     if (!vars[i].requires_grad()) continue;
     REQUIRE_MESSAGE(vars[i].has_grad(), "input " << i << " received no gradient");
-    const auto analytic = vars[i].grad().to_vector();
-    const int64_t n = vars[i].value().numel();
-    std::vector<int64_t> probes;
-    if (n <= o.max_probes) {
-      for (int64_t k = 0; k < n; ++k) probes.push_back(k);
-    } else {
-      for (int k = 0; k < o.max_probes; ++k) probes.push_back(static_cast<int64_t>(gen.below(static_cast<uint64_t>(n))));
-    }
-    for (int64_t k : probes) {
-      NoGradGuard no_grad;
-      float* p = vars[i].value().data() + k;
-      const float saved = *p;
-      *p = static_cast<float>(saved + o.step);
-      const double up = weighted_sum(f(vars).value(), r);
-      *p = static_cast<float>(saved - o.step);
-      const double down = weighted_sum(f(vars).value(), r);
-      *p = saved;
-      const double numeric = (up - down) / (2.0 * o.step);
-      const double a = analytic[static_cast<size_t>(k)];
-      if (!(std::fabs(a - numeric) <= o.atol + o.rtol * std::fabs(numeric))) {
-        if (++failures <= 5)
-          MESSAGE("input " << i << " element " << k << ": analytic " << a << " vs numeric " << numeric);
-      }
-    }
+    failures += compare_with_differences(vars[i].value(), vars[i].grad().to_vector(),
+                                         [&] { return weighted_sum(f(vars).value(), r); }, o, gen,
+                                         "input " + std::to_string(i));
   }
   CHECK_MESSAGE(failures == 0, failures << " gradient entries disagree");
   return failures;

@@ -57,6 +57,32 @@ TEST_CASE("conv2d forward equals a direct convolution") {
   CHECK(bad == 0);
 }
 
+TEST_CASE("conv2d backward: the chunked path (fewer images than threads, big columns) equals the per-image one") {
+  // 3 images on 4 threads take the path that splits one large GEMM per chunk of images; with
+  // K * P = 576 * 6400 floats per image, the 8M-float column budget makes 2 chunks, the second
+  // adding to dw (beta = 1). One thread takes the per-image path. Both must agree.
+  Generator gen(11);
+  Backend& be = backend_for(Device::cpu());
+  Tensor x = test::random_tensor({3, 64, 80, 80}, gen), w = test::random_tensor({2, 64, 3, 3}, gen);
+  const Conv2DParams p = conv2d_params(x.shape(), w.shape(), 1, 1, Padding::same());
+  Tensor dy = test::random_tensor({3, 2, p.out_h(), p.out_w()}, gen);
+  auto backward = [&](int threads) {
+    const int before = num_threads();
+    set_num_threads(threads);
+    Tensor dx(x.shape()), dw(w.shape()), db({2});
+    be.conv2d_backward(p, x.data(), w.data(), dy.data(), dx.data(), dw.data(), db.data());
+    set_num_threads(before);
+    return std::vector<std::vector<float>>{dx.to_vector(), dw.to_vector(), db.to_vector()};
+  };
+  const auto chunked = backward(4), per_image = backward(1);
+  for (size_t t = 0; t < 3; ++t) {
+    int bad = 0;
+    for (size_t i = 0; i < chunked[t].size(); ++i)
+      bad += !(std::fabs(chunked[t][i] - per_image[t][i]) <= 1e-3f + 1e-4f * std::fabs(per_image[t][i]));
+    CHECK_MESSAGE(bad == 0, "gradient " << t << " (dx, dw, db): " << bad << " entries differ");
+  }
+}
+
 TEST_CASE("max_pool2d keeps the argmax and padding never wins") {
   Tensor x = Tensor::from_vector({1, 1, 3, 3}, {-5, -4, -3, -2, -1, -6, -7, -8, -9});
   Variable xv(x, true);

@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <stdexcept>
 
 #include <functional>
@@ -36,29 +37,14 @@ void check_layer(Layer& layer, Tensor x, bool training = false, const std::funct
   set_poison_memory(false);
 
   std::vector<std::pair<std::string, Variable>> targets{{"input", xin}};
-  for (auto& [name, p] : layer.named_parameters()) targets.emplace_back(name, p);
+  for (auto& [name, p] : layer.named_parameters())
+    if (p.requires_grad()) targets.emplace_back(name, p);  // not the moving statistics
+  test::GradCheckOptions o;
+  o.atol = 3e-3;
+  o.max_probes = 48;
   for (auto& [name, v] : targets) {
-    CAPTURE(name);
-    REQUIRE(v.has_grad());
-    const auto g = v.grad().to_vector();
-    const int64_t n = v.value().numel();
-    int bad = 0;
-    for (int64_t probe = 0; probe < std::min<int64_t>(n, 48); ++probe) {
-      const int64_t k = n <= 48 ? probe : static_cast<int64_t>(rgen.below(static_cast<uint64_t>(n)));
-      float* w = v.value().data() + k;
-      const float saved = *w;
-      *w = saved + 1e-2f;
-      const double up = loss_of();
-      *w = saved - 1e-2f;
-      const double down = loss_of();
-      *w = saved;
-      const double numeric = (up - down) / 2e-2;
-      const double a = g[static_cast<size_t>(k)];
-      if (!(std::fabs(numeric - a) <= 3e-3 + 2e-2 * std::fabs(numeric))) {
-        if (++bad <= 3) MESSAGE(name << "[" << k << "]: analytic " << a << " numeric " << numeric);
-      }
-    }
-    CHECK(bad == 0);
+    REQUIRE_MESSAGE(v.has_grad(), name << " received no gradient");
+    CHECK(test::compare_with_differences(v.value(), v.grad().to_vector(), loss_of, o, rgen, name) == 0);
   }
 }
 
@@ -253,4 +239,75 @@ TEST_CASE("average pooling values: padding is not counted, as in TensorFlow") {
                        std::invalid_argument);
   CHECK_THROWS_WITH_AS(avg_pool2d(Variable(x), 5, 5, 1, 1), doctest::Contains("avg_pool2d: window 5x5 is larger"),
                        std::invalid_argument);
+}
+
+TEST_CASE("gradient check: BatchNormalization in training and inference, dense and convolutional") {
+  BatchNormalization dense;
+  check_layer(dense, random_tensor({6, 4}, gen), true);
+  check_layer(dense, random_tensor({6, 4}, gen), false);
+  BatchNormalization conv(BatchNormalizationOptions().momentum(0.9f).epsilon(1e-2f));
+  check_layer(conv, random_tensor({3, 2, 3, 4}, gen), true);
+  BatchNormalization last_axis(BatchNormalizationOptions().axis(-1).center(false));
+  check_layer(last_axis, random_tensor({2, 3, 5}, gen), true);
+  BatchNormalization no_affine(BatchNormalizationOptions().scale(false).center(false));
+  check_layer(no_affine, random_tensor({4, 3, 2, 2}, gen), true);
+}
+
+TEST_CASE("BatchNormalization follows Keras: batch statistics, moving averages, frozen = inference") {
+  // Two channels of (N=2, C=2, 1, 2): channel 0 holds {1, 3, 5, 7}, channel 1 holds {2, 2, 4, 4}.
+  const Tensor x = Tensor::from_vector({2, 2, 1, 2}, {1, 3, 2, 2, 5, 7, 4, 4});
+  BatchNormalization bn(BatchNormalizationOptions().momentum(0.9f).epsilon(1e-3f));
+  const Tensor y = bn(Variable(x), true).value();
+  // channel 0: mean 4, biased var 5; channel 1: mean 3, var 1.
+  const auto yv = y.to_vector();
+  const float s0 = 1.0f / std::sqrt(5.001f), s1 = 1.0f / std::sqrt(1.001f);
+  const std::vector<float> expected{-3 * s0, -1 * s0, -1 * s1, -1 * s1, 1 * s0, 3 * s0, 1 * s1, 1 * s1};
+  for (size_t i = 0; i < expected.size(); ++i) CHECK(yv[i] == doctest::Approx(expected[i]).epsilon(1e-5));
+  // moving = 0.9 moving + 0.1 batch, from mean 0 and variance 1 (the biased variance, as Keras).
+  const auto mm = bn.moving_mean().to_vector(), mv = bn.moving_variance().to_vector();
+  CHECK(mm[0] == doctest::Approx(0.4f));
+  CHECK(mm[1] == doctest::Approx(0.3f));
+  CHECK(mv[0] == doctest::Approx(0.9f + 0.5f));
+  CHECK(mv[1] == doctest::Approx(1.0f));
+  // Inference uses the moving statistics and changes nothing.
+  const Tensor yi = bn(Variable(x), false).value();
+  CHECK(yi.to_vector()[0] == doctest::Approx((1.0f - 0.4f) / std::sqrt(1.4f + 1e-3f)));
+  CHECK(bn.moving_mean().to_vector() == mm);
+  // A frozen layer runs in inference mode even in training, and its statistics stay.
+  bn.set_trainable(false);
+  CHECK(bn(Variable(x), true).value().to_vector() == yi.to_vector());
+  CHECK(bn.moving_mean().to_vector() == mm);
+  // Unfreezing makes gamma and beta trainable again, never the moving statistics.
+  bn.set_trainable(true);
+  CHECK(bn.trainable_parameters().size() == 2);
+  CHECK(bn.parameters().size() == 4);
+  CHECK(bn.named_parameters()[2].first == "moving_mean");
+}
+
+TEST_CASE("BatchNormalization: shapes, parameters, config and errors") {
+  BatchNormalization bn;
+  CHECK(bn.name().rfind("batch_normalization", 0) == 0);
+  CHECK(bn.compute_output_shape({32, 28, 28}) == Shape{32, 28, 28});
+  const auto specs = bn.weight_specs({32, 28, 28});
+  REQUIRE(specs.size() == 4);
+  CHECK(specs[0].shape == Shape{32});
+  CHECK_FALSE(specs[3].trainable);
+  Sequential m;
+  m.add<Conv2D>(Conv2DOptions(32, 3).input_shape({1, 28, 28}));
+  m.add<BatchNormalization>();
+  m.add<Flatten>();
+  m.add<Dense>(10);
+  CHECK(m.count_params() - m.count_trainable_params() == 64);  // Keras: 64 non-trainable of 128
+  CHECK(m.summary().find("Non-trainable params: 64") != std::string::npos);
+  BatchNormalization custom(BatchNormalizationOptions().axis(-1).momentum(0.9f).center(false).gamma_initializer(
+      "constant(value=0.5)"));
+  CHECK(create_layer("BatchNormalization", custom.config())->config() == custom.config());
+  CHECK_THROWS_WITH_AS(BatchNormalization(BatchNormalizationOptions().axis(0)), doctest::Contains("batch axis"),
+                       std::invalid_argument);
+  CHECK_THROWS_WITH_AS(BatchNormalization(BatchNormalizationOptions().momentum(1.5f)), doctest::Contains("momentum"),
+                       std::invalid_argument);
+  CHECK_THROWS_WITH_AS(BatchNormalization(BatchNormalizationOptions().axis(4)).compute_output_shape({3, 4, 5}),
+                       doctest::Contains("axis 4"), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(batch_norm(Variable(Tensor::ones({2, 3})), Variable(Tensor::ones({4})), Variable(), 1, 1e-3f),
+                       doctest::Contains("gamma (4,) for 3 channels"), std::invalid_argument);
 }

@@ -263,3 +263,35 @@ TEST_CASE("average pooling layers are saved and rebuilt from their configs") {
   const Tensor x = Tensor::ones({2, 1, 5, 5});
   CHECK(loaded.predict(x).to_vector() == m.predict(x).to_vector());
 }
+
+TEST_CASE("batch normalization's moving statistics are saved, loaded and used for prediction") {
+  TempDir dir;
+  Sequential m("normed");
+  m.add<Conv2D>(Conv2DOptions(4, 3).padding("same").use_bias(false));
+  m.add<BatchNormalization>(BatchNormalizationOptions().momentum(0.5f));
+  m.add<ReLU>();
+  m.add<Flatten>();
+  m.add<Dense>(3, "softmax");
+  m.build({1, 5, 5});
+  m.compile("adam", "sparse_categorical_crossentropy", {"accuracy"});
+  Generator g(3);
+  std::vector<float> xs(6 * 25);
+  for (auto& v : xs) v = g.uniform(0.0f, 2.0f);
+  const Tensor x = Tensor::from_vector({6, 1, 5, 5}, xs);
+  const Tensor y = Tensor::from_vector({6}, {0, 1, 2, 0, 1, 2});
+  for (int i = 0; i < 3; ++i) m.train_on_batch(x, y);
+  const auto* bn = dynamic_cast<const BatchNormalization*>(m.layers()[1].get());
+  REQUIRE(bn);
+  // Training moved the statistics off their initial zeros and ones.
+  CHECK(bn->moving_mean().to_vector() != std::vector<float>(4, 0.0f));
+  save_model(m, dir / "bn.nn");
+  Sequential loaded = load_model(dir / "bn.nn");
+  const auto* lbn = dynamic_cast<const BatchNormalization*>(loaded.layers()[1].get());
+  REQUIRE(lbn);
+  CHECK(lbn->moving_mean().to_vector() == bn->moving_mean().to_vector());
+  CHECK(lbn->moving_variance().to_vector() == bn->moving_variance().to_vector());
+  CHECK(loaded.summary() == m.summary());
+  CHECK(loaded.predict(x).to_vector() == m.predict(x).to_vector());
+  // The optimizer never touches them: only training's forward passes move them.
+  CHECK(loaded.count_trainable_params() == m.count_trainable_params());
+}

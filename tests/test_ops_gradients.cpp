@@ -151,6 +151,18 @@ TEST_CASE("max_pool2d: kernel, stride, padding") {
   gradcheck([](auto& in) { return max_pool2d(in[0], 3, 3, 1, 1, Padding::values(1, 1)); }, {distinct({1, 2, 4, 4})});
 }
 
+TEST_CASE("batch_norm: batch statistics and given statistics, any channel axis") {
+  gradcheck([](auto& in) { return batch_norm(in[0], in[1], in[2], 1, 1e-3f); },
+            {random_tensor({5, 3}, gen), random_tensor({3}, gen), random_tensor({3}, gen)});
+  gradcheck([](auto& in) { return batch_norm(in[0], in[1], in[2], 1, 1e-3f); },
+            {random_tensor({3, 2, 3, 4}, gen), random_tensor({2}, gen), random_tensor({2}, gen)});
+  gradcheck([](auto& in) { return batch_norm(in[0], Variable(), in[1], -1, 1e-2f); },
+            {random_tensor({2, 3, 4}, gen), random_tensor({4}, gen)});
+  const Tensor mean = random_tensor({3}, gen), var = random_tensor({3}, gen, 0.5f, 2.0f);
+  gradcheck([&](auto& in) { return batch_norm_inference(in[0], in[1], in[2], mean, var, 1, 1e-3f); },
+            {random_tensor({2, 3, 2, 2}, gen), random_tensor({3}, gen), random_tensor({3}, gen)});
+}
+
 TEST_CASE("dropout with a fixed mask") {
   gradcheck(
       [](auto& in) {

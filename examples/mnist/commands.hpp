@@ -11,9 +11,9 @@
 namespace mnist {
 
 struct TrainOptions {
-  std::string data, model, optimizer, out, lr_schedule = "constant";
+  std::string data, model, optimizer, out, lr_schedule;
   int64_t epochs = 0, steps = 0, batch_size = 0, validation_size = 5000, threads = 0, verbose = 1;
-  double lr = 0.0, label_smoothing = 0.0;
+  double lr = 0.0, label_smoothing = -1.0;  // lr_schedule empty, label_smoothing < 0: per model
   uint64_t seed = 42;
 };
 CLI::App* add_train_command(CLI::App& app, TrainOptions& o);

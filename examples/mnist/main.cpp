@@ -1,6 +1,6 @@
 // mnist: train and evaluate the classic MNIST models with nn.
 //
-//   mnist train --data DIR --model softmax|mlp|cnn [options]     (mnist train --help)
+//   mnist train --data DIR --model softmax|mlp|cnn|fast [options]     (mnist train --help)
 //   mnist evaluate --data DIR --model-file F [options]          (mnist evaluate --help)
 //   mnist predict --model-file F PATH... [options]               (mnist predict --help)
 //   mnist serve --model-file F | --model-dir D [options]         (mnist serve --help)

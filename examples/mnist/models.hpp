@@ -10,6 +10,9 @@ namespace mnist {
 // mlp:     Flatten -> Dense 512 relu -> Dropout 0.2 -> Dense 10 softmax (the Keras example)
 // cnn:     Conv 5x5x32 relu -> MaxPool 2 -> Conv 5x5x64 relu -> MaxPool 2 -> Dense 1024 relu ->
 //          Dropout 0.5 -> Dense 10 softmax (the TensorFlow "deep MNIST" tutorial's deepnn)
+// fast:    3 x (Conv 3x3 [16, 32, 64] -> BatchNormalization -> relu -> MaxPool 2) -> Dense 10
+//          softmax, trained for one epoch with a one-cycle schedule and label smoothing: the
+//          quickest way to 99% test accuracy on a CPU
 nn::Sequential make_model(const std::string& kind);
 
 // Per-model defaults, chosen to reach the models' known accuracies on these CPUs in minutes.
@@ -18,6 +21,8 @@ struct Defaults {
   int64_t batch_size;
   std::string optimizer;
   float lr;
+  std::string lr_schedule;  // constant, cosine or one-cycle
+  double label_smoothing;
 };
 Defaults defaults_for(const std::string& kind);
 

@@ -25,7 +25,7 @@ CLI::App* add_train_command(CLI::App& app, TrainOptions& o) {
   cmd->add_option("--data", o.data, "Directory with the MNIST IDX files (raw or .gz)")->required();
   cmd->add_option("--model", o.model, "Architecture")
       ->required()
-      ->check(CLI::IsMember({"softmax", "mlp", "cnn"}));
+      ->check(CLI::IsMember({"softmax", "mlp", "cnn", "fast"}));
   auto* epochs = cmd->add_option("--epochs", o.epochs, "Passes over the training images (default: per model)")
                      ->check(integer_in(1, 100000));
   cmd->add_option("--steps", o.steps, "Train for this many batches instead of whole epochs")
@@ -38,12 +38,12 @@ CLI::App* add_train_command(CLI::App& app, TrainOptions& o) {
   cmd->add_option("--lr", o.lr, "Learning rate (default: per model and optimizer)")
       ->check(number_in(0.0, 1e9, true));
   cmd->add_option("--lr-schedule", o.lr_schedule,
-                  "constant; cosine (decay to 0 over the run); one-cycle (up to --lr and down again)")
-      ->check(CLI::IsMember({"constant", "cosine", "one-cycle"}))
-      ->capture_default_str();
-  cmd->add_option("--label-smoothing", o.label_smoothing, "Spread this much of each target over the classes")
-      ->check(number_in(0.0, 0.999, false))
-      ->capture_default_str();
+                  "constant; cosine (decay to 0 over the run); one-cycle (up to --lr and down again) "
+                  "(default: per model)")
+      ->check(CLI::IsMember({"constant", "cosine", "one-cycle"}));
+  cmd->add_option("--label-smoothing", o.label_smoothing,
+                  "Spread this much of each target over the classes (default: per model)")
+      ->check(number_in(0.0, 0.999, false));
   cmd->add_option("--seed", o.seed, "Seed for initialisation, shuffling and dropout")
       ->check(unsigned_integer())
       ->capture_default_str();
@@ -67,6 +67,8 @@ int run_train(const TrainOptions& o) {
                                       : opt_name == d.optimizer ? d.lr
                                       : opt_name == "adam"      ? 0.001
                                                                 : 0.1);
+  const std::string schedule = o.lr_schedule.empty() ? d.lr_schedule : o.lr_schedule;
+  const double label_smoothing = o.label_smoothing >= 0.0 ? o.label_smoothing : d.label_smoothing;
   const std::string out = o.out.empty() ? "out/" + o.model : o.out;
   if (o.threads > 0) nn::set_num_threads(static_cast<int>(o.threads));
   nn::manual_seed(o.seed);
@@ -100,10 +102,10 @@ int run_train(const TrainOptions& o) {
     opt = std::make_shared<nn::SGD>(lr);
   // The schedule spans the whole run: every step of every epoch.
   const int64_t total_steps = o.steps > 0 ? o.steps : epochs * ((n_train + batch_size - 1) / batch_size);
-  if (o.lr_schedule == "cosine") opt->set_schedule(nn::CosineDecay(lr, std::max<int64_t>(1, total_steps)));
-  if (o.lr_schedule == "one-cycle") opt->set_schedule(nn::OneCycle(lr, std::max<int64_t>(2, total_steps)));
+  if (schedule == "cosine") opt->set_schedule(nn::CosineDecay(lr, std::max<int64_t>(1, total_steps)));
+  if (schedule == "one-cycle") opt->set_schedule(nn::OneCycle(lr, std::max<int64_t>(2, total_steps)));
   model.compile(opt,
-                nn::SparseCategoricalCrossentropy(false, nn::Reduction::Mean, static_cast<float>(o.label_smoothing)),
+                nn::SparseCategoricalCrossentropy(false, nn::Reduction::Mean, static_cast<float>(label_smoothing)),
                 {"accuracy"});
 
   const std::string model_path = out + "/model.nn";

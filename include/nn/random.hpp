@@ -5,6 +5,18 @@
 
 namespace nn {
 
+// splitmix64's output function: a bijective mix of 64 bits. mix64(seed + golden * (i + 1)) is
+// the i-th number of a splitmix64 stream started at `seed`, usable from a counter alone (dropout
+// masks drawn in parallel, the seed of a shuffle's n-th pass).
+inline uint64_t mix64(uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+inline constexpr uint64_t kGolden64 = 0x9E3779B97F4A7C15ULL;  // splitmix64's increment
+// The index-th number of the splitmix64 stream seeded with `seed` (the stream's own order).
+inline uint64_t splitmix64_at(uint64_t seed, uint64_t index) { return mix64(seed + kGolden64 * (index + 1)); }
+
 class Generator {
  public:
   explicit Generator(uint64_t seed = 0x5eed) : state_(seed) {}

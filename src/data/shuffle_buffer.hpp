@@ -15,12 +15,7 @@ namespace nn::data::detail {
 
 // The seed of one pass of a shuffle: splitmix64 of (seed, pass), so consecutive passes are
 // decorrelated and the sequence of orders is fixed by the seed.
-inline uint64_t pass_seed(uint64_t seed, uint64_t pass) {
-  uint64_t z = seed + 0x9E3779B97F4A7C15ULL * (pass + 1);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
+inline uint64_t pass_seed(uint64_t seed, uint64_t pass) { return splitmix64_at(seed, pass); }
 
 template <class T>
 class ShuffleBuffer {

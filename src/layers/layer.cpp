@@ -46,9 +46,10 @@ void Layer::build(const Shape& input_shape, bool initialize) {
     } catch (const std::invalid_argument& e) {
       fail(spec.name + ": " + e.what());
     }
-    Variable v(std::move(value), trainable_);
+    Variable v(std::move(value), trainable_ && spec.trainable);
     v.set_name(name_ + "/" + spec.name);
     params_.emplace_back(std::move(spec.name), std::move(v));
+    param_trainable_.push_back(spec.trainable);
   }
   input_shape_ = input_shape;
   built_ = true;
@@ -101,7 +102,7 @@ Config Layer::config() const {
 
 void Layer::set_trainable(bool on) {
   trainable_ = on;
-  for (auto& [n, p] : params_) p.set_requires_grad(on);
+  for (size_t i = 0; i < params_.size(); ++i) params_[i].second.set_requires_grad(on && param_trainable_[i]);
 }
 
 std::vector<Variable> Layer::parameters() const {

@@ -6,6 +6,7 @@
 
 #include "nn/layers/activation.hpp"
 #include "nn/layers/average_pooling2d.hpp"
+#include "nn/layers/batch_normalization.hpp"
 #include "nn/layers/conv2d.hpp"
 #include "nn/layers/dense.hpp"
 #include "nn/layers/dropout.hpp"
@@ -67,6 +68,22 @@ std::map<std::string, LayerFactory>& factories() {
        [](ConfigReader& c) -> LayerPtr {
          GlobalAveragePooling2DOptions o;
          return std::make_shared<GlobalAveragePooling2D>(with_layer_args(o, c));
+       }},
+      {"BatchNormalization",
+       [](ConfigReader& c) -> LayerPtr {
+         BatchNormalizationOptions o;
+         const int64_t axis = c.integer("axis", 1);
+         if (axis < -64 || axis > 64) throw std::invalid_argument("config: axis " + std::to_string(axis) + " is out of range");
+         o.axis(static_cast<int>(axis))
+             .momentum(static_cast<float>(c.number("momentum", 0.99)))
+             .epsilon(static_cast<float>(c.number("epsilon", 1e-3)))
+             .center(c.boolean("center", true))
+             .scale(c.boolean("scale", true))
+             .beta_initializer(c.string("beta_initializer", "zeros"))
+             .gamma_initializer(c.string("gamma_initializer", "ones"))
+             .moving_mean_initializer(c.string("moving_mean_initializer", "zeros"))
+             .moving_variance_initializer(c.string("moving_variance_initializer", "ones"));
+         return std::make_shared<BatchNormalization>(with_layer_args(o, c));
        }},
       {"Dropout",
        [](ConfigReader& c) -> LayerPtr {

@@ -11,7 +11,7 @@ Variable unary_op(UnaryOp op, const Variable& x, float alpha = 0.0f) {
   return make_variable(y, {x}, [op, alpha, y](std::vector<Variable>& in, const Tensor& g) {
     Tensor dx(g.shape(), g.device());
     backend_for(g.device())
-        .unary_backward(op, alpha, in[0].value().data(), y.data(), g.data(), dx.data(), g.numel(), false);
+        .unary_backward(op, alpha, in[0].value().data(), y.data(), g.data(), dx.data(), g.numel());
     in[0].add_grad(dx);
   });
 }

@@ -99,7 +99,7 @@ Variable conv2d(const Variable& x, const Variable& w, const Variable& bias, int6
     backend_for(g.device()).conv2d_backward(p, in[0].value().data(), in[1].value().data(), g.data(),
                                             dx.defined() ? dx.data() : nullptr,
                                             dw.defined() ? dw.data() : nullptr,
-                                            db.defined() ? db.data() : nullptr, false);
+                                            db.defined() ? db.data() : nullptr);
     if (dx.defined()) in[0].add_grad(dx);
     if (dw.defined()) in[1].add_grad(dw);
     if (db.defined()) in[2].add_grad(db);

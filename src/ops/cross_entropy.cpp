@@ -34,7 +34,7 @@ Variable softmax_cross_entropy(const Variable& logits, const Tensor& targets, Re
     if (reduction == Reduction::None) {
       Tensor one = Tensor::scalar(1.0f, g.device());
       b.softmax_cross_entropy_backward(probs.data(), targets.data(), sparse, one.data(), dlogits.data(),
-                                       rows, cols, false);
+                                       rows, cols);
       Tensor scaled({rows, cols}, g.device());  // row r times g[r]
       b.binary(BinaryOp::Mul, dlogits.data(), {rows, cols}, g.data(), {rows, 1}, scaled.data(), {rows, cols});
       in[0].add_grad(scaled);
@@ -44,7 +44,7 @@ Variable softmax_cross_entropy(const Variable& logits, const Tensor& targets, Re
     const float k = reduction == Reduction::Mean ? 1.0f / static_cast<float>(std::max<int64_t>(1, rows)) : 1.0f;
     b.scale(1, k, g.data(), s.data());
     b.softmax_cross_entropy_backward(probs.data(), targets.data(), sparse, s.data(), dlogits.data(),
-                                     rows, cols, false);
+                                     rows, cols);
     in[0].add_grad(dlogits);
   });
 }

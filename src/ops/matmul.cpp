@@ -57,7 +57,7 @@ Variable linear(const Variable& x, const Variable& w, const Variable& bias) {
     matmul_backward(in, g);
     if (in[2].requires_grad()) {
       Tensor db(in[2].shape(), g.device());
-      backend_for(g.device()).bias_backward(g.data(), db.data(), g.dim(0), g.dim(1), 1, false);
+      backend_for(g.device()).bias_backward(g.data(), db.data(), g.dim(0), g.dim(1), 1);
       in[2].add_grad(db);
     }
   });

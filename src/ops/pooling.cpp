@@ -70,7 +70,7 @@ Variable max_pool2d(const Variable& x, int64_t kernel_h, int64_t kernel_w, int64
   return make_variable(y, {x}, [p, argmax](std::vector<Variable>& in, const Tensor& g) {
     Tensor dx(in[0].shape(), g.device());
     const auto* a = reinterpret_cast<const int32_t*>(argmax.data());
-    backend_for(g.device()).max_pool2d_backward(p, g.data(), a, dx.data(), false);
+    backend_for(g.device()).max_pool2d_backward(p, g.data(), a, dx.data());
     in[0].add_grad(dx);
   });
 }

@@ -62,7 +62,7 @@ Variable clip(const Variable& x, float lo, float hi) {
   backend_for(x.device()).clip(x.value().data(), y.data(), y.numel(), lo, hi);
   return make_variable(y, {x}, [lo, hi](std::vector<Variable>& in, const Tensor& g) {
     Tensor dx(g.shape(), g.device());
-    backend_for(g.device()).clip_backward(in[0].value().data(), g.data(), dx.data(), g.numel(), lo, hi, false);
+    backend_for(g.device()).clip_backward(in[0].value().data(), g.data(), dx.data(), g.numel(), lo, hi);
     in[0].add_grad(dx);
   });
 }

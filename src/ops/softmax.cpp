@@ -14,7 +14,7 @@ Variable softmax_op(const Variable& x, bool log) {
   backend_for(x.device()).softmax(x.value().data(), y.data(), rows, cols, log);
   return make_variable(y, {x}, [y, rows, cols, log](std::vector<Variable>& in, const Tensor& g) {
     Tensor dx(g.shape(), g.device());
-    backend_for(g.device()).softmax_backward(y.data(), g.data(), dx.data(), rows, cols, log, false);
+    backend_for(g.device()).softmax_backward(y.data(), g.data(), dx.data(), rows, cols, log);
     in[0].add_grad(dx);
   });
 }

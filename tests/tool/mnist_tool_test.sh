@@ -161,6 +161,24 @@ case "$case_name" in
     grep -aq '"label_smoothing":0.1' "$work/o/model.nn" || fail "the model file lacks the label smoothing"
     run 0 "$MNIST" evaluate --data "$DATA" --model-file "$work/o/model.nn" && expect_out "test_accuracy: 0."
     ;;
+  fast_model)
+    # --model fast: its defaults (one epoch, one-cycle, label smoothing) reach the model file, the
+    # batch-normalization statistics come along, and one epoch reaches 99% (a short run under
+    # the sanitizers, where a whole epoch would take minutes).
+    if [[ "${SANITIZED:-0}" == 1 ]]; then
+      run 0 "$MNIST" train --data "$DATA" --model fast --steps 20 --verbose 2 --out "$work/o"
+    else
+      run 0 "$MNIST" train --data "$DATA" --model fast --verbose 2 --out "$work/o"
+      acc=$(sed -n 's/^test_accuracy: //p' "$out")
+      awk -v a="$acc" 'BEGIN { exit !(a >= 0.988) }' || fail "test accuracy $acc after one epoch, expected >= 0.988"
+    fi
+    expect_out "Non-trainable params: 224"
+    grep -aq '"type":"OneCycle"' "$work/o/model.nn" || fail "the model file lacks the OneCycle schedule"
+    grep -aq '"label_smoothing":0.1' "$work/o/model.nn" || fail "the model file lacks the label smoothing"
+    grep -aq '/moving_variance"' "$work/o/model.nn" || fail "the model file lacks the moving statistics"
+    trained=$(sed -n 's/^test_accuracy: //p' "$out")
+    run 0 "$MNIST" evaluate --data "$DATA" --model-file "$work/o/model.nn" && expect_out "test_accuracy: $trained"
+    ;;
   predict_usage)
     run 2 "$MNIST" predict --model-file x && expect_err "paths is required"
     run 2 "$MNIST" predict x.png && expect_err "--model-file is required"

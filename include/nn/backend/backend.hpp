@@ -101,9 +101,9 @@ class Backend {
 
   // ---- elementwise ----
   virtual void unary(UnaryOp op, float alpha, const float* x, float* y, int64_t n) = 0;
-  // dx (+)= dy * op'(x), given x and y = op(x) (each op uses whichever is cheaper).
+  // dx = dy * op'(x), given x and y = op(x) (each op uses whichever is cheaper).
   virtual void unary_backward(UnaryOp op, float alpha, const float* x, const float* y, const float* dy,
-                              float* dx, int64_t n, bool accumulate) = 0;
+                              float* dx, int64_t n) = 0;
   // out = a (op) b with NumPy broadcasting, broadcast further to out_shape (which must be
   // broadcast_shapes(a_shape, b_shape) or a shape that one broadcasts to).
   virtual void binary(BinaryOp op, const float* a, const Shape& a_shape, const float* b,
@@ -114,9 +114,9 @@ class Backend {
   // y(outer, channels, inner) += bias(channels)
   virtual void add_bias(float* y, const float* bias, int64_t outer, int64_t channels,
                         int64_t inner) = 0;
-  // db(channels) (+)= sum of dy(outer, channels, inner) over outer and inner
+  // db(channels) = sum of dy(outer, channels, inner) over outer and inner
   virtual void bias_backward(const float* dy, float* db, int64_t outer, int64_t channels,
-                             int64_t inner, bool accumulate) = 0;
+                             int64_t inner) = 0;
   // out(1) = sum of x(n)
   virtual void sum(const float* x, float* out, int64_t n) = 0;
   // y = x with its axes reordered: y's axis i is x's axis axes[i] (numpy.transpose).
@@ -127,48 +127,66 @@ class Backend {
   // The k largest of each row of x(rows, cols), in descending order (ties: lower index first):
   // values(rows, k), indices(rows, k) as floats.
   virtual void top_k(const float* x, float* values, float* indices, int64_t rows, int64_t cols, int64_t k) = 0;
-  // y = min(max(x, lo), hi); backward: dx (+)= dy where lo < x < hi, else 0.
+  // y = min(max(x, lo), hi); backward: dx = dy where lo < x < hi, else 0.
   virtual void clip(const float* x, float* y, int64_t n, float lo, float hi) = 0;
   virtual void clip_backward(const float* x, const float* dy, float* dx, int64_t n, float lo,
-                             float hi, bool accumulate) = 0;
+                             float hi) = 0;
   // out(rows, cols) = one-hot rows of labels(rows) (as floats); throws for a bad label.
   virtual void one_hot(const float* labels, float* out, int64_t rows, int64_t cols) = 0;
 
   // ---- softmax family, over the last axis of x: (rows, cols) ----
   virtual void softmax(const float* x, float* y, int64_t rows, int64_t cols, bool log) = 0;
-  // dx (+)= softmax'/log_softmax' applied to dy, given y = softmax(x) or log_softmax(x).
+  // dx = softmax'/log_softmax' applied to dy, given y = softmax(x) or log_softmax(x).
   virtual void softmax_backward(const float* y, const float* dy, float* dx, int64_t rows,
-                                int64_t cols, bool log, bool accumulate) = 0;
+                                int64_t cols, bool log) = 0;
   // Cross-entropy from logits(rows, cols) against integer labels(rows) (as floats) when
   // `sparse`, else against target distributions(rows, cols). Writes probs(rows, cols) =
   // softmax(logits) and loss(rows). Throws std::out_of_range for a label outside [0, cols).
   virtual void softmax_cross_entropy(const float* logits, const float* targets, bool sparse,
                                      float* probs, float* loss, int64_t rows, int64_t cols) = 0;
-  // dlogits (+)= scale[0] * (probs - targets); scale is a device scalar (dloss * 1/N).
+  // dlogits = scale[0] * (probs - targets); scale is a device scalar (dloss * 1/N).
   virtual void softmax_cross_entropy_backward(const float* probs, const float* targets,
                                               bool sparse, const float* scale, float* dlogits,
-                                              int64_t rows, int64_t cols, bool accumulate) = 0;
+                                              int64_t rows, int64_t cols) = 0;
 
   // ---- convolution and pooling, NCHW ----
   // y(n, k, oh, ow) = conv(x(n, c, h, w), w(k, c, kh, kw)) (+ bias(k) if not null)
   virtual void conv2d_forward(const Conv2DParams& p, const float* x, const float* w,
                               const float* bias, float* y) = 0;
-  // Any of dx, dw, db may be null (not wanted). dw and db are accumulated into when asked.
+  // Any of dx, dw, db may be null (not wanted); each is overwritten.
   virtual void conv2d_backward(const Conv2DParams& p, const float* x, const float* w,
-                               const float* dy, float* dx, float* dw, float* db,
-                               bool accumulate_params) = 0;
+                               const float* dy, float* dx, float* dw, float* db) = 0;
   // y(n, c, oh, ow) = max over each window; argmax(n, c, oh, ow) = flat index into h*w of the
   // winner (padding never wins).
   virtual void max_pool2d_forward(const Pool2DParams& p, const float* x, float* y,
                                   int32_t* argmax) = 0;
-  // dx (+)= scatter of dy to the argmax positions.
+  // dx = scatter of dy to the argmax positions (0 elsewhere).
   // y(n, c, oh, ow) = the mean of each window's cells inside the input (padding is not counted,
   // as in TensorFlow's average pooling).
   virtual void avg_pool2d_forward(const Pool2DParams& p, const float* x, float* y) = 0;
   // dx = each window's dy spread evenly over its cells inside the input.
   virtual void avg_pool2d_backward(const Pool2DParams& p, const float* dy, float* dx) = 0;
   virtual void max_pool2d_backward(const Pool2DParams& p, const float* dy, const int32_t* argmax,
-                                   float* dx, bool accumulate) = 0;
+                                   float* dx) = 0;
+
+  // ---- batch normalization of x(outer, channels, inner), statistics per channel ----
+  // Training: mean(c) and var(c) (biased) over outer and inner, inv_std(c) = 1/sqrt(var + eps),
+  // y = gamma (x - mean) inv_std + beta. gamma or beta may be null (taken as 1 and 0).
+  virtual void batch_norm_forward(const float* x, const float* gamma, const float* beta, float* y,
+                                  float* mean, float* var, float* inv_std, int64_t outer,
+                                  int64_t channels, int64_t inner, float epsilon) = 0;
+  // Inference with given statistics: y = gamma (x - mean) inv_std + beta, and inv_std(c) =
+  // 1/sqrt(var + eps) written for the backward pass.
+  virtual void batch_norm_inference(const float* x, const float* gamma, const float* beta,
+                                    const float* mean, const float* var, float* y, float* inv_std,
+                                    int64_t outer, int64_t channels, int64_t inner, float epsilon) = 0;
+  // Gradients; any of dx, dgamma, dbeta may be null (not wanted). With xhat = (x - mean) inv_std:
+  // dgamma = sum(dy xhat), dbeta = sum(dy); dx = gamma inv_std (dy - mean(dy) - xhat mean(dy xhat))
+  // when the statistics were the batch's own (batch_stats), else dx = gamma inv_std dy.
+  virtual void batch_norm_backward(const float* x, const float* gamma, const float* mean,
+                                   const float* inv_std, const float* dy, float* dx, float* dgamma,
+                                   float* dbeta, int64_t outer, int64_t channels, int64_t inner,
+                                   bool batch_stats) = 0;
 
   // ---- randomness ----
   // mask[i] = (uniform(seed, offset + i) >= rate) / (1 - rate); y = x * mask.

@@ -26,6 +26,9 @@ struct WeightSpec {
   Shape shape;
   AnyInitializer initializer = "zeros";
   int64_t fan_in = 1, fan_out = 1;
+  // false: a weight no optimizer updates (BatchNormalization's moving statistics); it is saved
+  // with the model and counted among its non-trainable parameters.
+  bool trainable = true;
 };
 
 // What every layer accepts besides its own hyper-parameters (Keras's base-layer arguments):
@@ -90,7 +93,7 @@ class Layer {
 
   const std::string& name() const { return name_; }
   bool trainable() const { return trainable_; }
-  // Freezes (or unfreezes) every parameter of the layer.
+  // Freezes (or unfreezes) the layer's trainable weights (non-trainable ones stay so).
   void set_trainable(bool on);
 
   const std::vector<std::pair<std::string, Variable>>& named_parameters() const { return params_; }
@@ -122,6 +125,7 @@ class Layer {
   bool built_ = false;
   Shape input_shape_;
   std::vector<std::pair<std::string, Variable>> params_;
+  std::vector<bool> param_trainable_;  // WeightSpec::trainable of each of params_
 };
 
 using LayerPtr = std::shared_ptr<Layer>;

@@ -1,5 +1,6 @@
 // CPU backend: memory, elementwise kernels, softmax family, optimizers.
 #include "cpu_backend.hpp"
+#include "nn/random.hpp"
 
 #include <algorithm>
 #include <vector>
@@ -24,11 +25,7 @@ int64_t rounded(int64_t count) { return std::max<int64_t>(16, (count + 15) / 16 
 
 // Uniform in [0, 1) from a counter: splitmix64 finaliser of (seed, index).
 inline float uniform_at(uint64_t seed, uint64_t index) {
-  uint64_t z = seed + 0x9E3779B97F4A7C15ULL * (index + 1);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  z ^= z >> 31;
-  return static_cast<float>(z >> 40) * (1.0f / 16777216.0f);
+  return static_cast<float>(splitmix64_at(seed, index) >> 40) * (1.0f / 16777216.0f);
 }
 
 int64_t label_at(const float* targets, int64_t row, int64_t cols) {
@@ -208,7 +205,7 @@ void CpuBackend::add_bias(float* y, const float* bias, int64_t outer, int64_t ch
 }
 
 void CpuBackend::bias_backward(const float* dy, float* db, int64_t outer, int64_t channels,
-                               int64_t inner, bool accumulate) {
+                               int64_t inner) {
   if (inner == 1) {  // column sums of (outer, channels): rows added in order, in double
     parallel_for(channels, 64, [&](int64_t b, int64_t e) {
       thread_local std::vector<double> s;  // reused: no allocation in the steady state
@@ -219,7 +216,7 @@ void CpuBackend::bias_backward(const float* dy, float* db, int64_t outer, int64_
       }
       for (int64_t c = b; c < e; ++c) {
         const auto v = static_cast<float>(s[static_cast<size_t>(c - b)]);
-        db[c] = accumulate ? db[c] + v : v;
+        db[c] = v;
       }
     });
     return;
@@ -234,7 +231,7 @@ void CpuBackend::bias_backward(const float* dy, float* db, int64_t outer, int64_
                      for (int64_t i = 0; i < inner; ++i) part += row[i];
                      s += part;
                    }
-                   db[c] = accumulate ? db[c] + static_cast<float>(s) : static_cast<float>(s);
+                   db[c] = static_cast<float>(s);
                  }
                });
 }
@@ -261,11 +258,10 @@ void CpuBackend::clip(const float* x, float* y, int64_t n, float lo, float hi) {
 }
 
 void CpuBackend::clip_backward(const float* x, const float* dy, float* dx, int64_t n, float lo,
-                               float hi, bool accumulate) {
+                               float hi) {
   parallel_for(n, kGrain, [&](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; ++i) {
-      const float d = (x[i] > lo && x[i] < hi) ? dy[i] : 0.0f;
-      dx[i] = accumulate ? dx[i] + d : d;
+      dx[i] = (x[i] > lo && x[i] < hi) ? dy[i] : 0.0f;
     }
   });
 }
@@ -300,7 +296,7 @@ void CpuBackend::softmax(const float* x, float* y, int64_t rows, int64_t cols, b
 }
 
 void CpuBackend::softmax_backward(const float* y, const float* dy, float* dx, int64_t rows,
-                                  int64_t cols, bool log, bool accumulate) {
+                                  int64_t cols, bool log) {
   parallel_for(rows, std::max<int64_t>(1, kGrain / cols), [&](int64_t b, int64_t e) {
     for (int64_t r = b; r < e; ++r) {
       const float* yr = y + r * cols;
@@ -310,14 +306,12 @@ void CpuBackend::softmax_backward(const float* y, const float* dy, float* dx, in
       if (log) {  // dx = dy - softmax * sum(dy)
         for (int64_t j = 0; j < cols; ++j) s += gr[j];
         for (int64_t j = 0; j < cols; ++j) {
-          const float d = gr[j] - std::exp(yr[j]) * static_cast<float>(s);
-          dr[j] = accumulate ? dr[j] + d : d;
+          dr[j] = gr[j] - std::exp(yr[j]) * static_cast<float>(s);
         }
       } else {  // dx = y * (dy - sum(dy * y))
         for (int64_t j = 0; j < cols; ++j) s += gr[j] * yr[j];
         for (int64_t j = 0; j < cols; ++j) {
-          const float d = yr[j] * (gr[j] - static_cast<float>(s));
-          dr[j] = accumulate ? dr[j] + d : d;
+          dr[j] = yr[j] * (gr[j] - static_cast<float>(s));
         }
       }
     }
@@ -356,7 +350,7 @@ void CpuBackend::softmax_cross_entropy(const float* logits, const float* targets
 
 void CpuBackend::softmax_cross_entropy_backward(const float* probs, const float* targets,
                                                 bool sparse, const float* scale, float* dlogits,
-                                                int64_t rows, int64_t cols, bool accumulate) {
+                                                int64_t rows, int64_t cols) {
   const float s = scale[0];
   parallel_for(rows, std::max<int64_t>(1, kGrain / cols), [&](int64_t b, int64_t e) {
     for (int64_t r = b; r < e; ++r) {
@@ -366,8 +360,7 @@ void CpuBackend::softmax_cross_entropy_backward(const float* probs, const float*
       const float* tr = sparse ? nullptr : targets + r * cols;
       for (int64_t j = 0; j < cols; ++j) {
         const float t = sparse ? (j == label ? 1.0f : 0.0f) : tr[j];
-        const float d = s * (pr[j] - t);
-        dr[j] = accumulate ? dr[j] + d : d;
+        dr[j] = s * (pr[j] - t);
       }
     }
   });

@@ -53,43 +53,51 @@ class CpuBackend final : public Backend {
 
   void unary(UnaryOp op, float alpha, const float* x, float* y, int64_t n) override;
   void unary_backward(UnaryOp op, float alpha, const float* x, const float* y, const float* dy, float* dx,
-                      int64_t n, bool accumulate) override;
+                      int64_t n) override;
   void binary(BinaryOp op, const float* a, const Shape& a_shape, const float* b,
               const Shape& b_shape, float* out, const Shape& out_shape) override;
   void reduce_to_shape(const float* src, const Shape& src_shape, float* dst,
                        const Shape& dst_shape) override;
   void add_bias(float* y, const float* bias, int64_t outer, int64_t channels,
                 int64_t inner) override;
-  void bias_backward(const float* dy, float* db, int64_t outer, int64_t channels, int64_t inner,
-                     bool accumulate) override;
+  void bias_backward(const float* dy, float* db, int64_t outer, int64_t channels, int64_t inner) override;
   void sum(const float* x, float* out, int64_t n) override;
   void permute(const float* x, const Shape& x_shape, const std::vector<int>& axes, float* y) override;
   void argmax(const float* x, float* out, int64_t outer, int64_t n, int64_t inner) override;
   void top_k(const float* x, float* values, float* indices, int64_t rows, int64_t cols, int64_t k) override;
   void clip(const float* x, float* y, int64_t n, float lo, float hi) override;
-  void clip_backward(const float* x, const float* dy, float* dx, int64_t n, float lo, float hi,
-                     bool accumulate) override;
+  void clip_backward(const float* x, const float* dy, float* dx, int64_t n, float lo, float hi) override;
   void one_hot(const float* labels, float* out, int64_t rows, int64_t cols) override;
 
   void softmax(const float* x, float* y, int64_t rows, int64_t cols, bool log) override;
   void softmax_backward(const float* y, const float* dy, float* dx, int64_t rows, int64_t cols,
-                        bool log, bool accumulate) override;
+                        bool log) override;
   void softmax_cross_entropy(const float* logits, const float* targets, bool sparse,
                              float* probs, float* loss, int64_t rows, int64_t cols) override;
   void softmax_cross_entropy_backward(const float* probs, const float* targets, bool sparse,
                                       const float* scale, float* dlogits, int64_t rows,
-                                      int64_t cols, bool accumulate) override;
+                                      int64_t cols) override;
 
   void conv2d_forward(const Conv2DParams& p, const float* x, const float* w, const float* bias,
                       float* y) override;
   void conv2d_backward(const Conv2DParams& p, const float* x, const float* w, const float* dy,
-                       float* dx, float* dw, float* db, bool accumulate_params) override;
+                       float* dx, float* dw, float* db) override;
   void max_pool2d_forward(const Pool2DParams& p, const float* x, float* y,
                           int32_t* argmax) override;
   void avg_pool2d_forward(const Pool2DParams& p, const float* x, float* y) override;
   void avg_pool2d_backward(const Pool2DParams& p, const float* dy, float* dx) override;
   void max_pool2d_backward(const Pool2DParams& p, const float* dy, const int32_t* argmax,
-                           float* dx, bool accumulate) override;
+                           float* dx) override;
+
+  void batch_norm_forward(const float* x, const float* gamma, const float* beta, float* y, float* mean,
+                          float* var, float* inv_std, int64_t outer, int64_t channels, int64_t inner,
+                          float epsilon) override;
+  void batch_norm_inference(const float* x, const float* gamma, const float* beta, const float* mean,
+                            const float* var, float* y, float* inv_std, int64_t outer, int64_t channels,
+                            int64_t inner, float epsilon) override;
+  void batch_norm_backward(const float* x, const float* gamma, const float* mean, const float* inv_std,
+                           const float* dy, float* dx, float* dgamma, float* dbeta, int64_t outer,
+                           int64_t channels, int64_t inner, bool batch_stats) override;
 
   void dropout(const float* x, float* y, float* mask, int64_t n, float rate, uint64_t seed,
                uint64_t offset) override;

@@ -11,6 +11,7 @@
 #include <limits>
 
 #include "cpu_backend.hpp"
+#include "simd.hpp"
 #include "thread_pool.hpp"
 
 namespace nn::detail {
@@ -34,37 +35,61 @@ inline std::pair<int64_t, int64_t> valid_columns(int64_t kj, int64_t pad, int64_
   return {begin, end};
 }
 
-// cols(K, nb*P) <- x(nb, c, h, w). Row ranges are computed once per (ki, kj), so the inner
-// loops are plain copies (memcpy for stride 1).
+// One row of the columns, for kernel offset (ki, kj): out(oh, ow) = plane(h, w) at
+// (oy*sh - top + ki, ox*sw - left + kj), 0 outside. Output rows [y0, y1) and columns [x0, x1) read
+// inside the plane (computed once per offset); the rest is padding. Rows are short (7-28 floats
+// for MNIST), so plain loops, with every bound in a register.
+NN_MULTIVERSION void im2col_row(const float* __restrict plane, float* __restrict out, int64_t w, int64_t oh,
+                                int64_t ow, int64_t sh, int64_t sw, int64_t y0, int64_t y1, int64_t x0, int64_t x1,
+                                int64_t first_iy, int64_t first_ix) {
+  for (int64_t i = 0; i < y0 * ow; ++i) out[i] = 0.0f;
+  for (int64_t oy = y0; oy < y1; ++oy) {
+    float* o = out + oy * ow;
+    const float* in = plane + (first_iy + oy * sh) * w + first_ix;
+    for (int64_t ox = 0; ox < x0; ++ox) o[ox] = 0.0f;
+    if (sw == 1) {
+      for (int64_t ox = x0; ox < x1; ++ox) o[ox] = in[ox];
+    } else {
+      for (int64_t ox = x0; ox < x1; ++ox) o[ox] = in[ox * sw];
+    }
+    for (int64_t ox = x1; ox < ow; ++ox) o[ox] = 0.0f;
+  }
+  for (int64_t i = y1 * ow; i < oh * ow; ++i) out[i] = 0.0f;
+}
+
+// cols(K, nb*P) <- x(nb, c, h, w).
 void im2col(const Conv2DParams& p, const ConvGeometry& g, const float* x, int64_t nb, float* cols) {
   const int64_t ld = nb * g.P;
   parallel_for(nb * p.c, 1, [&](int64_t b, int64_t e) {
     for (int64_t ic = b; ic < e; ++ic) {
       const int64_t img = ic / p.c, ch = ic % p.c;
       const float* plane = x + ic * p.h * p.w;
-      for (int64_t ki = 0; ki < p.kh; ++ki)
+      for (int64_t ki = 0; ki < p.kh; ++ki) {
+        const auto [y0, y1] = valid_columns(ki, p.pad_top, p.stride_h, p.h, g.oh);
         for (int64_t kj = 0; kj < p.kw; ++kj) {
           float* row = cols + ((ch * p.kh + ki) * p.kw + kj) * ld + img * g.P;
           const auto [x0, x1] = valid_columns(kj, p.pad_left, p.stride_w, p.w, g.ow);
-          for (int64_t oy = 0; oy < g.oh; ++oy) {
-            const int64_t iy = oy * p.stride_h - p.pad_top + ki;
-            float* out = row + oy * g.ow;
-            if (iy < 0 || iy >= p.h) {
-              std::fill(out, out + g.ow, 0.0f);
-              continue;
-            }
-            std::fill(out, out + x0, 0.0f);
-            std::fill(out + x1, out + g.ow, 0.0f);
-            const float* in = plane + iy * p.w - p.pad_left + kj;
-            if (p.stride_w == 1) {
-              std::memcpy(out + x0, in + x0, static_cast<size_t>(x1 - x0) * sizeof(float));
-            } else {
-              for (int64_t ox = x0; ox < x1; ++ox) out[ox] = in[ox * p.stride_w];
-            }
-          }
+          im2col_row(plane, row, p.w, g.oh, g.ow, p.stride_h, p.stride_w, y0, y1, x0, x1, ki - p.pad_top,
+                     kj - p.pad_left);
         }
+      }
     }
   });
+}
+
+// The adjoint of im2col_row: plane(h, w) += the row's values at the cells they were read from.
+NN_MULTIVERSION void col2im_row(const float* __restrict in, float* __restrict plane, int64_t w, int64_t ow, int64_t sh,
+                                int64_t sw, int64_t y0, int64_t y1, int64_t x0, int64_t x1, int64_t first_iy,
+                                int64_t first_ix) {
+  for (int64_t oy = y0; oy < y1; ++oy) {
+    const float* r = in + oy * ow;
+    float* out = plane + (first_iy + oy * sh) * w + first_ix;
+    if (sw == 1) {
+      for (int64_t ox = x0; ox < x1; ++ox) out[ox] += r[ox];
+    } else {
+      for (int64_t ox = x0; ox < x1; ++ox) out[ox * sw] += r[ox];
+    }
+  }
 }
 
 // dx(nb, c, h, w) (+)= col2im(cols(K, nb*P)); each task owns whole (image, channel) planes.
@@ -76,22 +101,14 @@ void col2im(const Conv2DParams& p, const ConvGeometry& g, const float* cols, int
       const int64_t img = ic / p.c, ch = ic % p.c;
       float* plane = dx + ic * p.h * p.w;
       if (!accumulate) std::fill(plane, plane + p.h * p.w, 0.0f);
-      for (int64_t ki = 0; ki < p.kh; ++ki)
+      for (int64_t ki = 0; ki < p.kh; ++ki) {
+        const auto [y0, y1] = valid_columns(ki, p.pad_top, p.stride_h, p.h, g.oh);
         for (int64_t kj = 0; kj < p.kw; ++kj) {
           const float* row = cols + ((ch * p.kh + ki) * p.kw + kj) * ld + img * g.P;
           const auto [x0, x1] = valid_columns(kj, p.pad_left, p.stride_w, p.w, g.ow);
-          for (int64_t oy = 0; oy < g.oh; ++oy) {
-            const int64_t iy = oy * p.stride_h - p.pad_top + ki;
-            if (iy < 0 || iy >= p.h) continue;
-            float* out = plane + iy * p.w - p.pad_left + kj;
-            const float* in = row + oy * g.ow;
-            if (p.stride_w == 1) {
-              for (int64_t ox = x0; ox < x1; ++ox) out[ox] += in[ox];
-            } else {
-              for (int64_t ox = x0; ox < x1; ++ox) out[ox * p.stride_w] += in[ox];
-            }
-          }
+          col2im_row(row, plane, p.w, g.ow, p.stride_h, p.stride_w, y0, y1, x0, x1, ki - p.pad_top, kj - p.pad_left);
         }
+      }
     }
   });
 }
@@ -163,10 +180,9 @@ void CpuBackend::conv2d_forward(const Conv2DParams& p, const float* x, const flo
 }
 
 void CpuBackend::conv2d_backward(const Conv2DParams& p, const float* x, const float* w,
-                                 const float* dy, float* dx, float* dw, float* db,
-                                 bool accumulate_params) {
+                                 const float* dy, float* dx, float* dw, float* db) {
   const ConvGeometry g(p);
-  if (db) bias_backward(dy, db, p.n, p.k, g.P, accumulate_params);
+  if (db) bias_backward(dy, db, p.n, p.k, g.P);
   if (!dx && !dw) return;
   if (const int64_t tasks = image_tasks(p)) {
     // Each task sums its images' dw into its own buffer; the buffers are added in task order.
@@ -193,7 +209,7 @@ void CpuBackend::conv2d_backward(const Conv2DParams& p, const float* x, const fl
       const int64_t size = p.k * g.K;
       parallel_for(size, 4096, [&](int64_t b, int64_t e) {
         for (int64_t j = b; j < e; ++j) {
-          float s = accumulate_params ? dw[j] : 0.0f;
+          float s = 0.0f;
           for (int64_t t = 0; t < tasks; ++t) s += dw_parts.get()[t * size + j];
           dw[j] = s;
         }
@@ -209,8 +225,8 @@ void CpuBackend::conv2d_backward(const Conv2DParams& p, const float* x, const fl
     channels_from_images(dy + n0 * p.k * g.P, dyc.get(), nb, p.k, g.P);
     if (dw) {
       im2col(p, g, x + n0 * p.c * p.h * p.w, nb, cols.get());
-      // dw(k, K) (+)= dy(k, nb*P) · cols(K, nb*P)ᵀ
-      const float beta = (accumulate_params || n0 > 0) ? 1.0f : 0.0f;
+      // dw(k, K) = dy(k, nb*P) · cols(K, nb*P)ᵀ for the first chunk; later chunks add to it
+      const float beta = n0 > 0 ? 1.0f : 0.0f;
       sgemm_parallel(false, true, p.k, g.K, cols_n, 1.0f, dyc.get(), cols_n, cols.get(), cols_n,
                      beta, dw, g.K);
     }
@@ -223,13 +239,37 @@ void CpuBackend::conv2d_backward(const Conv2DParams& p, const float* x, const fl
   }
 }
 
+namespace {
+// One output row of a 2x2, stride-2 max pool: r0 and r1 are the two input rows (r1 = r0 + w),
+// base the flat index of r0[0] in its plane. Without branches on the data (which a predictor
+// cannot learn), so it vectorises. Ties go to the first cell in row-major order and a NaN wins,
+// as in the general loop.
+NN_MULTIVERSION void max_pool_2x2_row(const float* __restrict r0, int64_t w, float* __restrict out,
+                                      int32_t* __restrict arg, int64_t ow, int32_t base) {
+  const float* r1 = r0 + w;
+  const auto w32 = static_cast<int32_t>(w);
+  for (int64_t ox = 0; ox < ow; ++ox) {
+    const float a = r0[2 * ox], bb = r0[2 * ox + 1], c = r1[2 * ox], d = r1[2 * ox + 1];
+    const int32_t i0 = base + 2 * static_cast<int32_t>(ox);
+    // "v beats best": greater, or NaN over a number (| and &, not || and &&: no branches).
+    const bool b_wins = (bb > a) | ((bb != bb) & (a == a));
+    float m = b_wins ? bb : a;
+    int32_t at = b_wins ? i0 + 1 : i0;
+    const bool c_wins = (c > m) | ((c != c) & (m == m));
+    m = c_wins ? c : m;
+    at = c_wins ? i0 + w32 : at;
+    const bool d_wins = (d > m) | ((d != d) & (m == m));
+    out[ox] = d_wins ? d : m;
+    arg[ox] = d_wins ? i0 + w32 + 1 : at;
+  }
+}
+}  // namespace
+
 void CpuBackend::max_pool2d_forward(const Pool2DParams& p, const float* x, float* y,
                                     int32_t* argmax) {
   const int64_t oh = p.out_h(), ow = p.out_w();
   const bool unpadded = p.pad_top == 0 && p.pad_bottom == 0 && p.pad_left == 0 && p.pad_right == 0;
-  // The common 2x2 window with stride 2: without branches on the data (which a predictor cannot
-  // learn), so the compiler can vectorise it. Ties go to the first cell in row-major order and a
-  // NaN wins, as in the general loop.
+  // The common 2x2 window with stride 2 has a vectorised row kernel.
   const bool two_by_two = unpadded && p.kh == 2 && p.kw == 2 && p.stride_h == 2 && p.stride_w == 2;
   parallel_for(p.n * p.c, 4, [&](int64_t b, int64_t e) {
     for (int64_t plane = b; plane < e; ++plane) {
@@ -237,26 +277,9 @@ void CpuBackend::max_pool2d_forward(const Pool2DParams& p, const float* x, float
       float* out = y + plane * oh * ow;
       int32_t* arg = argmax + plane * oh * ow;
       if (two_by_two) {
-        for (int64_t oy = 0; oy < oh; ++oy) {
-          const float* r0 = in + 2 * oy * p.w;
-          const float* r1 = r0 + p.w;
-          const auto base = static_cast<int32_t>(2 * oy * p.w);
-          const auto w = static_cast<int32_t>(p.w);
-          for (int64_t ox = 0; ox < ow; ++ox) {
-            const float a = r0[2 * ox], bb = r0[2 * ox + 1], c = r1[2 * ox], d = r1[2 * ox + 1];
-            const auto i0 = base + static_cast<int32_t>(2 * ox);
-            // "v beats best": greater, or NaN over a number.
-            const bool b_wins = bb > a || (bb != bb && a == a);
-            float m = b_wins ? bb : a;
-            int32_t at = b_wins ? i0 + 1 : i0;
-            const bool c_wins = c > m || (c != c && m == m);
-            m = c_wins ? c : m;
-            at = c_wins ? i0 + w : at;
-            const bool d_wins = d > m || (d != d && m == m);
-            out[oy * ow + ox] = d_wins ? d : m;
-            arg[oy * ow + ox] = d_wins ? i0 + w + 1 : at;
-          }
-        }
+        for (int64_t oy = 0; oy < oh; ++oy)
+          max_pool_2x2_row(in + 2 * oy * p.w, p.w, out + oy * ow, arg + oy * ow, ow,
+                           static_cast<int32_t>(2 * oy * p.w));
         continue;
       }
       for (int64_t oy = 0; oy < oh; ++oy) {
@@ -288,12 +311,12 @@ void CpuBackend::max_pool2d_forward(const Pool2DParams& p, const float* x, float
 }
 
 void CpuBackend::max_pool2d_backward(const Pool2DParams& p, const float* dy, const int32_t* argmax,
-                                     float* dx, bool accumulate) {
+                                     float* dx) {
   const int64_t oh = p.out_h(), ow = p.out_w();
   parallel_for(p.n * p.c, 4, [&](int64_t b, int64_t e) {
     for (int64_t plane = b; plane < e; ++plane) {
       float* out = dx + plane * p.h * p.w;
-      if (!accumulate) std::fill(out, out + p.h * p.w, 0.0f);
+      std::fill(out, out + p.h * p.w, 0.0f);
       const float* g = dy + plane * oh * ow;
       const int32_t* arg = argmax + plane * oh * ow;
       for (int64_t i = 0; i < oh * ow; ++i)

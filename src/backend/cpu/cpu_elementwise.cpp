@@ -21,14 +21,10 @@ void map(const float* x, float* y, int64_t b, int64_t e, F f) {
   for (int64_t i = b; i < e; ++i) y[i] = f(x[i]);
 }
 
-// dx (+)= f(i) over [b, e).
+// dx = f(i) over [b, e).
 template <class F>
-void write_grad(float* dx, int64_t b, int64_t e, bool accumulate, F f) {
-  if (accumulate) {
-    for (int64_t i = b; i < e; ++i) dx[i] += f(i);
-  } else {
-    for (int64_t i = b; i < e; ++i) dx[i] = f(i);
-  }
+void write_grad(float* dx, int64_t b, int64_t e, F f) {
+  for (int64_t i = b; i < e; ++i) dx[i] = f(i);
 }
 }  // namespace
 
@@ -103,9 +99,9 @@ void CpuBackend::unary(UnaryOp op, float alpha, const float* x, float* y, int64_
 }
 
 void CpuBackend::unary_backward(UnaryOp op, float alpha, const float* x, const float* y, const float* dy,
-                                float* dx, int64_t n, bool accumulate) {
+                                float* dx, int64_t n) {
   parallel_for(n, kGrain, [&](int64_t b, int64_t e) {
-    auto grad = [&](auto f) { write_grad(dx, b, e, accumulate, f); };
+    auto grad = [&](auto f) { write_grad(dx, b, e, f); };
     switch (op) {
       case UnaryOp::Relu:
         grad([&](int64_t i) { return x[i] > 0.0f ? dy[i] : 0.0f; });
