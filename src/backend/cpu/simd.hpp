@@ -16,8 +16,14 @@
 #define NN_MULTIVERSION
 #endif
 
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define NN_SIMD_SANITIZED 1  // clang cannot vectorise instrumented loops and warns for each
+#endif
+#endif
+
 #define NN_PRAGMA(x) _Pragma(#x)
-#if defined(_OPENMP) || defined(NN_OPENMP_SIMD)
+#if (defined(_OPENMP) || defined(NN_OPENMP_SIMD)) && !defined(NN_SIMD_SANITIZED)
 #define NN_SIMD_REDUCTION(...) NN_PRAGMA(omp simd reduction(__VA_ARGS__))
 #else
 #define NN_SIMD_REDUCTION(...)
