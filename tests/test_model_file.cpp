@@ -292,6 +292,14 @@ TEST_CASE("batch normalization's moving statistics are saved, loaded and used fo
   CHECK(lbn->moving_variance().to_vector() == bn->moving_variance().to_vector());
   CHECK(loaded.summary() == m.summary());
   CHECK(loaded.predict(x).to_vector() == m.predict(x).to_vector());
-  // The optimizer never touches them: only training's forward passes move them.
-  CHECK(loaded.count_trainable_params() == m.count_trainable_params());
+  // The optimizer never touches them: a step whose forward pass runs in inference mode (so it
+  // does not move the statistics) changes gamma but leaves the statistics as they were.
+  const auto gamma_before = lbn->gamma().value().to_vector();
+  const auto mean_before = lbn->moving_mean().to_vector(), var_before = lbn->moving_variance().to_vector();
+  loaded.optimizer().zero_grad();
+  SparseCategoricalCrossentropy()(loaded(Variable(x), false), y).backward();
+  loaded.optimizer().step();
+  CHECK(lbn->gamma().value().to_vector() != gamma_before);
+  CHECK(lbn->moving_mean().to_vector() == mean_before);
+  CHECK(lbn->moving_variance().to_vector() == var_before);
 }

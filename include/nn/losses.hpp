@@ -13,8 +13,8 @@
 // that softmax's input and from_logits=true: Sequential does this for you.
 #include <memory>
 #include <string>
-#include <type_traits>
 
+#include "nn/any_ptr.hpp"
 #include "nn/autograd/variable.hpp"
 #include "nn/ops/reduction.hpp"
 
@@ -106,18 +106,11 @@ class BinaryCrossentropy : public Loss {
 LossPtr make_loss(const std::string& name, bool from_logits = false, float label_smoothing = 0.0f);
 
 // Any loss, as Keras's compile takes it: by name, as an object, or shared.
-class AnyLoss {
+class AnyLoss : public AnyPtr<Loss> {
  public:
-  AnyLoss(const char* name) : ptr_(make_loss(name)) {}         // NOLINT(google-explicit-constructor)
-  AnyLoss(const std::string& name) : ptr_(make_loss(name)) {}  // NOLINT(google-explicit-constructor)
-  template <class L, class = std::enable_if_t<std::is_base_of_v<Loss, L>>>
-  AnyLoss(std::shared_ptr<L> ptr) : ptr_(std::move(ptr)) {}  // NOLINT
-  template <class L, class = std::enable_if_t<std::is_base_of_v<Loss, L>>>
-  AnyLoss(L loss) : ptr_(std::make_shared<L>(std::move(loss))) {}  // NOLINT
-  const LossPtr& ptr() const { return ptr_; }
-
- private:
-  LossPtr ptr_;
+  using AnyPtr<Loss>::AnyPtr;
+  AnyLoss(const char* name) : AnyPtr(make_loss(name)) {}         // NOLINT(google-explicit-constructor)
+  AnyLoss(const std::string& name) : AnyPtr(make_loss(name)) {}  // NOLINT(google-explicit-constructor)
 };
 
 }  // namespace nn

@@ -1,6 +1,7 @@
 #pragma once
 // nn: umbrella header. Everything public, except nn/xtensor.hpp (the optional xtensor bridge,
 // target nn::xtensor).
+#include "nn/any_ptr.hpp"
 #include "nn/arg.hpp"
 #include "nn/autograd/grad_mode.hpp"
 #include "nn/autograd/variable.hpp"

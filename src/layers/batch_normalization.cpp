@@ -17,19 +17,24 @@ BatchNormalization::BatchNormalization(BatchNormalizationOptions options)
   if (o_.axis() == 0) fail("axis 0 is the batch axis; give the channel axis (1 for (N, C, H, W) and (N, C))");
 }
 
-Shape BatchNormalization::compute_output_shape(const Shape& in) const {
+int64_t BatchNormalization::channels(const Shape& in) const {
   const int rank = static_cast<int>(in.size()) + 1;  // with the batch axis
-  if (in.empty() || o_.axis() == 0 || o_.axis() >= rank || o_.axis() < -(rank - 1))
-    fail("axis " + std::to_string(o_.axis()) + " is not a non-batch axis of input (N, " +
-         to_string(in).substr(1) + "");
+  const int axis = o_.axis() < 0 ? o_.axis() + rank : o_.axis();
+  if (axis < 1 || axis >= rank) {
+    Shape batched{-1};
+    batched.insert(batched.end(), in.begin(), in.end());
+    fail("axis " + std::to_string(o_.axis()) + " is not a non-batch axis of input " + to_string(batched));
+  }
+  return in[static_cast<size_t>(axis - 1)];
+}
+
+Shape BatchNormalization::compute_output_shape(const Shape& in) const {
+  channels(in);  // validates the axis
   return in;
 }
 
 std::vector<WeightSpec> BatchNormalization::weight_specs(const Shape& in) const {
-  compute_output_shape(in);
-  const int rank = static_cast<int>(in.size()) + 1;
-  const int axis = o_.axis() < 0 ? o_.axis() + rank : o_.axis();
-  const int64_t c = in[static_cast<size_t>(axis - 1)];
+  const int64_t c = channels(in);
   std::vector<WeightSpec> specs;
   if (o_.scale()) specs.push_back({"gamma", {c}, o_.gamma_initializer(), c, c});
   if (o_.center()) specs.push_back({"beta", {c}, o_.beta_initializer(), c, c});

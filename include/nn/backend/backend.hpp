@@ -161,13 +161,13 @@ class Backend {
   virtual void max_pool2d_forward(const Pool2DParams& p, const float* x, float* y,
                                   int32_t* argmax) = 0;
   // dx = scatter of dy to the argmax positions (0 elsewhere).
+  virtual void max_pool2d_backward(const Pool2DParams& p, const float* dy, const int32_t* argmax,
+                                   float* dx) = 0;
   // y(n, c, oh, ow) = the mean of each window's cells inside the input (padding is not counted,
   // as in TensorFlow's average pooling).
   virtual void avg_pool2d_forward(const Pool2DParams& p, const float* x, float* y) = 0;
   // dx = each window's dy spread evenly over its cells inside the input.
   virtual void avg_pool2d_backward(const Pool2DParams& p, const float* dy, float* dx) = 0;
-  virtual void max_pool2d_backward(const Pool2DParams& p, const float* dy, const int32_t* argmax,
-                                   float* dx) = 0;
 
   // ---- batch normalization of x(outer, channels, inner), statistics per channel ----
   // Training: mean(c) and var(c) (biased) over outer and inner, inv_std(c) = 1/sqrt(var + eps),

@@ -46,6 +46,7 @@ class BatchNormalization : public Layer {
 
  private:
   Variable weight(const char* name) const;
+  int64_t channels(const Shape& input_shape) const;  // the extent of the axis; throws for a bad axis
   BatchNormalizationOptions o_;
 };
 

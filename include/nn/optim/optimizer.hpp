@@ -5,7 +5,6 @@
 #include <map>
 #include <memory>
 #include <string>
-#include <type_traits>
 #include <vector>
 
 #include "nn/autograd/variable.hpp"
@@ -83,18 +82,11 @@ OptimizerPtr create_optimizer(const std::string& name, const Config& config = {}
 
 // Any optimizer, as Keras's compile takes it: by name, as an object, or shared.
 //   model.compile("adam", ...)   model.compile(nn::Adam(1e-4), ...)   model.compile(opt_ptr, ...)
-class AnyOptimizer {
+class AnyOptimizer : public AnyPtr<Optimizer> {
  public:
-  AnyOptimizer(const char* name) : ptr_(create_optimizer(name)) {}         // NOLINT
-  AnyOptimizer(const std::string& name) : ptr_(create_optimizer(name)) {}  // NOLINT
-  template <class O, class = std::enable_if_t<std::is_base_of_v<Optimizer, O>>>
-  AnyOptimizer(std::shared_ptr<O> ptr) : ptr_(std::move(ptr)) {}  // NOLINT
-  template <class O, class = std::enable_if_t<std::is_base_of_v<Optimizer, O>>>
-  AnyOptimizer(O optimizer) : ptr_(std::make_shared<O>(std::move(optimizer))) {}  // NOLINT
-  const OptimizerPtr& ptr() const { return ptr_; }
-
- private:
-  OptimizerPtr ptr_;
+  using AnyPtr<Optimizer>::AnyPtr;
+  AnyOptimizer(const char* name) : AnyPtr(create_optimizer(name)) {}         // NOLINT
+  AnyOptimizer(const std::string& name) : AnyPtr(create_optimizer(name)) {}  // NOLINT
 };
 
 }  // namespace nn

@@ -9,8 +9,8 @@
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <type_traits>
 
+#include "nn/any_ptr.hpp"
 #include "nn/config.hpp"
 
 namespace nn {
@@ -76,16 +76,6 @@ class OneCycle : public LearningRateSchedule {
 SchedulePtr create_schedule(const std::string& type, const Config& config);
 
 // A schedule as set_schedule takes it: an object or shared.
-class AnySchedule {
- public:
-  template <class S, class = std::enable_if_t<std::is_base_of_v<LearningRateSchedule, S>>>
-  AnySchedule(std::shared_ptr<S> ptr) : ptr_(std::move(ptr)) {}  // NOLINT(google-explicit-constructor)
-  template <class S, class = std::enable_if_t<std::is_base_of_v<LearningRateSchedule, S>>>
-  AnySchedule(S schedule) : ptr_(std::make_shared<S>(std::move(schedule))) {}  // NOLINT
-  const SchedulePtr& ptr() const { return ptr_; }
-
- private:
-  SchedulePtr ptr_;
-};
+using AnySchedule = AnyPtr<LearningRateSchedule>;
 
 }  // namespace nn

@@ -1,9 +1,7 @@
 // CPU backend: memory, elementwise kernels, softmax family, optimizers.
 #include "cpu_backend.hpp"
-#include "nn/random.hpp"
 
 #include <algorithm>
-#include <vector>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -11,9 +9,11 @@
 #include <new>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include <fmt/format.h>
 
+#include "nn/random.hpp"
 #include "thread_pool.hpp"
 
 namespace nn::detail {
@@ -214,10 +214,7 @@ void CpuBackend::bias_backward(const float* dy, float* db, int64_t outer, int64_
         const float* row = dy + o * channels + b;
         for (int64_t c = 0; c < e - b; ++c) s[static_cast<size_t>(c)] += row[c];
       }
-      for (int64_t c = b; c < e; ++c) {
-        const auto v = static_cast<float>(s[static_cast<size_t>(c - b)]);
-        db[c] = v;
-      }
+      for (int64_t c = b; c < e; ++c) db[c] = static_cast<float>(s[static_cast<size_t>(c - b)]);
     });
     return;
   }

@@ -84,10 +84,10 @@ class CpuBackend final : public Backend {
                        float* dx, float* dw, float* db) override;
   void max_pool2d_forward(const Pool2DParams& p, const float* x, float* y,
                           int32_t* argmax) override;
-  void avg_pool2d_forward(const Pool2DParams& p, const float* x, float* y) override;
-  void avg_pool2d_backward(const Pool2DParams& p, const float* dy, float* dx) override;
   void max_pool2d_backward(const Pool2DParams& p, const float* dy, const int32_t* argmax,
                            float* dx) override;
+  void avg_pool2d_forward(const Pool2DParams& p, const float* x, float* y) override;
+  void avg_pool2d_backward(const Pool2DParams& p, const float* dy, float* dx) override;
 
   void batch_norm_forward(const float* x, const float* gamma, const float* beta, float* y, float* mean,
                           float* var, float* inv_std, int64_t outer, int64_t channels, int64_t inner,

@@ -1,4 +1,4 @@
-// Convolution as im2col + GEMM, and max pooling with argmax.
+// Convolution as im2col + GEMM (pooling is in cpu_pool.cpp).
 //
 // With at least as many images as threads, the images are shared out among the threads and each
 // image is one single-threaded GEMM on its own columns, cols(K = c*kh*kw, P = oh*ow), written
@@ -8,7 +8,6 @@
 // floats. Buffers come from the caching allocator, so steady-state training allocates nothing.
 #include <algorithm>
 #include <cstring>
-#include <limits>
 
 #include "cpu_backend.hpp"
 #include "simd.hpp"
@@ -92,15 +91,14 @@ NN_MULTIVERSION void col2im_row(const float* __restrict in, float* __restrict pl
   }
 }
 
-// dx(nb, c, h, w) (+)= col2im(cols(K, nb*P)); each task owns whole (image, channel) planes.
-void col2im(const Conv2DParams& p, const ConvGeometry& g, const float* cols, int64_t nb, float* dx,
-            bool accumulate) {
+// dx(nb, c, h, w) = col2im(cols(K, nb*P)); each task owns whole (image, channel) planes.
+void col2im(const Conv2DParams& p, const ConvGeometry& g, const float* cols, int64_t nb, float* dx) {
   const int64_t ld = nb * g.P;
   parallel_for(nb * p.c, 1, [&](int64_t b, int64_t e) {
     for (int64_t ic = b; ic < e; ++ic) {
       const int64_t img = ic / p.c, ch = ic % p.c;
       float* plane = dx + ic * p.h * p.w;
-      if (!accumulate) std::fill(plane, plane + p.h * p.w, 0.0f);
+      std::fill(plane, plane + p.h * p.w, 0.0f);
       for (int64_t ki = 0; ki < p.kh; ++ki) {
         const auto [y0, y1] = valid_columns(ki, p.pad_top, p.stride_h, p.h, g.oh);
         for (int64_t kj = 0; kj < p.kw; ++kj) {
@@ -130,9 +128,7 @@ void channels_from_images(const float* src, float* dst, int64_t nb, int64_t k, i
     }
   });
 }
-}  // namespace
 
-namespace {
 // Images [0, n) shared out as `tasks` contiguous ranges; fn(task, first, last).
 template <class F>
 void per_task_images(int64_t n, int64_t tasks, const F& fn) {
@@ -201,7 +197,7 @@ void CpuBackend::conv2d_backward(const Conv2DParams& p, const float* x, const fl
         if (dx) {
           // dcols(K, P) = w(k, K)ᵀ · dy_i(k, P)
           sgemm_serial(true, false, g.K, g.P, p.k, 1.0f, w, g.K, dyi, g.P, 0.0f, cols.get(), g.P);
-          col2im(p, g, cols.get(), 1, dx + i * p.c * p.h * p.w, false);
+          col2im(p, g, cols.get(), 1, dx + i * p.c * p.h * p.w);
         }
       }
     });
@@ -234,144 +230,9 @@ void CpuBackend::conv2d_backward(const Conv2DParams& p, const float* x, const fl
       // dcols(K, nb*P) = w(k, K)ᵀ · dy(k, nb*P)
       sgemm_parallel(true, false, g.K, cols_n, p.k, 1.0f, w, g.K, dyc.get(), cols_n, 0.0f,
                      cols.get(), cols_n);
-      col2im(p, g, cols.get(), nb, dx + n0 * p.c * p.h * p.w, false);
+      col2im(p, g, cols.get(), nb, dx + n0 * p.c * p.h * p.w);
     }
   }
-}
-
-namespace {
-// One output row of a 2x2, stride-2 max pool: r0 and r1 are the two input rows (r1 = r0 + w),
-// base the flat index of r0[0] in its plane. Without branches on the data (which a predictor
-// cannot learn), so it vectorises. Ties go to the first cell in row-major order and a NaN wins,
-// as in the general loop.
-NN_MULTIVERSION void max_pool_2x2_row(const float* __restrict r0, int64_t w, float* __restrict out,
-                                      int32_t* __restrict arg, int64_t ow, int32_t base) {
-  const float* r1 = r0 + w;
-  const auto w32 = static_cast<int32_t>(w);
-  for (int64_t ox = 0; ox < ow; ++ox) {
-    const float a = r0[2 * ox], bb = r0[2 * ox + 1], c = r1[2 * ox], d = r1[2 * ox + 1];
-    const int32_t i0 = base + 2 * static_cast<int32_t>(ox);
-    // "v beats best": greater, or NaN over a number (| and &, not || and &&: no branches).
-    const bool b_wins = (bb > a) | ((bb != bb) & (a == a));
-    float m = b_wins ? bb : a;
-    int32_t at = b_wins ? i0 + 1 : i0;
-    const bool c_wins = (c > m) | ((c != c) & (m == m));
-    m = c_wins ? c : m;
-    at = c_wins ? i0 + w32 : at;
-    const bool d_wins = (d > m) | ((d != d) & (m == m));
-    out[ox] = d_wins ? d : m;
-    arg[ox] = d_wins ? i0 + w32 + 1 : at;
-  }
-}
-}  // namespace
-
-void CpuBackend::max_pool2d_forward(const Pool2DParams& p, const float* x, float* y,
-                                    int32_t* argmax) {
-  const int64_t oh = p.out_h(), ow = p.out_w();
-  const bool unpadded = p.pad_top == 0 && p.pad_bottom == 0 && p.pad_left == 0 && p.pad_right == 0;
-  // The common 2x2 window with stride 2 has a vectorised row kernel.
-  const bool two_by_two = unpadded && p.kh == 2 && p.kw == 2 && p.stride_h == 2 && p.stride_w == 2;
-  parallel_for(p.n * p.c, 4, [&](int64_t b, int64_t e) {
-    for (int64_t plane = b; plane < e; ++plane) {
-      const float* in = x + plane * p.h * p.w;
-      float* out = y + plane * oh * ow;
-      int32_t* arg = argmax + plane * oh * ow;
-      if (two_by_two) {
-        for (int64_t oy = 0; oy < oh; ++oy)
-          max_pool_2x2_row(in + 2 * oy * p.w, p.w, out + oy * ow, arg + oy * ow, ow,
-                           static_cast<int32_t>(2 * oy * p.w));
-        continue;
-      }
-      for (int64_t oy = 0; oy < oh; ++oy) {
-        const int64_t y0 = oy * p.stride_h - p.pad_top;
-        const int64_t ky0 = std::max<int64_t>(0, -y0), ky1 = std::min(p.kh, p.h - y0);
-        for (int64_t ox = 0; ox < ow; ++ox) {
-          const int64_t x0 = ox * p.stride_w - p.pad_left;
-          const int64_t kx0 = unpadded ? 0 : std::max<int64_t>(0, -x0);
-          const int64_t kx1 = unpadded ? p.kw : std::min(p.kw, p.w - x0);
-          // The window always holds at least one real cell (padding < window).
-          int64_t best_at = (y0 + ky0) * p.w + x0 + kx0;
-          float best = in[best_at];
-          for (int64_t ki = ky0; ki < ky1; ++ki) {
-            const float* r = in + (y0 + ki) * p.w + x0;
-            for (int64_t kj = kx0; kj < kx1; ++kj) {
-              const float v = r[kj];
-              if (v > best || (v != v && best == best)) {  // NaN wins, as in PyTorch
-                best = v;
-                best_at = (y0 + ki) * p.w + x0 + kj;
-              }
-            }
-          }
-          out[oy * ow + ox] = best;
-          arg[oy * ow + ox] = static_cast<int32_t>(best_at);
-        }
-      }
-    }
-  });
-}
-
-void CpuBackend::max_pool2d_backward(const Pool2DParams& p, const float* dy, const int32_t* argmax,
-                                     float* dx) {
-  const int64_t oh = p.out_h(), ow = p.out_w();
-  parallel_for(p.n * p.c, 4, [&](int64_t b, int64_t e) {
-    for (int64_t plane = b; plane < e; ++plane) {
-      float* out = dx + plane * p.h * p.w;
-      std::fill(out, out + p.h * p.w, 0.0f);
-      const float* g = dy + plane * oh * ow;
-      const int32_t* arg = argmax + plane * oh * ow;
-      for (int64_t i = 0; i < oh * ow; ++i)
-        if (arg[i] >= 0) out[arg[i]] += g[i];
-    }
-  });
-}
-
-namespace {
-// The window of output cell (oy, ox), clipped to the input: rows [y0, y1), columns [x0, x1).
-struct Window {
-  int64_t y0, y1, x0, x1;
-  Window(const Pool2DParams& p, int64_t oy, int64_t ox)
-      : y0(std::max<int64_t>(0, oy * p.stride_h - p.pad_top)),
-        y1(std::min(p.h, oy * p.stride_h - p.pad_top + p.kh)),
-        x0(std::max<int64_t>(0, ox * p.stride_w - p.pad_left)),
-        x1(std::min(p.w, ox * p.stride_w - p.pad_left + p.kw)) {}
-  float inverse_count() const { return 1.0f / static_cast<float>((y1 - y0) * (x1 - x0)); }
-};
-}  // namespace
-
-void CpuBackend::avg_pool2d_forward(const Pool2DParams& p, const float* x, float* y) {
-  const int64_t oh = p.out_h(), ow = p.out_w();
-  parallel_for(p.n * p.c, 4, [&](int64_t b, int64_t e) {
-    for (int64_t plane = b; plane < e; ++plane) {
-      const float* in = x + plane * p.h * p.w;
-      float* out = y + plane * oh * ow;
-      for (int64_t oy = 0; oy < oh; ++oy)
-        for (int64_t ox = 0; ox < ow; ++ox) {
-          const Window win(p, oy, ox);
-          float s = 0.0f;
-          for (int64_t iy = win.y0; iy < win.y1; ++iy)
-            for (int64_t ix = win.x0; ix < win.x1; ++ix) s += in[iy * p.w + ix];
-          out[oy * ow + ox] = s * win.inverse_count();
-        }
-    }
-  });
-}
-
-void CpuBackend::avg_pool2d_backward(const Pool2DParams& p, const float* dy, float* dx) {
-  const int64_t oh = p.out_h(), ow = p.out_w();
-  parallel_for(p.n * p.c, 4, [&](int64_t b, int64_t e) {
-    for (int64_t plane = b; plane < e; ++plane) {
-      float* out = dx + plane * p.h * p.w;
-      std::fill(out, out + p.h * p.w, 0.0f);
-      const float* g = dy + plane * oh * ow;
-      for (int64_t oy = 0; oy < oh; ++oy)
-        for (int64_t ox = 0; ox < ow; ++ox) {
-          const Window win(p, oy, ox);
-          const float share = g[oy * ow + ox] * win.inverse_count();
-          for (int64_t iy = win.y0; iy < win.y1; ++iy)
-            for (int64_t ix = win.x0; ix < win.x1; ++ix) out[iy * p.w + ix] += share;
-        }
-    }
-  });
 }
 
 }  // namespace nn::detail
