@@ -283,6 +283,13 @@ TEST_CASE("bad requests get a JSON error with TF Serving's code, and the server 
   expect_error(p, json{{"instances", std::vector<std::vector<float>>(1025, std::vector<float>(784, 0.0f))}}.dump(),
                "application/json", 413, "1025 instances");
   expect_error(p, json{{"instances", {{1, {2, 3}}}}}.dump(), "application/json", 400, "not rectangular");
+  // Deep nesting (a 600 KB body of brackets, and named objects around an instance) is refused while
+  // parsing, before a deep document is built or walked.
+  expect_error(p, "{\"instances\": " + std::string(300000, '[') + std::string(300000, ']') + "}", "application/json",
+               400, "nests deeper than 32");
+  std::string wrapped = json(a).dump();
+  for (int i = 0; i < 40; ++i) wrapped = "{\"x\": " + wrapped + "}";
+  expect_error(p, "{\"instances\": [" + wrapped + "]}", "application/json", 400, "nests deeper than 32");
   expect_error("/", json{{"img", a}}.dump(), "application/json", 400, "expected {\"image\"");
   expect_error("/", "just text", "text/plain", 415, "Content-Type");
   httplib::MultipartFormDataItems wrong_field{{"photo", digit_png(), "one.png", "image/png"}};

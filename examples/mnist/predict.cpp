@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <nn/io/atomic_file.hpp>
 #include <nn/nn.hpp>
 #include <nn/vision/image.hpp>
 #include <nn/vision/mnist_form.hpp>
@@ -59,8 +60,6 @@ void prepare(std::vector<Item>& items, size_t b, size_t e, int threads) {
       if (!it.error.empty()) continue;
       try {
         it.input = nn::vision::to_mnist(nn::vision::read_image(it.path));
-      } catch (const nn::vision::NoDigitError& err) {
-        it.error = err.what();
       } catch (const std::exception& err) {
         it.error = err.what();
         const std::string prefix = it.path + ": ";
@@ -107,7 +106,7 @@ int run_predict(const PredictOptions& o) {
   nn::Sequential model = nn::load_model(o.model_file);
   if (!model.built() || nn::numel(model.input_shape()) != 784)
     throw std::runtime_error(o.model_file + ": the model does not take 28x28 images");
-  const bool softmax_output = model.layers().back()->ends_with_softmax();
+  const bool softmax_output = model.ends_with_softmax();
   if (!o.debug_dir.empty()) fs::create_directories(o.debug_dir);
 
   std::vector<Item> items = collect(o.paths);
@@ -138,33 +137,31 @@ int run_predict(const PredictOptions& o) {
       if (o.json) fmt::print("{}\n", to_json(it).dump());
       else if (!it.error.empty()) fmt::print("{}: error: {}\n", it.path, it.error);
       else fmt::print("{}: {} ({:.3f})\n", it.path, it.top[0].first, it.top[0].second);
-      if (!o.debug_dir.empty() && it.error.empty())
-        nn::vision::write_png((fs::path(o.debug_dir) / fmt::format("{:05d}-{}.png", i, fs::path(it.path).stem().string())).string(),
-                              it.input);
+      if (!o.debug_dir.empty() && it.error.empty()) {
+        // A plain write: debug images need no crash safety, and the atomic writer's scan of the
+        // directory for stale temporary files would make N images cost N^2.
+        const fs::path png = fs::path(o.debug_dir) / fmt::format("{:05d}-{}.png", i, fs::path(it.path).stem().string());
+        std::ofstream(png, std::ios::binary) << nn::vision::encode_png(it.input);
+      }
+      items[i].input = nn::Tensor();  // printed: its input is no longer needed
     }
   }
   size_t failed = 0;
   for (const Item& it : items) failed += !it.error.empty();
   if (!o.output.empty()) {
     const bool csv = fs::path(o.output).extension() == ".csv";
-    const std::string tmp = o.output + ".tmp";
-    {
-      std::ofstream out(tmp);
-      if (csv) out << "file,predicted_label,score,top5,error\n";
-      for (const Item& it : items) {
-        if (!csv) {
-          out << to_json(it).dump() << "\n";
-          continue;
-        }
-        std::string top5;
-        for (auto [label, prob] : it.top) top5 += fmt::format("{}{}:{:.4f}", top5.empty() ? "" : " ", label, prob);
-        out << csv_field(it.path) << "," << (it.top.empty() ? "" : std::to_string(it.top[0].first)) << ","
-            << (it.top.empty() ? "" : fmt::format("{:.6f}", it.top[0].second)) << "," << top5 << ","
-            << csv_field(it.error) << "\n";
+    std::string text = csv ? "file,predicted_label,score,top5,error\n" : "";
+    for (const Item& it : items) {
+      if (!csv) {
+        text += to_json(it).dump() + "\n";
+        continue;
       }
-      if (!out.flush()) throw std::runtime_error(o.output + ": write failed");
+      std::string top5;
+      for (auto [label, prob] : it.top) top5 += fmt::format("{}{}:{:.4f}", top5.empty() ? "" : " ", label, prob);
+      text += fmt::format("{},{},{},{},{}\n", csv_field(it.path), it.top.empty() ? "" : std::to_string(it.top[0].first),
+                          it.top.empty() ? "" : fmt::format("{:.6f}", it.top[0].second), top5, csv_field(it.error));
     }
-    fs::rename(tmp, o.output);
+    nn::io::write_file_atomically(o.output, text);  // no half-written or leftover file on failure
   }
   if (failed) fmt::print(stderr, "mnist: {} of {} files could not be read\n", failed, items.size());
   return failed ? 1 : 0;

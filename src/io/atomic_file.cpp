@@ -1,4 +1,4 @@
-#include "io/atomic_file.hpp"
+#include "nn/io/atomic_file.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -16,8 +16,10 @@
 
 #include "util/bytes.hpp"
 
-namespace nn::detail {
+namespace nn::io {
 namespace {
+
+using detail::file_error;
 
 namespace fs = std::filesystem;
 
@@ -101,4 +103,4 @@ void write_file_atomically(const std::string& path, std::string_view bytes) {
   }
 }
 
-}  // namespace nn::detail
+}  // namespace nn::io

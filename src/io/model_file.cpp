@@ -5,7 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "io/atomic_file.hpp"
+#include "nn/io/atomic_file.hpp"
 #include "io/model_format.hpp"
 #include "nn/io/crc32c.hpp"
 #include "nn/optim/optimizer.hpp"
@@ -100,7 +100,7 @@ void save_model(const Sequential& model, const std::string& path) {
         {"metrics", model.metric_names()}};
   }
   header["tensors"] = table.entries;
-  nn::detail::write_file_atomically(path, serialize(header, table));
+  nn::io::write_file_atomically(path, serialize(header, table));
 }
 
 void save_weights(const Sequential& model, const std::string& path) {
@@ -108,7 +108,7 @@ void save_weights(const Sequential& model, const std::string& path) {
   json header = {{"format", "nn.model"}, {"kind", "weights"}, {"model", architecture(model)}};
   header["weights"] = weights_table(model, table);
   header["tensors"] = table.entries;
-  nn::detail::write_file_atomically(path, serialize(header, table));
+  nn::io::write_file_atomically(path, serialize(header, table));
 }
 
 }  // namespace nn::io

@@ -90,7 +90,7 @@ class ModelReader {
       } catch (const std::invalid_argument& e) {
         l["name"].fail(e.what());
       }
-      if (loss->from_logits() && !model.layers().empty() && model.layers().back()->ends_with_softmax())
+      if (loss->from_logits() && model.ends_with_softmax())
         l["from_logits"].fail("the model ends in a softmax, so its outputs are probabilities, not logits");
       const JsonField m = c["metrics"];
       for (size_t i = 0; i < m.size(); ++i) {

@@ -143,7 +143,7 @@ void Sequential::compile(AnyOptimizer any_optimizer, AnyLoss any_loss, const std
   if (!optimizer) throw std::invalid_argument("compile: null optimizer");
   if (!loss) throw std::invalid_argument("compile: null loss");
   for (const auto& m : metrics) make_metric(m);  // validates the names
-  if (loss->from_logits() && !layers_.empty() && layers_.back()->ends_with_softmax())
+  if (loss->from_logits() && ends_with_softmax())
     throw std::invalid_argument("compile: the model ends in a softmax, so its outputs are probabilities, but the loss '" +
                                 loss->name() + "' expects logits (from_logits=true); use from_logits=false (nn then "
                                 "trains on the logits before the softmax itself)");
@@ -173,8 +173,8 @@ const Loss& Sequential::loss() const {
 }
 
 bool Sequential::fuse_softmax() const {
-  return loss_ && !loss_->from_logits() && loss_->with_logits() && !layers_.empty() &&
-         layers_.back()->ends_with_softmax() && built_ && output_shape().size() == 1;
+  return loss_ && !loss_->from_logits() && loss_->with_logits() && ends_with_softmax() && built_ &&
+         output_shape().size() == 1;
 }
 
 Variable Sequential::operator()(const Variable& x, bool training) {

@@ -11,8 +11,7 @@
 
 namespace nn::serving::detail {
 
-Batcher::Batcher(const ModelStore& store, BatchingOptions options, OnBatch on_batch)
-    : store_(store), o_(options), on_batch_(std::move(on_batch)) {
+Batcher::Batcher(BatchingOptions options, OnBatch on_batch) : o_(options), on_batch_(std::move(on_batch)) {
   if (o_.max_batch_size < 1 || o_.max_enqueued < 1 || o_.timeout_us < 0)
     throw std::invalid_argument("batching: max_batch_size and max_enqueued must be positive, timeout_us >= 0");
   worker_ = std::thread([this] { work(); });
@@ -27,8 +26,9 @@ Batcher::~Batcher() {
   worker_.join();
 }
 
-Prediction Batcher::predict(Tensor x) {
+Prediction Batcher::predict(std::shared_ptr<const Servable> servable, Tensor x) {
   auto r = std::make_unique<Request>();
+  r->servable = std::move(servable);
   r->x = std::move(x);
   std::future<Prediction> result = r->done.get_future();
   {
@@ -54,7 +54,9 @@ void Batcher::work() {
       if (queue_.empty()) return;  // stopping
       const auto deadline = Clock::now() + std::chrono::microseconds(o_.enabled ? o_.timeout_us : 0);
       for (;;) {
-        while (!queue_.empty() && (batch.empty() || (o_.enabled && rows + queue_.front()->x.dim(0) <= o_.max_batch_size))) {
+        while (!queue_.empty() &&
+               (batch.empty() || (o_.enabled && rows + queue_.front()->x.dim(0) <= o_.max_batch_size &&
+                                  queue_.front()->servable == batch.front()->servable))) {
           rows += queue_.front()->x.dim(0);
           batch.push_back(std::move(queue_.front()));
           queue_.pop_front();
@@ -73,25 +75,31 @@ void Batcher::work() {
 
 void Batcher::run(std::vector<std::unique_ptr<Request>>& batch) {
   try {
-    const std::shared_ptr<const Servable> s = store_.current();
-    if (!s) throw RequestError(503, "no model version is available");
+    const Servable& s = *batch.front()->servable;  // every request of the batch asked for it
     int64_t rows = 0;
     for (const auto& r : batch) rows += r->x.dim(0);
-    Shape shape{rows};
-    shape.insert(shape.end(), s->input_shape.begin(), s->input_shape.end());
-    Tensor x(shape);
-    const int64_t per = numel(s->input_shape);
-    int64_t at = 0;
-    for (const auto& r : batch) {
-      std::memcpy(x.data() + at * per, r->x.data(), static_cast<size_t>(r->x.numel()) * sizeof(float));
-      at += r->x.dim(0);
+    Tensor x = batch.front()->x;  // one request: its own input, uncopied
+    if (batch.size() > 1) {
+      Shape shape{rows};
+      shape.insert(shape.end(), s.input_shape.begin(), s.input_shape.end());
+      x = Tensor(shape);
+      const int64_t per = numel(s.input_shape);
+      int64_t at = 0;
+      for (const auto& r : batch) {
+        std::memcpy(x.data() + at * per, r->x.data(), static_cast<size_t>(r->x.numel()) * sizeof(float));
+        at += r->x.dim(0);
+      }
     }
-    Tensor out = s->model->predict(x, rows);
-    if (!s->softmax_output) out = softmax(out);
-    at = 0;
+    Tensor out = s.model->predict(x, rows);
+    if (!s.softmax_output) out = softmax(out);
+    if (batch.size() == 1) {
+      batch.front()->done.set_value(Prediction{out, s.version});
+      return;
+    }
+    int64_t at = 0;
     for (auto& r : batch) {
       const int64_t n = r->x.dim(0);
-      r->done.set_value(Prediction{out.slice(at, at + n).clone(), s->version});
+      r->done.set_value(Prediction{out.slice(at, at + n).clone(), s.version});
       at += n;
     }
   } catch (...) {

@@ -3,7 +3,9 @@
 // request thread enqueues its inputs and waits; one thread takes requests from the queue, and
 // with batching on keeps taking them for up to timeout_us after the first, while the batch stays
 // within max_batch_size rows, then runs them as one forward pass and hands each its rows. The
-// queue is bounded (max_enqueued rows): a request that does not fit is refused at once.
+// queue is bounded (max_enqueued rows): a request that does not fit is refused at once. Each
+// request runs on the servable it was resolved and parsed against: a batch holds one servable's
+// requests (a version swap ends a batch), so no request is answered by a version it did not ask for.
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -32,24 +34,24 @@ struct Prediction {
 class Batcher {
  public:
   using OnBatch = std::function<void(int64_t rows, int64_t queued)>;
-  Batcher(const ModelStore& store, BatchingOptions options, OnBatch on_batch);
+  Batcher(BatchingOptions options, OnBatch on_batch);
   ~Batcher();
   Batcher(const Batcher&) = delete;
   Batcher& operator=(const Batcher&) = delete;
 
-  // x: (N, *input_shape). Blocks until the batch ran. Throws RequestError(503) when the queue is
-  // full or no model is loaded; rethrows what the forward pass threw.
-  Prediction predict(Tensor x);
+  // x: (N, *servable.input_shape). Blocks until the batch ran. Throws RequestError(503) when the
+  // queue is full; rethrows what the forward pass threw.
+  Prediction predict(std::shared_ptr<const Servable> servable, Tensor x);
 
  private:
   struct Request {
+    std::shared_ptr<const Servable> servable;
     Tensor x;
     std::promise<Prediction> done;
   };
   void work();
   void run(std::vector<std::unique_ptr<Request>>& batch);
 
-  const ModelStore& store_;
   BatchingOptions o_;
   OnBatch on_batch_;
   mutable std::mutex mutex_;

@@ -16,10 +16,11 @@ namespace nn::serving::detail {
 
 struct Context {
   ServerOptions options;
+  RequestLimits limits;
+  // Declared before the store and the batcher, whose threads report to it: it outlives them.
+  std::unique_ptr<Metrics> metrics;
   std::unique_ptr<ModelStore> store;
   std::unique_ptr<Batcher> batcher;
-  std::unique_ptr<Metrics> metrics;
-  RequestLimits limits;
 
   // The servable for a request's model name and optional version ("" for the latest);
   // RequestError(404) as TF Serving words it when there is none.

@@ -33,7 +33,7 @@ void kserve_infer(const Context& c, const httplib::Request& req, httplib::Respon
                   const std::string& version) {
   const auto s = c.servable(name, version);
   const Batch b = parse_kserve_infer(parse_json(req.body), s->input_shape, c.limits);
-  const Prediction p = c.batcher->predict(b.x);
+  const Prediction p = c.batcher->predict(s, b.x);
   const std::vector<float> data = p.probabilities.to_vector();
   json reply{{"model_name", name},
              {"model_version", std::to_string(p.version)},

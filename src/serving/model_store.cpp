@@ -3,7 +3,6 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <cctype>
 #include <chrono>
 #include <filesystem>
 #include <stdexcept>
@@ -11,15 +10,13 @@
 #include <fmt/format.h>
 
 #include "nn/io/model_file.hpp"
+#include "util/decimal.hpp"
 
 namespace nn::serving::detail {
 namespace {
 
 namespace fs = std::filesystem;
 
-bool all_digits(const std::string& s) {
-  return !s.empty() && s.size() <= 18 && std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); });
-}
 
 }  // namespace
 
@@ -77,7 +74,7 @@ std::shared_ptr<const Servable> ModelStore::load(int64_t version, const std::str
   if (out.size() != 1 || out[0] < 2)
     throw std::runtime_error(fmt::format("{}: the model's outputs have shape {}, not class scores", path, to_string(out)));
   s->classes = out[0];
-  s->softmax_output = !s->model->layers().empty() && s->model->layers().back()->ends_with_softmax();
+  s->softmax_output = s->model->ends_with_softmax();
   Shape batch{1};
   batch.insert(batch.end(), s->input_shape.begin(), s->input_shape.end());
   s->model->predict(Tensor::zeros(batch));  // a first pass before requests see it
@@ -91,8 +88,9 @@ void ModelStore::scan() {
   std::error_code ec;
   for (fs::directory_iterator it(dir_, ec), end; !ec && it != end; it.increment(ec)) {
     const std::string name = it->path().filename().string();
-    if (!all_digits(name) || !it->is_directory(ec)) continue;
-    candidates.emplace_back(std::stoll(name), (it->path() / "model.nn").string());
+    const std::optional<int64_t> version = nn::detail::parse_decimal(name);
+    if (!version || !it->is_directory(ec)) continue;
+    candidates.emplace_back(*version, (it->path() / "model.nn").string());
   }
   std::sort(candidates.rbegin(), candidates.rend());  // newest first
   const int64_t serving = current() ? current()->version : -1;

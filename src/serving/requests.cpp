@@ -40,16 +40,25 @@ void flatten(const json& v, std::vector<float>& out, Shape& shape, size_t depth,
   for (const auto& e : v) flatten(e, out, shape, depth + 1, budget, what);
 }
 
-Tensor to_input(std::vector<float> values, int64_t n, const Shape& input_shape) {
+// (n, *input_shape)
+Shape batched(int64_t n, const Shape& input_shape) {
   Shape s{n};
   s.insert(s.end(), input_shape.begin(), input_shape.end());
-  return Tensor::from_vector(s, values);
+  return s;
+}
+
+Tensor to_input(const std::vector<float>& values, int64_t n, const Shape& input_shape) {
+  return Tensor::from_vector(batched(n, input_shape), values);
 }
 
 // One instance: numbers (any nesting of numel(input_shape) of them) or {"b64": image}.
-void instance(const json& v, const Shape& input_shape, const RequestLimits& limits, int64_t& pixels_left,
+void instance(const json& instance, const Shape& input_shape, const RequestLimits& limits, int64_t& pixels_left,
               std::vector<float>& out, const std::string& what) {
   const auto per = static_cast<size_t>(numel(input_shape));
+  const json* unwrapped = &instance;  // {"<input name>": ...} around the value, at any depth
+  while (unwrapped->is_object() && unwrapped->size() == 1 && !unwrapped->contains("b64"))
+    unwrapped = &unwrapped->begin().value();
+  const json& v = *unwrapped;
   if (v.is_object()) {
     if (v.size() == 1 && v.contains("b64")) {
       if (!v["b64"].is_string()) bad(what + ": \"b64\" must be a string");
@@ -59,7 +68,6 @@ void instance(const json& v, const Shape& input_shape, const RequestLimits& limi
       out.insert(out.end(), xs.begin(), xs.end());
       return;
     }
-    if (v.size() == 1) return instance(v.begin().value(), input_shape, limits, pixels_left, out, what);  // {"<input name>": ...}
     bad(what + ": an object instance must hold exactly one input (the model has one)");
   }
   std::vector<float> values;
@@ -80,8 +88,17 @@ void check_count(size_t n, const RequestLimits& limits) {
 }  // namespace
 
 json parse_json(std::string_view body) {
+  // Nesting is bounded while parsing, before a deep document is built: every request format
+  // nests a few levels (an image's rows in an instance in a list in the body).
+  static constexpr int kMaxDepth = 32;
+  const json::parser_callback_t bounded = [](int depth, json::parse_event_t event, json&) {
+    if ((event == json::parse_event_t::object_start || event == json::parse_event_t::array_start) &&
+        depth >= kMaxDepth)
+      bad(fmt::format("the JSON nests deeper than {} levels", kMaxDepth));
+    return true;
+  };
   try {
-    return json::parse(body.begin(), body.end());
+    return json::parse(body.begin(), body.end(), bounded);
   } catch (const json::exception& e) {  // parse_error, and out_of_range for numbers like 1e400
     bad(std::string("malformed JSON: ") + e.what());
   }
@@ -120,7 +137,7 @@ Tensor image_instance(std::string_view file, const std::string& name, const Shap
   }
   if (pixels_left) *pixels_left -= img.width * img.height;
   try {
-    return to_input(vision::to_mnist(img).to_vector(), 1, input_shape);
+    return vision::to_mnist(img).reshape(batched(1, input_shape));
   } catch (const vision::NoDigitError& e) {
     bad(name + ": " + e.what());
   }
@@ -142,12 +159,11 @@ Batch parse_tf_predict(const json& body, const Shape& input_shape, const Request
   }
   if (!list->is_array()) bad(std::string(rows ? "\"instances\"" : "\"inputs\"") + " must be a list");
   check_count(list->size(), limits);
-  std::vector<float> values;
-  values.reserve(list->size() * static_cast<size_t>(numel(input_shape)));
+  std::vector<float> values;  // grown as instances are checked, not reserved from an unchecked count
   int64_t pixels_left = limits.max_image_pixels;
   for (size_t i = 0; i < list->size(); ++i)
     instance((*list)[i], input_shape, limits, pixels_left, values, fmt::format("instance {}", i));
-  b.x = to_input(std::move(values), static_cast<int64_t>(list->size()), input_shape);
+  b.x = to_input(values, static_cast<int64_t>(list->size()), input_shape);
   return b;
 }
 
@@ -192,7 +208,7 @@ Batch parse_kserve_infer(const json& body, const Shape& input_shape, const Reque
   flatten(in["data"], values, data_shape, 0, static_cast<size_t>(n * per), "\"data\"");
   if (static_cast<int64_t>(values.size()) != n * per)
     bad(fmt::format("\"data\" holds {} numbers, shape {} needs {}", values.size(), to_string(shape), n * per));
-  b.x = to_input(std::move(values), n, input_shape);
+  b.x = to_input(values, n, input_shape);
   return b;
 }
 
@@ -203,7 +219,7 @@ Batch parse_seed_json(const json& body, const Shape& input_shape, const RequestL
   int64_t pixels_left = limits.max_image_pixels;
   instance(body["image"], input_shape, limits, pixels_left, values, "\"image\"");
   Batch b;
-  b.x = to_input(std::move(values), 1, input_shape);
+  b.x = to_input(values, 1, input_shape);
   return b;
 }
 

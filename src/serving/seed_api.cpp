@@ -44,13 +44,10 @@ void seed_predict(const Context& c, const httplib::Request& req, httplib::Respon
                                   (type.empty() ? std::string("missing") : "'" + type + "'") + ")");
     x = parse_seed_json(parse_json(req.body), s->input_shape, c.limits).x;
   }
-  const Prediction p = c.batcher->predict(x);
+  const Prediction p = c.batcher->predict(s, x);
   json reply = top5(p.probabilities.slice(0, 1));
-  if (req.has_param("include_image") && req.get_param_value("include_image") != "0") {
-    const std::vector<float> v = x.to_vector();
-    json rows = json::array();
-    for (int r = 0; r < 28; ++r) rows.push_back(std::vector<float>(v.begin() + r * 28, v.begin() + (r + 1) * 28));
-    reply["image"] = rows;
+  if (req.has_param("include_image") && req.get_param_value("include_image") != "0" && x.numel() == 28 * 28) {
+    reply["image"] = rows_of(x.reshape({28, 28}));
   }
   reply_json(res, 200, reply);
 }

@@ -16,6 +16,7 @@
 
 #include "serving/context.hpp"
 #include "serving/guarded_http.hpp"
+#include "util/decimal.hpp"
 
 namespace nn::serving {
 
@@ -64,11 +65,6 @@ const char* status_text(int status) {
   }
 }
 
-// Strict decimal Content-Length; -1 when malformed.
-int64_t content_length(const std::string& v) {
-  if (v.empty() || v.size() > 18 || v.find_first_not_of("0123456789") != std::string::npos) return -1;
-  return std::stoll(v);
-}
 
 }  // namespace
 
@@ -112,7 +108,7 @@ struct Server::Impl {
     const bool has_body = req.method == "POST" || req.method == "PUT" || req.method == "PATCH";
     if (has_body && lengths == 0) return refuse(411, "a request body needs a Content-Length");
     if (lengths == 1) {
-      const int64_t n = content_length(req.get_header_value("Content-Length"));
+      const int64_t n = nn::detail::parse_decimal(req.get_header_value("Content-Length")).value_or(-1);
       if (n < 0) return refuse(400, "malformed Content-Length");
       if (n > ctx.options.max_body_bytes())
         return refuse(413, fmt::format("the body of {} bytes is larger than the limit of {}", n, ctx.options.max_body_bytes()));
@@ -257,7 +253,7 @@ Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>()) {
   b.max_batch_size = o.max_batch_size();
   b.timeout_us = o.batch_timeout_us();
   b.max_enqueued = o.max_enqueued();
-  c.batcher = std::make_unique<detail::Batcher>(*c.store, b, [impl](int64_t rows, int64_t queued) {
+  c.batcher = std::make_unique<detail::Batcher>(b, [impl](int64_t rows, int64_t queued) {
     impl->ctx.metrics->batch(rows, queued);
   });
 }

@@ -3,24 +3,18 @@
 #include <fmt/format.h>
 
 #include "serving/context.hpp"
+#include "util/decimal.hpp"
 
 namespace nn::serving::detail {
 
 using json = nlohmann::json;
 
 namespace {
-// A version from a URL: a non-negative int64, else TF Serving's 400.
+// A version from a URL: a strict non-negative decimal, else TF Serving's 400.
 int64_t parse_version(const std::string& version) {
-  int64_t v = -1;
-  try {
-    size_t used = 0;
-    v = std::stoll(version, &used);
-    if (used != version.size()) v = -1;
-  } catch (const std::exception&) {
-    v = -1;
-  }
-  if (v < 0) throw RequestError(400, "Failed to convert version: " + version + " to numeric.");
-  return v;
+  const std::optional<int64_t> v = nn::detail::parse_decimal(version);
+  if (!v) throw RequestError(400, "Failed to convert version: " + version + " to numeric.");
+  return *v;
 }
 }  // namespace
 
@@ -53,12 +47,12 @@ json rows_of(const Tensor& p) {
 
 void tf_status(const Context& c, const httplib::Request&, httplib::Response& res, const std::string& name,
                const std::string& version) {
-  if (!version.empty()) parse_version(version);
+  const int64_t wanted = version.empty() ? -1 : parse_version(version);
   if (name != c.options.model_name())
     throw RequestError(404, "Could not find any versions of model " + name);
   json versions = json::array();
   for (const VersionStatus& s : c.store->statuses()) {
-    if (!version.empty() && std::to_string(s.version) != version) continue;
+    if (wanted >= 0 && s.version != wanted) continue;
     versions.push_back({{"version", std::to_string(s.version)},
                         {"state", s.state},
                         {"status", {{"error_code", s.error_code}, {"error_message", s.error_message}}}});
@@ -87,7 +81,7 @@ void tf_predict(const Context& c, const httplib::Request& req, httplib::Response
                 const std::string& version) {
   const auto s = c.servable(name, version);
   const Batch b = parse_tf_predict(parse_json(req.body), s->input_shape, c.limits);
-  const Prediction p = c.batcher->predict(b.x);
+  const Prediction p = c.batcher->predict(s, b.x);
   reply_json(res, 200, json{{b.columnar ? "outputs" : "predictions", rows_of(p.probabilities)}});
 }
 

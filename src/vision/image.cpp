@@ -11,7 +11,7 @@
 
 #include <fmt/format.h>
 
-#include "io/atomic_file.hpp"
+#include "nn/io/atomic_file.hpp"
 #include "util/bytes.hpp"
 #include "util/input_file.hpp"
 
@@ -145,6 +145,6 @@ std::string encode_png(const Tensor& gray) {
   return out;
 }
 
-void write_png(const std::string& path, const Tensor& gray) { nn::detail::write_file_atomically(path, encode_png(gray)); }
+void write_png(const std::string& path, const Tensor& gray) { nn::io::write_file_atomically(path, encode_png(gray)); }
 
 }  // namespace nn::vision

@@ -79,6 +79,8 @@ class Sequential {
   // (nn::Adam(1e-4), nn::SparseCategoricalCrossentropy(true)) or shared; metrics by name.
   void compile(AnyOptimizer optimizer, AnyLoss loss, const std::vector<std::string>& metrics = {});
   bool compiled() const { return static_cast<bool>(optimizer_); }
+  // Whether the last layer ends in a softmax, so predict() gives probabilities (else scores).
+  bool ends_with_softmax() const { return !layers_.empty() && layers_.back()->ends_with_softmax(); }
 
   History fit(const data::Dataset& train, FitOptions options = {});
   History fit(const Tensor& x, const Tensor& y, FitOptions options = {});

@@ -7,13 +7,14 @@
 //   2. the file is fsync'ed, renamed over the target, and the directory fsync'ed;
 //   3. temporary files that earlier saves of the same target left behind when their process was
 //      killed (their pid no longer runs) are removed first.
+// How nn saves models and images; usable for any output a program must not leave half-written.
 #include <string>
 #include <string_view>
 
-namespace nn::detail {
+namespace nn::io {
 
 // Throws std::runtime_error("<path>: <what failed>"); the target is then unchanged and no
 // temporary file is left.
 void write_file_atomically(const std::string& path, std::string_view bytes);
 
-}  // namespace nn::detail
+}  // namespace nn::io
