@@ -257,20 +257,31 @@ void bench_pool(Bench& b, nn::Backend& be, int64_t n, int64_t c, int64_t hw) {
   const auto x = random_vector(xs, 7);
   std::vector<float> y(ys, NAN);
   std::vector<int32_t> arg(ys);
-  std::vector<double> want(ys);
+  std::vector<double> want(ys), want_arg(ys);
   for (int64_t plane = 0; plane < n * c; ++plane)
     for (int64_t oy = 0; oy < p.out_h(); ++oy)
       for (int64_t ox = 0; ox < p.out_w(); ++ox) {
         double m = -INFINITY;
+        int64_t at = 0;
         for (int64_t ky = 0; ky < 2; ++ky)
-          for (int64_t kx = 0; kx < 2; ++kx) m = std::max(m, static_cast<double>(x[static_cast<size_t>((plane * hw + oy * 2 + ky) * hw + ox * 2 + kx)]));
-        want[static_cast<size_t>((plane * p.out_h() + oy) * p.out_w() + ox)] = m;
+          for (int64_t kx = 0; kx < 2; ++kx) {
+            const int64_t i = (oy * 2 + ky) * hw + ox * 2 + kx;  // within the plane
+            if (x[static_cast<size_t>(plane * hw * hw + i)] > m) m = x[static_cast<size_t>(plane * hw * hw + i)], at = i;
+          }
+        const auto o = static_cast<size_t>((plane * p.out_h() + oy) * p.out_w() + ox);
+        want[o] = m;
+        want_arg[o] = static_cast<double>(at);
       }
   auto run = [&] { be.max_pool2d_forward(p, x.data(), y.data(), arg.data()); };
   run();
   const std::string shape = fmt::format("{}x{}x{}x{} 2x2", n, c, hw, hw);
-  if (!b.validate("max-pool " + shape, y, want, 0.0) || b.check_only) return;
-  b.report("max-pool forward", shape, "GB/s", static_cast<double>((xs + ys) * sizeof(float)) / b.time(run) / 1e9);
+  const std::vector<float> got_arg(arg.begin(), arg.end());
+  if (!b.validate("max-pool " + shape, y, want, 0.0) || !b.validate("max-pool argmax " + shape, got_arg, want_arg, 0.0) ||
+      b.check_only)
+    return;
+  // Bytes moved: the input read, the maxima and their int32 positions written.
+  b.report("max-pool forward", shape, "GB/s",
+           static_cast<double>((xs + 2 * ys) * sizeof(float)) / b.time(run) / 1e9);
 }
 
 void bench_avg_pool(Bench& b, nn::Backend& be, int64_t n, int64_t c, int64_t hw) {
@@ -312,17 +323,21 @@ void bench_softmax_ce(Bench& b, nn::Backend& be, int64_t rows, int64_t cols) {
   std::vector<float> labels(static_cast<size_t>(rows)), probs(static_cast<size_t>(rows * cols), NAN),
       loss(static_cast<size_t>(rows), NAN);
   for (int64_t r = 0; r < rows; ++r) labels[static_cast<size_t>(r)] = static_cast<float>((r * 7) % cols);
-  std::vector<double> want(static_cast<size_t>(rows));
+  std::vector<double> want(static_cast<size_t>(rows)), want_probs(static_cast<size_t>(rows * cols));
   for (int64_t r = 0; r < rows; ++r) {
     double mx = -INFINITY, s = 0;
     for (int64_t j = 0; j < cols; ++j) mx = std::max(mx, static_cast<double>(logits[static_cast<size_t>(r * cols + j)]));
     for (int64_t j = 0; j < cols; ++j) s += std::exp(logits[static_cast<size_t>(r * cols + j)] - mx);
+    for (int64_t j = 0; j < cols; ++j)
+      want_probs[static_cast<size_t>(r * cols + j)] = std::exp(logits[static_cast<size_t>(r * cols + j)] - mx) / s;
     want[static_cast<size_t>(r)] = std::log(s) + mx - logits[static_cast<size_t>(r * cols + static_cast<int64_t>(labels[static_cast<size_t>(r)]))];
   }
   auto run = [&] { be.softmax_cross_entropy(logits.data(), labels.data(), true, probs.data(), loss.data(), rows, cols); };
   run();
   const std::string shape = fmt::format("{}x{}", rows, cols);
-  if (!b.validate("softmax cross-entropy " + shape, loss, want, 1e-5) || b.check_only) return;
+  if (!b.validate("softmax cross-entropy " + shape, loss, want, 1e-5) ||
+      !b.validate("softmax cross-entropy probabilities " + shape, probs, want_probs, 1e-5) || b.check_only)
+    return;
   b.report("softmax cross-entropy", shape, "Mrows/s", static_cast<double>(rows) / b.time(run) / 1e6);
 }
 

@@ -79,8 +79,23 @@ int main(int argc, char** argv) {
   fmt::print("nn {} train_loss_start {:.4f}\n", kind, first);
   fmt::print("nn {} train_loss_end {:.4f}\n", kind, last);
 
-  // Inference, on test images: batch 1 (one image at a time) and batch 1000.
+  // Inference, on test images: batch 1 (one image at a time) and batch 1000. The two take
+  // different kernel paths (one image's convolution split across the threads, or the images
+  // shared out), so they are checked against each other before either is timed.
   const nn::Tensor test = mnist.test_images.reshape({-1, 1, 28, 28}) / 255.0f;
+  {
+    const auto together = model.predict(test.slice(0, 1000), 1000).to_vector();
+    const auto classes = static_cast<size_t>(together.size() / 1000);
+    for (int64_t i = 0; i < 1000; i += 20) {
+      const auto alone = model.predict(test.slice(i, i + 1), 1).to_vector();
+      for (size_t c = 0; c < classes; ++c)
+        if (!(std::fabs(alone[c] - together[static_cast<size_t>(i) * classes + c]) <= 1e-4f)) {
+          std::fprintf(stderr, "bench_training: %s predicts image %ld differently alone and in a batch\n",
+                       kind.c_str(), static_cast<long>(i));
+          return 1;
+        }
+    }
+  }
   for (const int64_t n : {int64_t{1}, int64_t{1000}}) {
     int64_t images = 0;
     const auto t1 = Clock::now();
@@ -96,6 +111,11 @@ int main(int argc, char** argv) {
     } while (spent < seconds / 2);
     fmt::print("nn {} infer_b{}_images_per_s {:.1f}\n", kind, n, static_cast<double>(images) / spent);
   }
+  // Peak memory of the measured training and inference (before the time-to-accuracy run trains
+  // a second model, which PyTorch's side measures separately).
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  fmt::print("nn {} peak_rss_mib {:.1f}\n", kind, static_cast<double>(usage.ru_maxrss) / 1024.0);
   if (argc == 6) {
     const double target = std::stod(argv[5]);
     nn::manual_seed(1);
@@ -121,8 +141,5 @@ int main(int argc, char** argv) {
     }
     fmt::print("nn {} seconds_to_{:.1f}% {:.1f}\n", kind, target * 100, reached);
   }
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  fmt::print("nn {} peak_rss_mib {:.1f}\n", kind, static_cast<double>(usage.ru_maxrss) / 1024.0);
   return 0;
 }

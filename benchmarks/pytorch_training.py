@@ -47,11 +47,26 @@ def read_idx(data_dir, name):
     raise FileNotFoundError(f"{data_dir}: no {name}[.gz]")
 
 
+def load(data_dir):
+    """MNIST as tensors: training images (N, 1, 28, 28) in [0, 1], labels, and the same for test."""
+    def images(name):
+        return torch.from_numpy(read_idx(data_dir, name).copy()).float().div_(255).unsqueeze(1)
+
+    def labels(name):
+        return torch.from_numpy(read_idx(data_dir, name).astype(np.int64))
+
+    return (images("train-images-idx3-ubyte"), labels("train-labels-idx1-ubyte"),
+            images("t10k-images-idx3-ubyte"), labels("t10k-labels-idx1-ubyte"))
+
+
+def cpus():
+    """The CPUs this process may run on (its affinity), as nn counts them."""
+    return len(os.sched_getaffinity(0))
+
+
 def measure(kind, batch, seconds, data_dir):
     torch.manual_seed(1)
-    x = torch.from_numpy(read_idx(data_dir, "train-images-idx3-ubyte").copy()).float().div_(255).unsqueeze(1)
-    y = torch.from_numpy(read_idx(data_dir, "train-labels-idx1-ubyte").astype(np.int64))
-    test = torch.from_numpy(read_idx(data_dir, "t10k-images-idx3-ubyte").copy()).float().div_(255).unsqueeze(1)
+    x, y, test, _ = load(data_dir)
     loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=batch, shuffle=True,
                                          drop_last=True)
     model = make(kind)
@@ -104,10 +119,7 @@ def measure(kind, batch, seconds, data_dir):
 
 def time_to_accuracy(kind, batch, data_dir, target):
     torch.manual_seed(1)
-    x = torch.from_numpy(read_idx(data_dir, "train-images-idx3-ubyte").copy()).float().div_(255).unsqueeze(1)
-    y = torch.from_numpy(read_idx(data_dir, "train-labels-idx1-ubyte").astype(np.int64))
-    tx = torch.from_numpy(read_idx(data_dir, "t10k-images-idx3-ubyte").copy()).float().div_(255).unsqueeze(1)
-    ty = torch.from_numpy(read_idx(data_dir, "t10k-labels-idx1-ubyte").astype(np.int64))
+    x, y, tx, ty = load(data_dir)
     loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=batch, shuffle=True)
     model = make(kind)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
@@ -141,7 +153,7 @@ def main():
         return
     # Each thread setting in its own process; the best of each figure (memory: the smallest).
     best = {}
-    for threads in sorted({1, os.cpu_count()}):
+    for threads in sorted({1, cpus()}):
         run = subprocess.run([sys.executable, __file__, kind, str(batch), str(seconds), data_dir, "--threads", str(threads)],
                              check=True, capture_output=True, text=True)
         for line in run.stdout.splitlines():
@@ -155,7 +167,7 @@ def main():
     for key, value in best.items():
         print(f"pytorch {kind} {key} {value:.1f}")
     if len(sys.argv) == 6:
-        torch.set_num_threads(os.cpu_count())
+        torch.set_num_threads(cpus())  # all cores (the time-to-accuracy run is not repeated per setting)
         time_to_accuracy(kind, batch, data_dir, float(sys.argv[5]))
 
 

@@ -7,25 +7,22 @@ Usage: report.py OUT_JSON KERNELS_JSON E2E_LINES PIPELINE_LINES [SERVE_LINES]
   SERVE_LINES    benchmarks/serve_load.sh's table
 """
 import json
+import os
 import platform
 import re
-import subprocess
 import sys
 import time
 
 
 def machine():
-    model = "unknown CPU"
     try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
+        cpuinfo = open("/proc/cpuinfo").read()
     except OSError:
-        pass
-    cores = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
-    flags = open("/proc/cpuinfo").read()
-    isa = "AVX-512" if " avx512f" in flags else "AVX2" if " avx2" in flags else "SSE"
+        cpuinfo = ""
+    model = next((line.split(":", 1)[1].strip() for line in cpuinfo.splitlines() if line.startswith("model name")),
+                 "unknown CPU")
+    cores = len(os.sched_getaffinity(0))
+    isa = "AVX-512" if " avx512f" in cpuinfo else "AVX2" if " avx2" in cpuinfo else "SSE"
     return f"{model}, {cores} cores available, {isa}, {platform.system()} {platform.release()}"
 
 

@@ -47,7 +47,8 @@ for r in rows:
     assert len(r) == 10 and abs(sum(r) - 1) < 1e-3 and max(range(10), key=r.__getitem__) == 7, r
 PY
     NN_BODY="$work/body.json" wrk -t1 -c"$conns" -d"${secs}s" --latency -s "$here/serve_load.lua" "$endpoint" >"$work/wrk.txt"
-    if grep -q "Non-2xx" "$work/wrk.txt"; then
+    # Failed replies, and timeouts or broken connections (which would drop out of the latencies).
+    if grep -qE "Non-2xx|Socket errors" "$work/wrk.txt"; then
       cat "$work/wrk.txt" >&2
       echo "serve_load.sh: some requests failed" >&2
       exit 1

@@ -29,22 +29,29 @@ echo "   the wall time to 99.0% test accuracy; nn then PyTorch"
 : >"$work/e2e.txt"
 for mb in mlp:32: cnn:50:0.99; do
   IFS=: read -r m batch target <<<"$mb"
-  "$bin/bench_training" "$m" "$batch" "$secs" data/mnist $target | tee -a "$work/e2e.txt"
-  /usr/bin/python3 benchmarks/pytorch_training.py "$m" "$batch" "$secs" data/mnist $target | tee -a "$work/e2e.txt"
+  "$bin/bench_training" "$m" "$batch" "$secs" data/mnist ${target:+"$target"} | tee -a "$work/e2e.txt"
+  /usr/bin/python3 benchmarks/pytorch_training.py "$m" "$batch" "$secs" data/mnist ${target:+"$target"} |
+    tee -a "$work/e2e.txt"
 done
 
 echo "== mnist train --model fast (one epoch, 99% target): test accuracy and training wall time, 5 seeds"
+seeds=(1 2 3 4 5)
 acc_sum=0 sec_sum=0
-for seed in 1 2 3 4 5; do
+for seed in "${seeds[@]}"; do
   log=$("$bin/mnist" train --data data/mnist --model fast --seed "$seed" --verbose 0 --out "$work/fast-$seed")
   acc=$(sed -n 's/^test_accuracy: //p' <<<"$log")
   sec=$(sed -n 's/^training: \([0-9.]*\) s.*/\1/p' <<<"$log")
+  if [ -z "$acc" ] || [ -z "$sec" ]; then
+    echo "bench: cannot read the accuracy and time of seed $seed from mnist train's output" >&2
+    exit 1
+  fi
   echo "nn fast test_accuracy_seed$seed $acc" | tee -a "$work/e2e.txt"
   echo "nn fast training_seconds_seed$seed $sec" | tee -a "$work/e2e.txt"
   acc_sum=$(awk -v a="$acc_sum" -v b="$acc" 'BEGIN { print a + b }')
   sec_sum=$(awk -v a="$sec_sum" -v b="$sec" 'BEGIN { print a + b }')
 done
-awk -v a="$acc_sum" -v s="$sec_sum" 'BEGIN { printf "nn fast mean_test_accuracy %.4f\nnn fast mean_training_seconds %.1f\n", a / 5, s / 5 }' |
+awk -v a="$acc_sum" -v s="$sec_sum" -v n="${#seeds[@]}" \
+  'BEGIN { printf "nn fast mean_test_accuracy %.4f\nnn fast mean_training_seconds %.1f\n", a / n, s / n }' |
   tee -a "$work/e2e.txt"
 
 echo "== prediction server under load (wrk; TF Serving :predict, $secs s per run)"
