@@ -234,9 +234,15 @@ void bench_conv(Bench& b, nn::Backend& be, const std::string& name, const nn::Co
     dw_ref[static_cast<size_t>(wi)] += static_cast<double>(dy[static_cast<size_t>(yi)]) * x[static_cast<size_t>(xi)];
   });
   for (size_t i = 0; i < ys; ++i) db_ref[static_cast<size_t>((static_cast<int64_t>(i) / (p.out_h() * p.out_w())) % p.k)] += dy[i];
-  auto forward = [&] { be.conv2d_forward(p, x.data(), w.data(), bias.data(), y.data()); };
-  auto backward_data = [&] { be.conv2d_backward(p, x.data(), w.data(), dy.data(), dx.data(), nullptr, nullptr); };
-  auto backward_filter = [&] { be.conv2d_backward(p, x.data(), w.data(), dy.data(), nullptr, dw.data(), db.data()); };
+  const auto plan = be.plan_conv2d(p);
+  const auto none = nn::Epilogue::None;
+  auto forward = [&] { be.conv2d_forward(*plan, p, x.data(), w.data(), bias.data(), none, y.data()); };
+  auto backward_data = [&] {
+    be.conv2d_backward(*plan, p, x.data(), w.data(), nullptr, dy.data(), none, dx.data(), nullptr, nullptr);
+  };
+  auto backward_filter = [&] {
+    be.conv2d_backward(*plan, p, x.data(), w.data(), nullptr, dy.data(), none, nullptr, dw.data(), db.data());
+  };
   forward();
   backward_data();
   backward_filter();

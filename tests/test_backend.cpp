@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include <cmath>
+#include <functional>
 #include <vector>
 
 #include "gradcheck.hpp"
@@ -70,7 +71,8 @@ TEST_CASE("conv2d backward: the chunked path (fewer images than threads, big col
     const int before = num_threads();
     set_num_threads(threads);
     Tensor dx(x.shape()), dw(w.shape()), db({2});
-    be.conv2d_backward(p, x.data(), w.data(), dy.data(), dx.data(), dw.data(), db.data());
+    be.conv2d_backward(*be.plan_conv2d(p), p, x.data(), w.data(), nullptr, dy.data(), Epilogue::None, dx.data(),
+                       dw.data(), db.data());
     set_num_threads(before);
     return std::vector<std::vector<float>>{dx.to_vector(), dw.to_vector(), db.to_vector()};
   };
@@ -118,4 +120,75 @@ TEST_CASE("the thread count can change") {
   set_num_threads(before);
   CHECK(num_threads() == before);
   CHECK_THROWS(set_num_threads(0));
+}
+
+TEST_CASE("a fused activation equals the separate op, values and gradients, on both convolution paths") {
+  // Each epilogue against the same computation written as two ops; one thread takes the
+  // per-image path and three images on four threads the one-GEMM path.
+  Generator gen(21);
+  Tensor x = test::random_tensor({3, 2, 7, 6}, gen), w = test::random_tensor({4, 2, 3, 3}, gen),
+         b = test::random_tensor({4}, gen), r = test::random_tensor({3, 4, 7, 6}, gen);
+  Tensor xd = test::random_tensor({5, 6}, gen), wd = test::random_tensor({6, 3}, gen), bd = test::random_tensor({3}, gen),
+         rd = test::random_tensor({5, 3}, gen);
+  struct Case { Epilogue act; Variable (*op)(const Variable&); };
+  const Case cases[] = {{Epilogue::Relu, [](const Variable& v) { return relu(v); }},
+                        {Epilogue::Sigmoid, [](const Variable& v) { return sigmoid(v); }},
+                        {Epilogue::Tanh, [](const Variable& v) { return nn::tanh(v); }},
+                        {Epilogue::None, [](const Variable& v) { return v; }}};
+  // value and the gradients of sum(y * r) with respect to every input
+  auto run = [](const std::function<Variable(std::vector<Variable>&)>& f, std::vector<Tensor> in, const Tensor& weights) {
+    std::vector<Variable> v;
+    for (auto& t : in) v.emplace_back(t, true);
+    Variable y = f(v);
+    sum(mul(y, Variable(weights))).backward();
+    std::vector<std::vector<float>> out{y.value().to_vector()};
+    for (auto& vi : v) out.push_back(vi.grad().to_vector());
+    return out;
+  };
+  auto same = [](const std::vector<std::vector<float>>& got, const std::vector<std::vector<float>>& want) {
+    int bad = 0;
+    for (size_t t = 0; t < got.size(); ++t)
+      for (size_t i = 0; i < got[t].size(); ++i)
+        bad += !(std::fabs(got[t][i] - want[t][i]) <= 1e-5f + 1e-5f * std::fabs(want[t][i]));
+    return bad;
+  };
+  const int before = num_threads();
+  for (const auto& c : cases) {
+    CAPTURE(static_cast<int>(c.act));
+    for (int threads : {1, 4}) {
+      CAPTURE(threads);
+      set_num_threads(threads);
+      Conv2DPlanCache plans;
+      const auto fused = run([&](auto& v) { return conv2d(v[0], v[1], v[2], 1, 1, Padding::same(), c.act, &plans); },
+                             {x, w, b}, r);
+      const auto separate = run([&](auto& v) { return c.op(conv2d(v[0], v[1], v[2], 1, 1, Padding::same())); },
+                                {x, w, b}, r);
+      CHECK(same(fused, separate) == 0);
+    }
+    const auto fused = run([&](auto& v) { return linear(v[0], v[1], v[2], c.act); }, {xd, wd, bd}, rd);
+    const auto separate = run([&](auto& v) { return c.op(linear(v[0], v[1], v[2])); }, {xd, wd, bd}, rd);
+    CHECK(same(fused, separate) == 0);
+    const auto no_bias = run([&](auto& v) { return linear(v[0], v[1], Variable(), c.act); }, {xd, wd}, rd);
+    const auto no_bias_separate = run([&](auto& v) { return c.op(matmul(v[0], v[1])); }, {xd, wd}, rd);
+    CHECK(same(no_bias, no_bias_separate) == 0);
+  }
+  set_num_threads(before);
+}
+
+TEST_CASE("a convolution plan is checked against the geometry it is used for") {
+  Backend& be = backend_for(Device::cpu());
+  Tensor x = Tensor::zeros({1, 2, 5, 5}), w = Tensor::zeros({3, 2, 3, 3}), y({1, 3, 3, 3});
+  const Conv2DParams p = conv2d_params(x.shape(), w.shape(), 1, 1, Padding::valid());
+  const Conv2DParams other = conv2d_params(Shape{1, 2, 6, 6}, w.shape(), 1, 1, Padding::valid());
+  auto plan = be.plan_conv2d(other);
+  CHECK_THROWS_WITH_AS(be.conv2d_forward(*plan, p, x.data(), w.data(), nullptr, Epilogue::None, y.data()),
+                       doctest::Contains("not made by the CPU backend for this geometry"), std::invalid_argument);
+  // The cache remakes its plan when the geometry changes, and keeps it while it does not.
+  Conv2DPlanCache plans;
+  auto first = plans.get(be, p);
+  CHECK(plans.get(be, p) == first);
+  Conv2DParams bigger_batch = p;
+  bigger_batch.n = 7;
+  CHECK(plans.get(be, bigger_batch) == first);
+  CHECK(plans.get(be, other) != first);
 }

@@ -37,6 +37,17 @@ TEST_CASE("matmul and linear") {
             {random_tensor({2, 5}, gen), random_tensor({5, 3}, gen)});
 }
 
+TEST_CASE("linear and conv2d with a fused activation") {
+  // The smooth epilogues (relu's kink is compared with the separate op in test_backend.cpp).
+  for (Epilogue act : {Epilogue::Sigmoid, Epilogue::Tanh}) {
+    CAPTURE(static_cast<int>(act));
+    gradcheck([act](auto& in) { return linear(in[0], in[1], in[2], act); },
+              {random_tensor({6, 4}, gen), random_tensor({4, 3}, gen), random_tensor({3}, gen)});
+    gradcheck([act](auto& in) { return conv2d(in[0], in[1], in[2], 2, 1, Padding::same(), act); },
+              {random_tensor({2, 2, 5, 6}, gen), random_tensor({3, 2, 3, 3}, gen), random_tensor({3}, gen)});
+  }
+}
+
 TEST_CASE("large matmul split across threads") {
   gradcheck([](auto& in) { return matmul(in[0], in[1]); }, {random_tensor({96, 80}, gen), random_tensor({80, 72}, gen)},
             {1e-2, 5e-3, 2e-2, 24});

@@ -49,6 +49,14 @@ void check_activation(const std::string& a) {
   throw std::invalid_argument("unknown activation '" + a + "' (expected one of: " + known + ")");
 }
 
+std::optional<Epilogue> fused_activation(const std::string& a) {
+  if (a == "linear") return Epilogue::None;
+  if (a == "relu") return Epilogue::Relu;
+  if (a == "sigmoid") return Epilogue::Sigmoid;
+  if (a == "tanh") return Epilogue::Tanh;
+  return std::nullopt;
+}
+
 Variable apply_activation(const std::string& a, const Variable& x) {
   check_activation(a);
   return activations().at(a)(x);

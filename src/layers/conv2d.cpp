@@ -52,11 +52,13 @@ Variable Conv2D::kernel() const { return named_parameters().at(0).second; }
 Variable Conv2D::bias() const { return o_.use_bias() ? named_parameters().at(1).second : Variable(); }
 
 Variable Conv2D::forward(const Variable& x, bool training) {
+  if (const auto act = fused_activation(o_.activation()))  // in the convolution's own pass
+    return conv2d(x, kernel(), bias(), o_.strides().h, o_.strides().w, o_.padding(), *act, plans_.get());
   return apply_activation(o_.activation(), forward_logits(x, training));
 }
 
 Variable Conv2D::forward_logits(const Variable& x, bool) {
-  return conv2d(x, kernel(), bias(), o_.strides().h, o_.strides().w, o_.padding());
+  return conv2d(x, kernel(), bias(), o_.strides().h, o_.strides().w, o_.padding(), Epilogue::None, plans_.get());
 }
 
 Config Conv2D::hyper_parameters() const {

@@ -38,6 +38,7 @@ Variable Dense::kernel() const { return named_parameters().at(0).second; }
 Variable Dense::bias() const { return o_.use_bias() ? named_parameters().at(1).second : Variable(); }
 
 Variable Dense::forward(const Variable& x, bool) {
+  if (const auto act = fused_activation(o_.activation())) return linear(x, kernel(), bias(), *act);
   return apply_activation(o_.activation(), linear(x, kernel(), bias()));
 }
 

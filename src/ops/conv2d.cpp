@@ -80,26 +80,41 @@ Conv2DParams conv2d_params(const Shape& x, const Shape& w, int64_t stride_h, int
   return p;
 }
 
+std::shared_ptr<KernelPlan> Conv2DPlanCache::get(Backend& backend, const Conv2DParams& p) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!plan_ || backend_ != &backend || !key_.same_geometry(p)) {
+    plan_ = backend.plan_conv2d(p);
+    backend_ = &backend;
+    key_ = p;
+  }
+  return plan_;
+}
+
 Variable conv2d(const Variable& x, const Variable& w, const Variable& bias, int64_t stride_h,
-                int64_t stride_w, const Padding& padding) {
+                int64_t stride_w, const Padding& padding, Epilogue act, Conv2DPlanCache* plans) {
   const Conv2DParams p = conv2d_params(x.shape(), w.shape(), stride_h, stride_w, padding);
   if (bias.defined() && bias.shape() != Shape{p.k})
     throw std::invalid_argument(fmt::format("conv2d: bias {} for {} filters", to_string(bias.shape()), p.k));
+  Backend& be = backend_for(x.device());
+  std::shared_ptr<KernelPlan> plan = plans ? plans->get(be, p) : be.plan_conv2d(p);
   Tensor y({p.n, p.k, p.out_h(), p.out_w()}, x.device());
-  backend_for(x.device()).conv2d_forward(p, x.value().data(), w.value().data(),
-                                         bias.defined() ? bias.value().data() : nullptr, y.data());
+  be.conv2d_forward(*plan, p, x.value().data(), w.value().data(), bias.defined() ? bias.value().data() : nullptr,
+                    act, y.data());
   std::vector<Variable> inputs{x, w};
   if (bias.defined()) inputs.push_back(bias);
-  return make_variable(y, std::move(inputs), [p](std::vector<Variable>& in, const Tensor& g) {
+  // The backward pass reads the output only to undo a fused activation.
+  Tensor saved = act != Epilogue::None ? y : Tensor();
+  return make_variable(y, std::move(inputs), [p, act, plan, saved](std::vector<Variable>& in, const Tensor& g) {
     const bool has_bias = in.size() == 3;
     Tensor dx, dw, db;
     if (in[0].requires_grad()) dx = Tensor(in[0].shape(), g.device());
     if (in[1].requires_grad()) dw = Tensor(in[1].shape(), g.device());
     if (has_bias && in[2].requires_grad()) db = Tensor(in[2].shape(), g.device());
-    backend_for(g.device()).conv2d_backward(p, in[0].value().data(), in[1].value().data(), g.data(),
-                                            dx.defined() ? dx.data() : nullptr,
-                                            dw.defined() ? dw.data() : nullptr,
-                                            db.defined() ? db.data() : nullptr);
+    backend_for(g.device())
+        .conv2d_backward(*plan, p, in[0].value().data(), in[1].value().data(),
+                         saved.defined() ? saved.data() : nullptr, g.data(), act,
+                         dx.defined() ? dx.data() : nullptr, dw.defined() ? dw.data() : nullptr,
+                         db.defined() ? db.data() : nullptr);
     if (dx.defined()) in[0].add_grad(dx);
     if (dw.defined()) in[1].add_grad(dw);
     if (db.defined()) in[2].add_grad(db);

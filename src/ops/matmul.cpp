@@ -42,7 +42,7 @@ Variable matmul(const Variable& a, const Variable& b) {
   return make_variable(out, {a, b}, matmul_backward);
 }
 
-Variable linear(const Variable& x, const Variable& w, const Variable& bias) {
+Variable linear(const Variable& x, const Variable& w, const Variable& bias, Epilogue act) {
   check_matmul(x.shape(), w.shape(), "linear");
   const int64_t m = x.shape()[0], k = x.shape()[1], n = w.shape()[1];
   if (bias.defined() && bias.shape() != Shape{n})
@@ -51,15 +51,24 @@ Variable linear(const Variable& x, const Variable& w, const Variable& bias) {
   Backend& be = backend_for(x.device());
   Tensor out({m, n}, x.device());
   be.gemm(false, false, m, n, k, 1.0f, x.value().data(), k, w.value().data(), n, 0.0f, out.data(), n);
-  if (!bias.defined()) return make_variable(out, {x, w}, matmul_backward);
-  be.add_bias(out.data(), bias.value().data(), m, n, 1);
-  return make_variable(out, {x, w, bias}, [](std::vector<Variable>& in, const Tensor& g) {
-    matmul_backward(in, g);
-    if (in[2].requires_grad()) {
-      Tensor db(in[2].shape(), g.device());
-      backend_for(g.device()).bias_backward(g.data(), db.data(), g.dim(0), g.dim(1), 1);
-      in[2].add_grad(db);
-    }
+  if (!bias.defined() && act == Epilogue::None) return make_variable(out, {x, w}, matmul_backward);
+  be.bias_activation(out.data(), bias.defined() ? bias.value().data() : nullptr, m, n, 1, act);
+  std::vector<Variable> inputs{x, w};
+  if (bias.defined()) inputs.push_back(bias);
+  // The backward pass reads the output only to undo the activation.
+  Tensor saved = act != Epilogue::None ? out : Tensor();
+  return make_variable(out, std::move(inputs), [act, saved](std::vector<Variable>& in, const Tensor& g) {
+    Backend& gbe = backend_for(g.device());
+    const bool db_wanted = in.size() == 3 && in[2].requires_grad();
+    Tensor dz = g, db;
+    if (act != Epilogue::None) dz = Tensor(g.shape(), g.device());
+    if (db_wanted) db = Tensor(in[2].shape(), g.device());
+    if (act != Epilogue::None || db_wanted)
+      gbe.bias_activation_backward(saved.defined() ? saved.data() : nullptr, g.data(),
+                                  act != Epilogue::None ? dz.data() : nullptr, db_wanted ? db.data() : nullptr,
+                                  g.dim(0), g.dim(1), 1, act);
+    matmul_backward(in, dz);
+    if (db_wanted) in[2].add_grad(db);
   });
 }
 

@@ -33,6 +33,20 @@ enum class UnaryOp {
 };
 enum class BinaryOp { Add, Sub, Mul, Div };
 
+// An activation a kernel applies to its own output in the same pass. Only activations whose
+// derivative is a function of their output, so the backward pass needs y = act(z) alone:
+// relu' = (y > 0), sigmoid' = y (1 - y), tanh' = 1 - y². Others run as a separate op.
+enum class Epilogue { None, Relu, Sigmoid, Tanh };
+
+// Kernel state a backend keeps for one layer's geometry between calls: the algorithm it chose,
+// the index tables it precomputed, its workspace (cuDNN: the algorithm and its workspace size).
+// Made once by the backend that runs it (plan_conv2d), reused every step, valid for any batch size
+// of that geometry, and safe to use from several threads at once (the backend guards its scratch).
+class KernelPlan {
+ public:
+  virtual ~KernelPlan() = default;
+};
+
 // 2-d convolution / pooling geometry, NCHW. Padding may differ per side ('same' with an even
 // kernel pads one more at the bottom/right, as TensorFlow does).
 struct Conv2DParams {
@@ -42,6 +56,12 @@ struct Conv2DParams {
   int64_t pad_top = 0, pad_bottom = 0, pad_left = 0, pad_right = 0;
   int64_t out_h() const { return (h + pad_top + pad_bottom - kh) / stride_h + 1; }
   int64_t out_w() const { return (w + pad_left + pad_right - kw) / stride_w + 1; }
+  // Everything but the batch size agrees (what a plan depends on).
+  bool same_geometry(const Conv2DParams& o) const {
+    return c == o.c && h == o.h && w == o.w && k == o.k && kh == o.kh && kw == o.kw && stride_h == o.stride_h &&
+           stride_w == o.stride_w && pad_top == o.pad_top && pad_bottom == o.pad_bottom &&
+           pad_left == o.pad_left && pad_right == o.pad_right;
+  }
 };
 
 struct Pool2DParams {
@@ -74,6 +94,14 @@ struct SgdParams {
   bool nesterov;
 };
 
+// What a backend's allocator has asked of the system (for tests and benchmarks: a steady
+// training loop makes no new system allocations).
+struct MemoryStats {
+  int64_t system_allocations = 0;  // blocks obtained from the system since the process started
+  int64_t system_bytes = 0;        // bytes held from the system now (in use or cached)
+  int64_t cached_bytes = 0;        // of which cached for reuse
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -83,6 +111,7 @@ class Backend {
   // ---- memory (a caching allocator: freed blocks are kept for reuse) ----
   virtual std::shared_ptr<float> allocate(int64_t count) = 0;  // uninitialised floats
   virtual void release_cached() = 0;                            // give cached blocks back
+  virtual MemoryStats memory_stats() const = 0;
   virtual void copy(const float* src, float* dst, int64_t n) = 0;          // device -> device
   virtual void copy_to_host(const float* src, float* dst, int64_t n) = 0;  // device -> host
   virtual void copy_from_host(const float* src, float* dst, int64_t n) = 0;
@@ -111,12 +140,14 @@ class Backend {
   // dst = sum of src over the dimensions in which dst_shape was broadcast to src_shape.
   virtual void reduce_to_shape(const float* src, const Shape& src_shape, float* dst,
                                const Shape& dst_shape) = 0;
-  // y(outer, channels, inner) += bias(channels)
-  virtual void add_bias(float* y, const float* bias, int64_t outer, int64_t channels,
-                        int64_t inner) = 0;
-  // db(channels) = sum of dy(outer, channels, inner) over outer and inner
-  virtual void bias_backward(const float* dy, float* db, int64_t outer, int64_t channels,
-                             int64_t inner) = 0;
+  // y(outer, channels, inner) = act(y + bias(channels)); bias may be null (none).
+  virtual void bias_activation(float* y, const float* bias, int64_t outer, int64_t channels,
+                               int64_t inner, Epilogue act) = 0;
+  // Its gradient, given y = act(z) and dy: dz = dy act'(y) (dz may alias dy; with act None dz
+  // may be null and y is not read), db(channels) = sum of dz over outer and inner (db may be null).
+  virtual void bias_activation_backward(const float* y, const float* dy, float* dz, float* db,
+                                        int64_t outer, int64_t channels, int64_t inner,
+                                        Epilogue act) = 0;
   // out(1) = sum of x(n)
   virtual void sum(const float* x, float* out, int64_t n) = 0;
   // y = x with its axes reordered: y's axis i is x's axis axes[i] (numpy.transpose).
@@ -150,12 +181,17 @@ class Backend {
                                               int64_t rows, int64_t cols) = 0;
 
   // ---- convolution and pooling, NCHW ----
-  // y(n, k, oh, ow) = conv(x(n, c, h, w), w(k, c, kh, kw)) (+ bias(k) if not null)
-  virtual void conv2d_forward(const Conv2DParams& p, const float* x, const float* w,
-                              const float* bias, float* y) = 0;
-  // Any of dx, dw, db may be null (not wanted); each is overwritten.
-  virtual void conv2d_backward(const Conv2DParams& p, const float* x, const float* w,
-                               const float* dy, float* dx, float* dw, float* db) = 0;
+  // The plan for convolutions of p's geometry (p.n is not part of it).
+  virtual std::shared_ptr<KernelPlan> plan_conv2d(const Conv2DParams& p) = 0;
+  // y(n, k, oh, ow) = act(conv(x(n, c, h, w), w(k, c, kh, kw)) + bias(k)); bias may be null.
+  // `plan` is this backend's plan_conv2d for p's geometry.
+  virtual void conv2d_forward(KernelPlan& plan, const Conv2DParams& p, const float* x, const float* w,
+                              const float* bias, Epilogue act, float* y) = 0;
+  // Gradients given the forward output y (read only when act is not None) and dy. Any of dx, dw,
+  // db may be null (not wanted); each is overwritten.
+  virtual void conv2d_backward(KernelPlan& plan, const Conv2DParams& p, const float* x, const float* w,
+                               const float* y, const float* dy, Epilogue act, float* dx, float* dw,
+                               float* db) = 0;
   // y(n, c, oh, ow) = max over each window; argmax(n, c, oh, ow) = flat index into h*w of the
   // winner (padding never wins).
   virtual void max_pool2d_forward(const Pool2DParams& p, const float* x, float* y,

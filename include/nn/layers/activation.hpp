@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "nn/backend/backend.hpp"
 #include "nn/layers/layer.hpp"
 
 namespace nn {
@@ -14,6 +15,9 @@ namespace nn {
 // Throws std::invalid_argument listing the known names.
 Variable apply_activation(const std::string& activation, const Variable& x);
 void check_activation(const std::string& activation);
+// The kernel epilogue that computes `activation` inside a dense or convolution kernel's own pass
+// (linear, relu, sigmoid, tanh), or nothing for the others, which run as a separate op.
+std::optional<Epilogue> fused_activation(const std::string& activation);
 
 class ActivationOptions {
  public:

@@ -57,6 +57,7 @@ class Conv2D : public Layer {
 
  private:
   Conv2DOptions o_;
+  std::shared_ptr<Conv2DPlanCache> plans_ = std::make_shared<Conv2DPlanCache>();
 };
 
 }  // namespace nn

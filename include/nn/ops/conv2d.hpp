@@ -1,6 +1,8 @@
 #pragma once
 // 2-d convolution, NCHW (channels first), weight (K, C, kh, kw).
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <string>
 
 #include "nn/autograd/variable.hpp"
@@ -45,9 +47,25 @@ class Padding {
 std::pair<int64_t, int64_t> padding_amounts(const Padding& p, bool height, int64_t in, int64_t kernel,
                                             int64_t stride);
 
-// x: (N, C, H, W), w: (K, C, kh, kw), bias: (K) or undefined -> (N, K, OH, OW).
+// Where a layer keeps its convolution plan (nn/backend/backend.hpp, KernelPlan) between calls:
+// made by the input's backend on first use, remade when the geometry or the backend changes.
+// Safe to share between threads.
+class Conv2DPlanCache {
+ public:
+  std::shared_ptr<KernelPlan> get(Backend& backend, const Conv2DParams& p);
+
+ private:
+  std::mutex mutex_;
+  Backend* backend_ = nullptr;
+  Conv2DParams key_;
+  std::shared_ptr<KernelPlan> plan_;
+};
+
+// x: (N, C, H, W), w: (K, C, kh, kw), bias: (K) or undefined -> act(conv + bias): (N, K, OH, OW).
+// `plans` keeps the kernel plan between calls (null: a plan made for this call only).
 Variable conv2d(const Variable& x, const Variable& w, const Variable& bias, int64_t stride_h = 1,
-                int64_t stride_w = 1, const Padding& padding = Padding::valid());
+                int64_t stride_w = 1, const Padding& padding = Padding::valid(),
+                Epilogue act = Epilogue::None, Conv2DPlanCache* plans = nullptr);
 
 // The kernel geometry conv2d uses (throws std::invalid_argument naming both shapes).
 Conv2DParams conv2d_params(const Shape& x, const Shape& w, int64_t stride_h, int64_t stride_w,

@@ -1,36 +1,16 @@
 #pragma once
 // The CPU backend: OpenBLAS for GEMM, the thread pool for everything data-parallel.
-#include <map>
-#include <mutex>
+#include <memory>
+#include <string>
 #include <vector>
 
+#include "cpu_allocator.hpp"
 #include "nn/backend/backend.hpp"
 
 namespace nn::detail {
 
-// Size-bucketed cache of 64-byte-aligned host blocks. Blocks freed by tensors return here and
-// are handed out again for the same size, so a training loop that repeats its shapes stops
-// allocating after its first step. Each thread keeps a small cache of its own in front of the
-// shared pool, so threads that allocate per element (input pipelines) do not contend on its
-// lock; a thread's cache goes back to the pool when the thread ends.
-// The process's allocator lives for the whole process (tensors in static objects may be freed
-// after main returns), so blocks are released to it without reference counting.
-class HostAllocator {
- public:
-  static HostAllocator& instance();
-  float* acquire(int64_t count);
-  void release(float* p, int64_t count);
-  void trim();  // frees the shared pool and the calling thread's cache
-
-  // Called by a thread's cache: blocks it no longer keeps go to the shared pool.
-  void release_shared(float* p, int64_t count);
-
- private:
-  HostAllocator() = default;
-  std::mutex mutex_;
-  std::map<int64_t, std::vector<float*>> free_;
-  int64_t cached_floats_ = 0;
-};
+// Elements per task for cheap elementwise loops (smaller ones run on the calling thread).
+inline constexpr int64_t kGrain = 16384;
 
 class CpuBackend final : public Backend {
  public:
@@ -40,6 +20,7 @@ class CpuBackend final : public Backend {
 
   std::shared_ptr<float> allocate(int64_t count) override;
   void release_cached() override;
+  MemoryStats memory_stats() const override { return allocator_.stats(); }
   void copy(const float* src, float* dst, int64_t n) override;
   void copy_to_host(const float* src, float* dst, int64_t n) override { copy(src, dst, n); }
   void copy_from_host(const float* src, float* dst, int64_t n) override { copy(src, dst, n); }
@@ -58,9 +39,10 @@ class CpuBackend final : public Backend {
               const Shape& b_shape, float* out, const Shape& out_shape) override;
   void reduce_to_shape(const float* src, const Shape& src_shape, float* dst,
                        const Shape& dst_shape) override;
-  void add_bias(float* y, const float* bias, int64_t outer, int64_t channels,
-                int64_t inner) override;
-  void bias_backward(const float* dy, float* db, int64_t outer, int64_t channels, int64_t inner) override;
+  void bias_activation(float* y, const float* bias, int64_t outer, int64_t channels, int64_t inner,
+                       Epilogue act) override;
+  void bias_activation_backward(const float* y, const float* dy, float* dz, float* db, int64_t outer,
+                                int64_t channels, int64_t inner, Epilogue act) override;
   void sum(const float* x, float* out, int64_t n) override;
   void permute(const float* x, const Shape& x_shape, const std::vector<int>& axes, float* y) override;
   void argmax(const float* x, float* out, int64_t outer, int64_t n, int64_t inner) override;
@@ -78,10 +60,12 @@ class CpuBackend final : public Backend {
                                       const float* scale, float* dlogits, int64_t rows,
                                       int64_t cols) override;
 
-  void conv2d_forward(const Conv2DParams& p, const float* x, const float* w, const float* bias,
-                      float* y) override;
-  void conv2d_backward(const Conv2DParams& p, const float* x, const float* w, const float* dy,
-                       float* dx, float* dw, float* db) override;
+  std::shared_ptr<KernelPlan> plan_conv2d(const Conv2DParams& p) override;
+  void conv2d_forward(KernelPlan& plan, const Conv2DParams& p, const float* x, const float* w,
+                      const float* bias, Epilogue act, float* y) override;
+  void conv2d_backward(KernelPlan& plan, const Conv2DParams& p, const float* x, const float* w,
+                       const float* y, const float* dy, Epilogue act, float* dx, float* dw,
+                       float* db) override;
   void max_pool2d_forward(const Pool2DParams& p, const float* x, float* y,
                           int32_t* argmax) override;
   void max_pool2d_backward(const Pool2DParams& p, const float* dy, const int32_t* argmax,
@@ -114,6 +98,14 @@ class CpuBackend final : public Backend {
  private:
   HostAllocator& allocator_;
 };
+
+// ---- bias and activation on one image's output, serially, for use inside a task (cpu_bias.cpp) ----
+// y(channels, inner) = act(y + bias); bias may be null.
+void bias_activation_serial(float* y, const float* bias, int64_t channels, int64_t inner, Epilogue act);
+// dz(channels, inner) = dy act'(y) (dz may be null: only db wanted; y unread with act None);
+// db(channels) += the sums of dz's rows when db is not null.
+void bias_activation_backward_serial(const float* y, const float* dy, float* dz, float* db, int64_t channels,
+                                     int64_t inner, Epilogue act);
 
 // ---- OpenBLAS glue (cpu_gemm.cpp) ----
 // Loads OpenBLAS's fastest kernels for this CPU (see cpu_gemm.cpp) and pins it to one thread.

@@ -6,7 +6,6 @@
 
 namespace nn::detail {
 namespace {
-constexpr int64_t kGrain = 16384;  // elements per task
 constexpr float kSeluAlpha = 1.6732632423543772f, kSeluScale = 1.0507009873554805f;
 constexpr float kInvSqrt2 = 0.70710678118654752f, kInvSqrt2Pi = 0.39894228040143268f;
 

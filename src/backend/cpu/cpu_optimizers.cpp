@@ -5,9 +5,6 @@
 #include "thread_pool.hpp"
 
 namespace nn::detail {
-namespace {
-constexpr int64_t kGrain = 16384;
-}
 
 void CpuBackend::sgd_update(const SgdParams& p, float* w, const float* g, float* velocity, int64_t n) {
   parallel_for(n, kGrain, [&](int64_t b, int64_t e) {
