@@ -31,8 +31,11 @@ if(NOT TARGET nn::openblas)
 endif()
 
 # Header-only dependencies, as include directories for nn's own sources: no link entries, so
-# nothing about them reaches the installed package.
+# nothing about them reaches the installed package. fmt is used header-only too
+# (NN_PRIVATE_DEFINITIONS), so a consumer needs no fmt library either.
+set(NN_PRIVATE_DEFINITIONS FMT_HEADER_ONLY=1)
 set(NN_PRIVATE_HEADER_DIRS
+  $<TARGET_PROPERTY:fmt::fmt,INTERFACE_INCLUDE_DIRECTORIES>
   $<TARGET_PROPERTY:xtensor,INTERFACE_INCLUDE_DIRECTORIES>
   $<TARGET_PROPERTY:xtensor-blas,INTERFACE_INCLUDE_DIRECTORIES>
   $<TARGET_PROPERTY:xtl,INTERFACE_INCLUDE_DIRECTORIES>
@@ -56,7 +59,6 @@ endfunction()
 
 # nn::vision: images (libpng, libjpeg-turbo's TurboJPEG, stb_image). nn::serving: the server
 # (cpp-httplib, prometheus-cpp, libsodium).
-nn_import_pkg(fmt fmt)
 nn_import_pkg(zlib zlib)
 nn_import_pkg(png libpng16)
 nn_import_pkg(turbojpeg libturbojpeg)

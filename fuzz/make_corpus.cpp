@@ -144,6 +144,26 @@ void model_regressions(const fs::path& dir) {
   write("stride-huge", [](json& h) {
     h["model"]["layers"][2]["config"]["strides"] = {9223372036854775807LL, 1};
   });
+  // A first layer declaring an input of 2^30 pixels: against the model's input, and with none.
+  write("layer-input-shape-huge", [](json& h) {
+    h["model"]["layers"][0]["config"]["input_shape"] = {1, 1 << 15, 1 << 15};
+  });
+  write("layer-input-shape-only", [](json& h) {
+    h["model"]["input_shape"] = nullptr;
+    h["model"]["layers"][0]["config"]["input_shape"] = {1, 1 << 15, 1 << 15};
+  });
+  {  // a Reshape whose target's product wraps around
+    nn::Sequential m("reshaped");
+    m.add<nn::Reshape>(nn::Shape{4});
+    m.add<nn::Dense>(2);
+    m.build({2, 2});
+    const std::string path = (dir / "reshape.tmp").string();
+    nn::save_model(m, path);
+    nn::test::ModelParts p = nn::test::split_model(read_all(path));
+    fs::remove(path);
+    p.header["model"]["layers"][0]["config"]["target_shape"] = {2147483647, 2147483647, 2147483647, -1};
+    write_all(dir / "regression-reshape-target-wraps.nn", nn::test::assemble_model(p));
+  }
   write_all(dir / "regression-header-not-object.nn", nn::test::assemble_model("[1,2,3]", ""));
   std::string lie = nn::test::assemble_model("{}", "");
   lie[19] = '\x7f';  // a header length of 2^63-ish

@@ -68,8 +68,11 @@ std::vector<int64_t> ConfigReader::integers(const std::string& key, const std::v
 void ConfigReader::done() const {
   for (const auto& [key, value] : config_) {
     if (std::find(read_.begin(), read_.end(), key) != read_.end()) continue;
+    std::vector<std::string> keys;  // in the order they were read, each once
+    for (const auto& k : read_)
+      if (std::find(keys.begin(), keys.end(), k) == keys.end()) keys.push_back(k);
     std::string known;
-    for (const auto& k : read_) known += (known.empty() ? "" : ", ") + k;
+    for (const auto& k : keys) known += (known.empty() ? "" : ", ") + k;
     throw std::invalid_argument("config: unknown key '" + key + "' for " + what_ + " (known: " + known + ")");
   }
 }

@@ -53,11 +53,14 @@ Variable SparseCategoricalCrossentropy::operator()(const Variable& y_pred, const
   return reduce(cross_entropy_from_probs(y_pred, one_hot(y_true, y_pred.shape()[1])), reduction_);
 }
 
-SparseCategoricalCrossentropy::SparseCategoricalCrossentropy(bool from_logits, Reduction r, float label_smoothing)
-    : Loss(r), from_logits_(from_logits), label_smoothing_(checked_smoothing(label_smoothing, "sparse_categorical_crossentropy")) {}
+SparseCategoricalCrossentropy::SparseCategoricalCrossentropy(CrossentropyOptions o)
+    : Loss(o.reduction()),
+      from_logits_(o.from_logits()),
+      label_smoothing_(checked_smoothing(o.label_smoothing(), "sparse_categorical_crossentropy")) {}
 
 std::shared_ptr<Loss> SparseCategoricalCrossentropy::with_logits() const {
-  return std::make_shared<SparseCategoricalCrossentropy>(true, reduction_, label_smoothing_);
+  return std::make_shared<SparseCategoricalCrossentropy>(
+      CrossentropyOptions().from_logits(true).reduction(reduction_).label_smoothing(label_smoothing_));
 }
 
 Variable CategoricalCrossentropy::operator()(const Variable& y_pred, const Tensor& y_true) const {
@@ -70,11 +73,19 @@ Variable CategoricalCrossentropy::operator()(const Variable& y_pred, const Tenso
   return reduce(cross_entropy_from_probs(y_pred, targets), reduction_);
 }
 
-CategoricalCrossentropy::CategoricalCrossentropy(bool from_logits, Reduction r, float label_smoothing)
-    : Loss(r), from_logits_(from_logits), label_smoothing_(checked_smoothing(label_smoothing, "categorical_crossentropy")) {}
+CategoricalCrossentropy::CategoricalCrossentropy(CrossentropyOptions o)
+    : Loss(o.reduction()),
+      from_logits_(o.from_logits()),
+      label_smoothing_(checked_smoothing(o.label_smoothing(), "categorical_crossentropy")) {}
+
+BinaryCrossentropy::BinaryCrossentropy(CrossentropyOptions o) : Loss(o.reduction()), from_logits_(o.from_logits()) {
+  if (o.label_smoothing() != 0.0f)
+    throw std::invalid_argument("binary_crossentropy: label_smoothing is not supported (only the categorical ones)");
+}
 
 std::shared_ptr<Loss> CategoricalCrossentropy::with_logits() const {
-  return std::make_shared<CategoricalCrossentropy>(true, reduction_, label_smoothing_);
+  return std::make_shared<CategoricalCrossentropy>(
+      CrossentropyOptions().from_logits(true).reduction(reduction_).label_smoothing(label_smoothing_));
 }
 
 Variable MeanSquaredError::operator()(const Variable& y_pred, const Tensor& y_true) const {
@@ -114,9 +125,11 @@ Variable BinaryCrossentropy::operator()(const Variable& y_pred, const Tensor& y_
 
 LossPtr make_loss(const std::string& name, bool from_logits, float label_smoothing) {
   if (name == "sparse_categorical_crossentropy")
-    return std::make_shared<SparseCategoricalCrossentropy>(from_logits, Reduction::Mean, label_smoothing);
+    return std::make_shared<SparseCategoricalCrossentropy>(
+        CrossentropyOptions().from_logits(from_logits).label_smoothing(label_smoothing));
   if (name == "categorical_crossentropy")
-    return std::make_shared<CategoricalCrossentropy>(from_logits, Reduction::Mean, label_smoothing);
+    return std::make_shared<CategoricalCrossentropy>(
+        CrossentropyOptions().from_logits(from_logits).label_smoothing(label_smoothing));
   if (label_smoothing != 0.0f)
     throw std::invalid_argument("label_smoothing applies to the cross-entropies, not to '" + name + "'");
   if (name == "binary_crossentropy") return std::make_shared<BinaryCrossentropy>(from_logits);

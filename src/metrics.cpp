@@ -1,5 +1,7 @@
 #include "nn/metrics.hpp"
 
+#include "backend/fallback.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
@@ -19,7 +21,9 @@ int64_t count_correct(const Tensor& y_pred, const Tensor& y_true) {
     throw std::invalid_argument("accuracy: targets of shape " + to_string(y_true.shape()) +
                                 " for predictions of shape " + to_string(y_pred.shape()));
   Tensor out = Tensor::empty({}, y_pred.device());
-  backend_for(y_pred.device()).count_correct(y_pred.data(), y_true.data(), sparse, out.data(), rows, cols);
+  detail::run_kernel(Kernel::CountCorrect, {&y_pred, &y_true}, {&out}, [&](Backend& be, const auto& in, const auto& o) {
+    be.count_correct(in[0], in[1], sparse, o[0], rows, cols);
+  });
   return static_cast<int64_t>(out.item());
 }
 

@@ -34,8 +34,11 @@ int64_t numel(const Shape& shape) {
   int64_t n = 1;
   for (int64_t d : shape) {
     if (d < 0) throw std::invalid_argument("shape " + to_string(shape) + " has a negative extent");
-    if (__builtin_mul_overflow(n, d, &n) || n > kMaxElements)
+    try {
+      n = checked_mul(n, d, "shape");
+    } catch (const std::invalid_argument&) {
       throw std::invalid_argument("shape " + to_string(shape) + " has too many elements (the limit is 2^56)");
+    }
   }
   return n;
 }

@@ -1,5 +1,7 @@
 #include "nn/tensor_ops.hpp"
 
+#include "backend/fallback.hpp"
+
 #include <stdexcept>
 
 #include "nn/backend/backend.hpp"
@@ -81,7 +83,10 @@ Tensor argmax(const Tensor& x, int axis) {
   Shape out_shape = s;
   out_shape.erase(out_shape.begin() + a);
   Tensor out(out_shape, x.device());
-  backend_for(x.device()).argmax(x.data(), out.data(), outer, s[static_cast<size_t>(a)], inner);
+  const int64_t n = s[static_cast<size_t>(a)];
+  detail::run_kernel(Kernel::Argmax, {&x}, {&out}, [&](Backend& be, const auto& in, const auto& o) {
+    be.argmax(in[0], o[0], outer, n, inner);
+  });
   return out;
 }
 
@@ -93,7 +98,9 @@ TopK top_k(const Tensor& x, int64_t k) {
   Shape out_shape = x.shape();
   out_shape.back() = k;
   TopK r{Tensor(out_shape, x.device()), Tensor(out_shape, x.device())};
-  backend_for(x.device()).top_k(x.data(), r.values.data(), r.indices.data(), x.numel() / cols, cols, k);
+  detail::run_kernel(Kernel::TopK, {&x}, {&r.values, &r.indices}, [&](Backend& be, const auto& in, const auto& o) {
+    be.top_k(in[0], o[0], o[1], x.numel() / cols, cols, k);
+  });
   return r;
 }
 

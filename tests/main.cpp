@@ -29,6 +29,14 @@ int run_child_mode(const std::string& mode, const std::string& arg) {
     if (mode == "load_model") {
       nn::Sequential m = nn::load_model(arg);
       std::printf("loaded %zu layers\n", m.layers().size());
+    } else if (mode == "load_weights_conv") {  // into an unbuilt model shaped as the hostile tests' base
+      nn::Sequential m;
+      m.add<nn::Conv2D>(2, 3, "same", "relu");
+      m.add<nn::MaxPool2D>(2);
+      m.add<nn::Flatten>();
+      m.add<nn::Dense>(3, "softmax");
+      nn::io::load_weights(m, arg);
+      std::printf("loaded %zu weights\n", m.parameters().size());
     } else if (mode == "set_num_threads") {
       nn::set_num_threads(std::stoi(arg));
       std::printf("started %d threads\n", nn::num_threads());

@@ -46,8 +46,8 @@ struct Fixture {
 
   // A callback that overwrites the epoch's "val_loss" with scripted values, placed first.
   CallbackPtr script(std::vector<double> values) {
-    auto cb = std::make_shared<LambdaCallback>();
-    cb->on_epoch_end_fn = [values](int epoch, Logs& logs) { logs["val_loss"] = values.at(static_cast<size_t>(epoch)); };
+    auto cb = std::make_shared<LambdaCallback>(LambdaCallbackOptions().on_epoch_end(
+        [values](int epoch, Logs& logs) { logs["val_loss"] = values.at(static_cast<size_t>(epoch)); }));
     return cb;
   }
   FitOptions options(int epochs, std::vector<CallbackPtr> callbacks) {
@@ -85,8 +85,8 @@ TEST_CASE("ReduceLROnPlateau lowers the rate after `patience` epochs without imp
 TEST_CASE("EarlyStopping stops after patience and restores the best weights") {
   Fixture f;
   std::vector<std::vector<Tensor>> weights_at;
-  auto record = std::make_shared<LambdaCallback>();
-  record->on_epoch_end_fn = [&](int, Logs&) { weights_at.push_back(f.model.get_weights()); };
+  auto record = std::make_shared<LambdaCallback>(
+      LambdaCallbackOptions().on_epoch_end([&](int, Logs&) { weights_at.push_back(f.model.get_weights()); }));
   EarlyStoppingOptions o;
   o.patience(2);
   o.restore_best_weights(true);
@@ -107,8 +107,8 @@ TEST_CASE("ModelCheckpoint with save_best_only writes only on improvement") {
   o.save_best_only(true);
   const std::string pattern = (f.dir / "ck-{epoch:02d}-{val_loss:.2f}.nn").string();
   std::vector<std::vector<Tensor>> weights_at;
-  auto record = std::make_shared<LambdaCallback>();
-  record->on_epoch_end_fn = [&](int, Logs&) { weights_at.push_back(f.model.get_weights()); };
+  auto record = std::make_shared<LambdaCallback>(
+      LambdaCallbackOptions().on_epoch_end([&](int, Logs&) { weights_at.push_back(f.model.get_weights()); }));
   f.model.fit(f.x, f.y, f.options(4, {f.script({1.0, 1.2, 0.8, 0.9}), record, std::make_shared<ModelCheckpoint>(pattern, o)}));
   CHECK(fs::exists(f.dir / "ck-01-1.00.nn"));
   CHECK_FALSE(fs::exists(f.dir / "ck-02-1.20.nn"));
@@ -146,10 +146,9 @@ TEST_CASE("CSVLogger leaves an existing file alone until the run has a row to wr
   Fixture f;
   const std::string path = (f.dir / "h.csv").string();
   { std::ofstream(path) << "epoch,loss\n0,0.5\n"; }
-  auto failing = std::make_shared<LambdaCallback>();
-  failing->on_batch_end_fn = [](int64_t batch, const Logs&) {
+  auto failing = std::make_shared<LambdaCallback>(LambdaCallbackOptions().on_batch_end([](int64_t batch, const Logs&) {
     if (batch == 2) throw std::runtime_error("the run fails in its first epoch");
-  };
+  }));
   CHECK_THROWS_AS(f.model.fit(f.x, f.y, f.options(2, {std::make_shared<CSVLogger>(path), failing})), std::runtime_error);
   std::ifstream in(path);
   const std::string kept((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -202,13 +201,13 @@ TEST_CASE("LearningRateScheduler sets the rate each epoch") {
 TEST_CASE("callbacks are called in Keras's order") {
   Fixture f;
   std::string trace;
-  auto cb = std::make_shared<LambdaCallback>();
-  cb->on_train_begin_fn = [&](const Logs&) { trace += "T"; };
-  cb->on_epoch_begin_fn = [&](int, const Logs&) { trace += "E"; };
-  cb->on_batch_begin_fn = [&](int64_t, const Logs&) { trace += "b"; };
-  cb->on_batch_end_fn = [&](int64_t, const Logs&) { trace += "."; };
-  cb->on_epoch_end_fn = [&](int, Logs&) { trace += "e"; };
-  cb->on_train_end_fn = [&](const Logs&) { trace += "t"; };
+  auto cb = std::make_shared<LambdaCallback>(LambdaCallbackOptions()
+                                                 .on_train_begin([&](const Logs&) { trace += "T"; })
+                                                 .on_epoch_begin([&](int, const Logs&) { trace += "E"; })
+                                                 .on_batch_begin([&](int64_t, const Logs&) { trace += "b"; })
+                                                 .on_batch_end([&](int64_t, const Logs&) { trace += "."; })
+                                                 .on_epoch_end([&](int, Logs&) { trace += "e"; })
+                                                 .on_train_end([&](const Logs&) { trace += "t"; }));
   f.model.fit(f.x, f.y, f.options(2, {cb}));
   CHECK(trace == "TEb.b.b.b.eEb.b.b.b.et");
 }

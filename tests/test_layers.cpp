@@ -203,6 +203,15 @@ TEST_CASE("layers are rebuilt from their config") {
   CHECK_THROWS_WITH_AS(create_layer("Dense", {{"units", int64_t{3}}, {"activaton", std::string("relu")}}),
                        doctest::Contains("unknown key 'activaton' for Dense (known: units, activation"),
                        std::invalid_argument);
+  // Optional keys a config leaves out are still listed as known.
+  CHECK_THROWS_WITH_AS(create_layer("MaxPool2D", {{"pool_sizes", std::vector<int64_t>{2, 2}}}),
+                       doctest::Contains("(known: pool_size, strides, padding"), std::invalid_argument);
+  // An initializer error names its key (a layer may have several).
+  CHECK_THROWS_WITH_AS(create_layer("Dense", {{"units", int64_t{3}}, {"bias_initializer", std::string("zeroes")}}),
+                       doctest::Contains("bias_initializer: unknown initializer 'zeroes'"), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(create_layer("BatchNormalization", {{"moving_variance_initializer", std::string("one")}}),
+                       doctest::Contains("moving_variance_initializer: unknown initializer 'one'"),
+                       std::invalid_argument);
   // Keys left out take Keras's defaults.
   CHECK(create_layer("Dense", {{"units", int64_t{3}}})->config().at("activation") == ConfigValue(std::string("linear")));
   for (LayerPtr l : std::vector<LayerPtr>{std::make_shared<Reshape>(ReshapeOptions({2, -1})),

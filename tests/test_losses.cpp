@@ -96,12 +96,12 @@ TEST_CASE("label smoothing: targets y (1 - s) + s / C, as Keras and PyTorch defi
       expected -= t * (logits.at({r, c}) - lse) / 2;
     }
   }
-  const SparseCategoricalCrossentropy sparse(/*from_logits=*/true, Reduction::Mean, 0.3f);
+  const SparseCategoricalCrossentropy sparse(CrossentropyOptions().from_logits(true).label_smoothing(0.3f));
   CHECK(sparse(Variable(logits), labels).value().item() == doctest::Approx(expected));
-  const CategoricalCrossentropy dense(true, Reduction::Mean, 0.3f);
+  const CategoricalCrossentropy dense(CrossentropyOptions().from_logits(true).label_smoothing(0.3f));
   CHECK(dense(Variable(logits), one_hot(labels, 3)).value().item() == doctest::Approx(expected));
   // From probabilities, the same value; and a model ending in softmax trains on the logits with it.
-  const SparseCategoricalCrossentropy probs(false, Reduction::Mean, 0.3f);
+  const SparseCategoricalCrossentropy probs(CrossentropyOptions().label_smoothing(0.3f));
   CHECK(probs(Variable(softmax(logits)), labels).value().item() == doctest::Approx(expected).epsilon(1e-5));
   REQUIRE(probs.with_logits());
   CHECK(probs.with_logits()->label_smoothing() == doctest::Approx(0.3f));
@@ -112,7 +112,7 @@ TEST_CASE("label smoothing: targets y (1 - s) + s / C, as Keras and PyTorch defi
   CHECK(z.grad().at({0, 2}) == doctest::Approx((p.at({0, 2}) - (0.7 + 0.1)) / 2));
   CHECK(z.grad().at({1, 1}) == doctest::Approx((p.at({1, 1}) - 0.1) / 2));
   // Out of range, or on a loss without it.
-  CHECK_THROWS_AS(SparseCategoricalCrossentropy(true, Reduction::Mean, 1.0f), std::invalid_argument);
-  CHECK_THROWS_AS(CategoricalCrossentropy(true, Reduction::Mean, -0.1f), std::invalid_argument);
+  CHECK_THROWS_AS(SparseCategoricalCrossentropy(CrossentropyOptions().from_logits(true).label_smoothing(1.0f)), std::invalid_argument);
+  CHECK_THROWS_AS(CategoricalCrossentropy(CrossentropyOptions().from_logits(true).label_smoothing(-0.1f)), std::invalid_argument);
   CHECK_THROWS_AS(make_loss("mse", false, 0.1f), std::invalid_argument);
 }

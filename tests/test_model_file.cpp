@@ -2,6 +2,8 @@
 
 #include <signal.h>
 #include <spawn.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -90,7 +92,7 @@ TEST_CASE("save -> load gives identical predictions, compile settings and optimi
 TEST_CASE("a loss's label smoothing is saved and loaded") {
   TempDir dir;
   Sequential m = conv_model();
-  m.compile(std::make_shared<Adam>(0.01f), SparseCategoricalCrossentropy(false, Reduction::Mean, 0.1f), {"accuracy"});
+  m.compile(std::make_shared<Adam>(0.01f), SparseCategoricalCrossentropy(CrossentropyOptions().label_smoothing(0.1f)), {"accuracy"});
   save_model(m, dir / "smoothed.nn");
   const Sequential loaded = load_model(dir / "smoothed.nn");
   CHECK(loaded.loss().name() == "sparse_categorical_crossentropy");
@@ -212,7 +214,11 @@ TEST_CASE("a process killed while saving leaves the previous file intact, and it
     Sequential loaded = load_model(path);  // must be complete and valid
     CHECK(loaded.layers().size() == 2);
   }
-  // The next save removes whatever temporary files the killed saves left behind.
+  // A later save removes whatever temporary files the killed saves left behind. (One within 30 s
+  // of their creation leaves them: a live save may be about to lock its new file. Age them.)
+  for (const auto& e : fs::directory_iterator(dir.path))
+    if (e.path().filename().string().rfind(".m.nn.tmp-", 0) == 0)
+      fs::last_write_time(e.path(), fs::file_time_type::clock::now() - std::chrono::hours(1));
   save_model(conv_model(), path);
   std::vector<std::string> left;
   for (const auto& e : fs::directory_iterator(dir.path)) left.push_back(e.path().filename().string());
@@ -231,22 +237,28 @@ TEST_CASE("a save never writes through a planted symlink") {
   CHECK(load_model(dir / "m.nn").layers().size() == 5);
 }
 
-TEST_CASE("stale temporary files of dead processes are removed - live ones are left alone") {
+TEST_CASE("stale temporary files of dead saves are removed - live and new ones are left alone") {
+  // A save holds an flock on its temporary file; the kernel drops it when the process dies.
   TempDir dir;
-  // A pid that surely ran and ended: a child that exited and was reaped.
-  pid_t dead = ::fork();
-  if (dead == 0) ::_exit(0);
-  ::waitpid(dead, nullptr, 0);
-  const std::string stale = dir / (".m.nn.tmp-" + std::to_string(dead) + "-00000000deadbeef");
-  const std::string live = dir / ".m.nn.tmp-1-00000000cafef00d";  // pid 1 is always running
-  const std::string other = dir / ".other.nn.tmp-" + std::to_string(dead) + "-0";
-  write_all(stale, "x");
-  write_all(live, "x");
-  write_all(other, "x");
+  const std::string stale = dir / ".m.nn.tmp-12345-00000000deadbeef";  // nobody holds it, an hour old
+  const std::string live = dir / ".m.nn.tmp-1-00000000cafef00d";       // held, an hour old
+  const std::string fresh = dir / ".m.nn.tmp-1-00000000feedf00d";      // just made: maybe about to be locked
+  const std::string other = dir / ".other.nn.tmp-12345-0";             // another target's
+  for (const auto& f : {stale, live, fresh, other}) write_all(f, "x");
+  const auto hour_ago = fs::file_time_type::clock::now() - std::chrono::hours(1);
+  for (const auto& f : {stale, live, other}) fs::last_write_time(f, hour_ago);
+  const int held = ::open(live.c_str(), O_RDONLY | O_CLOEXEC);
+  REQUIRE(held >= 0);
+  REQUIRE(::flock(held, LOCK_EX) == 0);
   save_model(conv_model(), dir / "m.nn");
+  ::close(held);
   CHECK_FALSE(fs::exists(stale));
   CHECK(fs::exists(live));
+  CHECK(fs::exists(fresh));
   CHECK(fs::exists(other));  // another target's temporary files are not this save's business
+  // Once its writer is gone, the held one is stale too.
+  save_model(conv_model(), dir / "m.nn");
+  CHECK_FALSE(fs::exists(live));
 }
 
 TEST_CASE("average pooling layers are saved and rebuilt from their configs") {

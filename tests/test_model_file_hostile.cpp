@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <functional>
 #include <stdexcept>
 
 #include "child.hpp"
@@ -234,13 +235,48 @@ TEST_CASE("nothing is allocated for what a file claims before it is checked (1 G
     CHECK(r.exit_code == 1);
     CHECK(r.output.find("not an nn model file") != std::string::npos);
   }
-  SUBCASE("a Dense layer of 10^9 units with a small stored kernel") {
+  // The base model with one lie, loaded by a child (`mode`) under the limit: it must fail with
+  // a message holding `expected`, not run out of memory.
+  auto refused_under_limit = [&](const std::function<void(json&)>& lie, const std::vector<std::string>& expected,
+                                 const std::string& mode = "load_model") {
     ModelParts p = saved_conv_model(dir);
-    p.header["model"]["layers"][3]["config"]["units"] = 1000000000;
+    lie(p.header);
     write_all(dir / "crafted.nn", nn::test::assemble_model(p));
-    const auto r = nn::test::run_child("load_model", dir / "crafted.nn", size_t{1} << 30);
+    const auto r = nn::test::run_child(mode, dir / "crafted.nn", size_t{1} << 30);
     INFO(r.output);
     CHECK(r.exit_code == 1);
-    CHECK(r.output.find("expected (8, 1000000000)") != std::string::npos);
+    for (const auto& fragment : expected) CHECK(r.output.find(fragment) != std::string::npos);
+  };
+  SUBCASE("a Dense layer of 10^9 units with a small stored kernel") {
+    refused_under_limit([](json& h) { h["model"]["layers"][3]["config"]["units"] = 1000000000; },
+                        {"expected (8, 1000000000)"});
   }
+  SUBCASE("a first layer that declares an input of 10^10 pixels, unlike the model's") {
+    refused_under_limit([](json& h) { h["model"]["layers"][0]["config"]["input_shape"] = {1, 100000, 100000}; },
+                        {"field 'model.layers[0]'", "declares input shape (1, 100000, 100000) but receives (1, 4, 4)"});
+  }
+  SUBCASE("a first layer that declares an input of 10^10 pixels, the model none") {
+    refused_under_limit(
+        [](json& h) {
+          h["model"]["input_shape"] = nullptr;
+          h["model"]["layers"][0]["config"]["input_shape"] = {1, 100000, 100000};
+        },
+        {"expected (5000000000, 3)"});
+  }
+  SUBCASE("load_weights into an unbuilt model, for a file's input of 10^10 pixels") {
+    refused_under_limit([](json& h) { h["model"]["input_shape"] = {1, 100000, 100000}; },
+                        {"expected (5000000000, 3)"}, "load_weights_conv");
+  }
+}
+
+TEST_CASE("a Reshape whose target shape overflows is refused") {
+  TempDir dir;
+  Sequential m("reshaped");
+  m.add<Reshape>(Shape{16});
+  m.add<Dense>(2);
+  m.build({4, 4});
+  save_model(m, dir / "base.nn");
+  ModelParts p = nn::test::split_model(read_all(dir / "base.nn"));
+  p.header["model"]["layers"][0]["config"]["target_shape"] = {2147483647, 2147483647, 2147483647, -1};
+  check_refused(dir, p, "model.layers", "too many elements");
 }

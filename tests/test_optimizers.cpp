@@ -216,21 +216,23 @@ TEST_CASE("learning-rate schedules follow Keras's and PyTorch's definitions") {
   CHECK(exp_decay(0) == doctest::Approx(0.1));
   CHECK(exp_decay(5) == doctest::Approx(0.1 * std::pow(0.5, 0.5)));
   CHECK(exp_decay(20) == doctest::Approx(0.025));
-  CHECK(ExponentialDecay(0.1, 10, 0.5, /*staircase=*/true)(19) == doctest::Approx(0.05));
+  CHECK(ExponentialDecay(ExponentialDecayOptions(0.1, 10, 0.5).staircase(true))(19) == doctest::Approx(0.05));
 
-  const CosineDecay cos_decay(0.1, 100, 0.1);
+  const CosineDecay cos_decay(CosineDecayOptions(0.1, 100).alpha(0.1));
   CHECK(cos_decay(0) == doctest::Approx(0.1));
   CHECK(cos_decay(50) == doctest::Approx(0.1 * (0.1 + 0.9 * 0.5)));
   CHECK(cos_decay(100) == doctest::Approx(0.01));
   CHECK(cos_decay(1000) == doctest::Approx(0.01));
-  const CosineDecay warm(0.0, 100, 0.0, /*warmup_steps=*/10, /*warmup_target=*/0.2);
+  const CosineDecay warm(CosineDecayOptions(0.0, 100).warmup_steps(10).warmup_target(0.2));
   CHECK(warm(5) == doctest::Approx(0.1));
   CHECK(warm(10) == doctest::Approx(0.2));
   CHECK(warm(60) == doctest::Approx(0.1));
+  CHECK((*create_schedule("CosineDecay", warm.config()))(5) == doctest::Approx(0.1));  // the target is kept
+  CHECK((*create_schedule("CosineDecay", cos_decay.config()))(50) == doctest::Approx(cos_decay(50)));
 
   // PyTorch's OneCycleLR(max_lr=0.1, total_steps=100, pct_start=0.3), cosine annealing: these
   // are its learning rates at steps 0, 10, 29, 30, 60 and 99.
-  const OneCycle one(0.1, 100, 0.3);
+  const OneCycle one(OneCycleOptions(0.1, 100).pct_start(0.3));
   CHECK(one(0) == doctest::Approx(0.004));
   CHECK(one(10) == doctest::Approx(0.02951639).epsilon(1e-6));
   CHECK(one(29) == doctest::Approx(0.1));
@@ -239,7 +241,7 @@ TEST_CASE("learning-rate schedules follow Keras's and PyTorch's definitions") {
   CHECK(one(99) == doctest::Approx(4e-7).epsilon(1e-6));
 
   CHECK_THROWS_AS(ExponentialDecay(0.1, 0, 0.5), std::invalid_argument);
-  CHECK_THROWS_AS(OneCycle(0.1, 100, 1.5), std::invalid_argument);
+  CHECK_THROWS_AS(OneCycle(OneCycleOptions(0.1, 100).pct_start(1.5)), std::invalid_argument);
   CHECK_THROWS_WITH_AS(create_schedule("StepDecay", {}), doctest::Contains("unknown learning-rate schedule"),
                        std::invalid_argument);
   CHECK_THROWS_AS(create_schedule("CosineDecay", {{"initial_learning_rate", 0.1}}), std::invalid_argument);

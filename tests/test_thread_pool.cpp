@@ -5,10 +5,15 @@
 #include <sched.h>
 
 #include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <string>
 #include <stdexcept>
 #include <thread>
 
+#include "backend/cpu/cpu_count.hpp"
 #include "backend/cpu/thread_pool.hpp"
+#include "temp_dir.hpp"
 #include "child.hpp"
 #include "nn/backend/backend.hpp"
 
@@ -88,6 +93,39 @@ TEST_CASE("the default size follows the CPUs this process may use") {
   CHECK(n == 1);
   CHECK(nn::available_cpus() >= 1);
   CHECK(nn::available_cpus() <= static_cast<int>(std::thread::hardware_concurrency()));
+}
+
+TEST_CASE("the cgroup CPU quota bounds the default size (v2 and v1 hierarchies, and their ancestors)") {
+  using nn::detail::cgroup_cpu_limit;
+  nn::test::TempDir root;
+  auto write = [&](const std::string& rel, const std::string& text) {
+    std::filesystem::create_directories(std::filesystem::path(root / rel).parent_path());
+    std::ofstream(root / rel) << text;
+  };
+  SUBCASE("v2: the smallest limit of the cgroup and its ancestors") {
+    write("kubepods/pod/c1/cpu.max", "max 100000\n");
+    write("kubepods/pod/cpu.max", "150000 100000\n");
+    write("kubepods/cpu.max", "800000 100000\n");
+    CHECK(cgroup_cpu_limit("0::/kubepods/pod/c1\n", root.path.string()) == doctest::Approx(1.5));
+    CHECK(cgroup_cpu_limit("0::/elsewhere\n", root.path.string()) == 0.0);  // no files: no limit
+  }
+  SUBCASE("v1: the cpu controller's own cgroup, then its mount's root") {
+    write("cpu,cpuacct/docker/abc/cpu.cfs_quota_us", "200000\n");
+    write("cpu,cpuacct/docker/abc/cpu.cfs_period_us", "100000\n");
+    const std::string self = "12:memory:/docker/abc\n4:cpu,cpuacct:/docker/abc\n0::/\n";
+    CHECK(cgroup_cpu_limit(self, root.path.string()) == doctest::Approx(2.0));
+    // A container without a cgroup namespace sees its own cgroup at the mount's root.
+    write("cpu/cpu.cfs_quota_us", "50000\n");
+    write("cpu/cpu.cfs_period_us", "100000\n");
+    CHECK(cgroup_cpu_limit("4:cpu,cpuacct:/docker/other\n", root.path.string()) == doctest::Approx(0.5));
+    write("cpu/cpu.cfs_quota_us", "-1\n");  // no limit
+    CHECK(cgroup_cpu_limit("4:cpu,cpuacct:/docker/other\n", root.path.string()) == 0.0);
+  }
+  SUBCASE("garbage is no limit, not an error") {
+    write("cpu.max", "lots of cpus\n");
+    CHECK(cgroup_cpu_limit("0::/\n", root.path.string()) == 0.0);
+    CHECK(cgroup_cpu_limit("not a cgroup file", root.path.string()) == 0.0);
+  }
 }
 
 TEST_CASE("NN_NUM_THREADS is parsed strictly") {

@@ -3,8 +3,14 @@
 // diverges (TerminateOnNaN) or saves nothing exits non-zero and says why.
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <string>
 
 #include <fmt/format.h>
+#include <nn/io/atomic_file.hpp>
 #include <nn/io/model_file.hpp>
 #include <nn/model/callbacks/csv_logger.hpp>
 #include <nn/model/callbacks/model_checkpoint.hpp>
@@ -19,6 +25,38 @@
 #include "run_lock.hpp"
 
 namespace mnist {
+namespace {
+// The history of the run that made the model in --out: a run that saves no model (it diverged,
+// failed or never improved) puts back the history.csv it found, so the directory's model and
+// history stay one run's.
+class HistoryGuard {
+ public:
+  HistoryGuard(std::string path, const nn::ModelCheckpoint& checkpoint) : path_(std::move(path)), checkpoint_(checkpoint) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path_, ec) || std::filesystem::file_size(path_, ec) > kMaxBytes || ec) return;
+    std::ifstream in(path_, std::ios::binary);
+    std::ostringstream bytes;
+    bytes << in.rdbuf();
+    if (in) previous_ = bytes.str();
+  }
+  HistoryGuard(const HistoryGuard&) = delete;
+  HistoryGuard& operator=(const HistoryGuard&) = delete;
+  ~HistoryGuard() {
+    if (!previous_ || !checkpoint_.last_saved().empty()) return;
+    try {
+      nn::io::write_file_atomically(path_, *previous_);
+    } catch (const std::exception& e) {
+      fmt::print(stderr, "mnist: could not restore the previous {}: {}\n", path_, e.what());
+    }
+  }
+
+ private:
+  static constexpr std::uintmax_t kMaxBytes = 64 << 20;  // larger: not a history this tool wrote
+  std::string path_;
+  const nn::ModelCheckpoint& checkpoint_;
+  std::optional<std::string> previous_;
+};
+}  // namespace
 
 CLI::App* add_train_command(CLI::App& app, TrainOptions& o) {
   CLI::App* cmd = app.add_subcommand("train", "Train a model on MNIST and report its test accuracy");
@@ -105,7 +143,7 @@ int run_train(const TrainOptions& o) {
   if (schedule == "cosine") opt->set_schedule(nn::CosineDecay(lr, std::max<int64_t>(1, total_steps)));
   if (schedule == "one-cycle") opt->set_schedule(nn::OneCycle(lr, std::max<int64_t>(2, total_steps)));
   model.compile(opt,
-                nn::SparseCategoricalCrossentropy(false, nn::Reduction::Mean, static_cast<float>(label_smoothing)),
+                nn::SparseCategoricalCrossentropy(nn::CrossentropyOptions().label_smoothing(static_cast<float>(label_smoothing))),
                 {"accuracy"});
 
   const std::string model_path = out + "/model.nn";
@@ -127,6 +165,7 @@ int run_train(const TrainOptions& o) {
   fit.callbacks({nan_guard, checkpoint, std::make_shared<nn::TensorBoard>(out + "/logs", 100),
                    std::make_shared<nn::CSVLogger>(out + "/history.csv")});
 
+  const HistoryGuard history(out + "/history.csv", *checkpoint);
   const auto t0 = std::chrono::steady_clock::now();
   model.fit(train_ds, fit);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

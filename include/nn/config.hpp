@@ -24,7 +24,11 @@ std::vector<int64_t> config_ints(const Config& c, const std::string& key);
 class ConfigReader {
  public:
   ConfigReader(const Config& config, std::string what) : config_(config), what_(std::move(what)) {}
-  bool has(const std::string& key) const { return config_.count(key) > 0; }
+  // Whether the config holds `key` (a known key either way: done() lists it).
+  bool has(const std::string& key) {
+    read_.push_back(key);
+    return config_.count(key) > 0;
+  }
   bool boolean(const std::string& key);
   bool boolean(const std::string& key, bool fallback);
   int64_t integer(const std::string& key);

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "nn/any_ptr.hpp"
+#include "nn/arg.hpp"
 #include "nn/autograd/variable.hpp"
 #include "nn/ops/reduction.hpp"
 
@@ -40,12 +41,22 @@ class Loss {
 
 using LossPtr = std::shared_ptr<Loss>;
 
-// label_smoothing (in [0, 1)) trains against y (1 - s) + s / C instead of the one-hot target y
-// (Keras's label_smoothing; PyTorch's CrossEntropyLoss(label_smoothing=s)).
+// The cross-entropies' options. label_smoothing (in [0, 1)) trains against y (1 - s) + s / C
+// instead of the one-hot target y (Keras's label_smoothing; PyTorch's
+// CrossEntropyLoss(label_smoothing=s)); the binary cross-entropy has none.
+//   nn::SparseCategoricalCrossentropy(nn::CrossentropyOptions().from_logits(true).label_smoothing(0.1f))
+class CrossentropyOptions {
+ public:
+  NN_ARG(bool, from_logits) = false;
+  NN_ARG(Reduction, reduction) = Reduction::Mean;
+  NN_ARG(float, label_smoothing) = 0.0f;
+};
+
 class SparseCategoricalCrossentropy : public Loss {
  public:
-  explicit SparseCategoricalCrossentropy(bool from_logits = false, Reduction r = Reduction::Mean,
-                                         float label_smoothing = 0.0f);
+  explicit SparseCategoricalCrossentropy(CrossentropyOptions options = {});
+  explicit SparseCategoricalCrossentropy(bool from_logits)
+      : SparseCategoricalCrossentropy(CrossentropyOptions().from_logits(from_logits)) {}
   std::string name() const override { return "sparse_categorical_crossentropy"; }
   Variable operator()(const Variable& y_pred, const Tensor& y_true) const override;
   bool from_logits() const override { return from_logits_; }
@@ -59,8 +70,9 @@ class SparseCategoricalCrossentropy : public Loss {
 
 class CategoricalCrossentropy : public Loss {
  public:
-  explicit CategoricalCrossentropy(bool from_logits = false, Reduction r = Reduction::Mean,
-                                   float label_smoothing = 0.0f);
+  explicit CategoricalCrossentropy(CrossentropyOptions options = {});
+  explicit CategoricalCrossentropy(bool from_logits)
+      : CategoricalCrossentropy(CrossentropyOptions().from_logits(from_logits)) {}
   std::string name() const override { return "categorical_crossentropy"; }
   Variable operator()(const Variable& y_pred, const Tensor& y_true) const override;
   bool from_logits() const override { return from_logits_; }
@@ -90,8 +102,8 @@ class MeanAbsoluteError : public Loss {
 // (or logits with from_logits, computed stably as softplus(z) - z·y). Mean over the last axis.
 class BinaryCrossentropy : public Loss {
  public:
-  explicit BinaryCrossentropy(bool from_logits = false, Reduction r = Reduction::Mean)
-      : Loss(r), from_logits_(from_logits) {}
+  explicit BinaryCrossentropy(CrossentropyOptions options = {});
+  explicit BinaryCrossentropy(bool from_logits) : BinaryCrossentropy(CrossentropyOptions().from_logits(from_logits)) {}
   std::string name() const override { return "binary_crossentropy"; }
   Variable operator()(const Variable& y_pred, const Tensor& y_true) const override;
   bool from_logits() const override { return from_logits_; }

@@ -1,6 +1,8 @@
 #pragma once
-// nn: umbrella header. Everything public, except nn/xtensor.hpp (the optional xtensor bridge,
-// target nn::xtensor).
+// nn: umbrella header. Everything public in the nn::nn target, that is every header but
+// nn/xtensor.hpp (the optional xtensor bridge, target nn::xtensor) and the components' own
+// nn/vision/* (nn::vision) and nn/serving/* (nn::serving). The ctest test umbrella_header keeps
+// this list complete.
 #include "nn/any_ptr.hpp"
 #include "nn/arg.hpp"
 #include "nn/autograd/grad_mode.hpp"
@@ -11,6 +13,7 @@
 #include "nn/data/idx.hpp"
 #include "nn/data/mnist.hpp"
 #include "nn/device.hpp"
+#include "nn/io/atomic_file.hpp"
 #include "nn/io/crc32c.hpp"
 #include "nn/io/event_writer.hpp"
 #include "nn/io/model_file.hpp"
@@ -24,6 +27,7 @@
 #include "nn/layers/layer.hpp"
 #include "nn/layers/max_pool2d.hpp"
 #include "nn/layers/average_pooling2d.hpp"
+#include "nn/layers/pooling2d.hpp"
 #include "nn/layers/reshape.hpp"
 #include "nn/losses.hpp"
 #include "nn/metrics.hpp"

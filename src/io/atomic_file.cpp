@@ -1,12 +1,13 @@
 #include "nn/io/atomic_file.hpp"
 
 #include <fcntl.h>
-#include <signal.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
@@ -32,23 +33,33 @@ uint64_t random_u64() {
 
 std::string temp_prefix(const fs::path& target) { return "." + target.filename().string() + ".tmp-"; }
 
-// Removes "<prefix><pid>-<hex>" files in dir whose pid is not running (a save that was killed).
+// A writer holds an exclusive flock on its temporary file from just after creating it until it is
+// renamed or removed; the kernel drops the lock when the process dies, in whatever PID namespace
+// it ran. So a temporary file that nobody holds locked, and that was not created moments ago (a
+// writer between its open and its flock), was left by a save that died.
+constexpr auto kStaleAfter = std::chrono::seconds(30);
+
+// Removes this target's temporary files that no live save holds.
 void remove_stale_temps(const fs::path& dir, const std::string& prefix) {
   std::error_code ec;
+  const auto now = fs::file_time_type::clock::now();
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
     const std::string name = it->path().filename().string();
     if (name.compare(0, prefix.size(), prefix) != 0) continue;
-    const char* rest = name.c_str() + prefix.size();
-    char* after = nullptr;
-    errno = 0;
-    const long pid = std::strtol(rest, &after, 10);
-    if (errno != 0 || after == rest || *after != '-' || pid <= 0) continue;
-    if (pid == ::getpid()) continue;  // another thread of this process may be saving
-    if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;  // alive, or not ours to judge
     struct stat st {};
-    // lstat: a symlink under that name is removed as a link; its target is never touched.
-    if (::lstat(it->path().c_str(), &st) == 0 && (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)))
+    if (::lstat(it->path().c_str(), &st) != 0) continue;
+    if (S_ISLNK(st.st_mode)) {  // never one of ours (O_NOFOLLOW | O_EXCL): remove the link, not its target
       ::unlink(it->path().c_str());
+      continue;
+    }
+    if (!S_ISREG(st.st_mode)) continue;
+    std::error_code age_ec;
+    const auto modified = fs::last_write_time(it->path(), age_ec);
+    if (age_ec || now - modified < kStaleAfter) continue;  // possibly a writer about to lock it
+    const int fd = ::open(it->path().c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) continue;
+    if (::flock(fd, LOCK_EX | LOCK_NB) == 0) ::unlink(it->path().c_str());  // nobody writes it
+    ::close(fd);
   }
 }
 
@@ -85,6 +96,8 @@ void write_file_atomically(const std::string& path, std::string_view bytes) {
                                    std::strerror(errno)));
   }
   try {
+    // Held until the file is renamed or removed: tells other saves this one is alive.
+    if (::flock(fd, LOCK_EX) != 0) file_error(path, fmt::format("cannot lock '{}': {}", tmp, std::strerror(errno)));
     write_all(fd, bytes, path);
     if (::fsync(fd) != 0) file_error(path, fmt::format("flush failed: {}", std::strerror(errno)));
     const int rc = ::close(fd);

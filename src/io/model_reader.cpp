@@ -4,6 +4,7 @@
 #include <cstring>
 #include <limits>
 #include <map>
+#include <optional>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -59,8 +60,18 @@ class ModelReader {
     if (kind == "weights")
       h["kind"].fail("the file holds only weights: build the model and use load_weights");
     if (kind != "model") h["kind"].fail("expected \"model\" or \"weights\"");
-    Sequential model = architecture(h["model"]);
-    check_weights(h["weights"], model);
+    // Layers first, unbuilt; their weights checked against the table; only then a model (whose
+    // layers allocate as they are built).
+    std::vector<LayerPtr> layers = architecture(h["model"]);
+    check_weights(h["weights"], layers);
+    Sequential model(h["model"]["name"].string(256));
+    for (size_t i = 0; i < layers.size(); ++i) {
+      try {
+        model.add(std::move(layers[i]));
+      } catch (const std::invalid_argument& e) {
+        h["model"]["layers"][i].fail(e.what());
+      }
+    }
     const JsonField c = h["compile"];
     OptimizerPtr opt;
     LossPtr loss;
@@ -124,20 +135,36 @@ class ModelReader {
     const JsonField h = root();
     if (h["format"].string() != "nn.model") h["format"].fail("expected \"nn.model\"");
     const JsonField shape = h["model"]["input_shape"];
-    if (!model.built() && !shape.is_null()) {
+    const bool build = !model.built() && !shape.is_null();
+    // The shapes the model's weights have (or will have, built for the file's input shape),
+    // checked against the file before anything is allocated.
+    std::vector<Shape> expected;
+    if (build) {
+      Shape s = input_shape(shape);
+      for (const auto& layer : model.layers()) {
+        try {
+          for (const WeightSpec& spec : layer->weight_specs(s)) expected.push_back(spec.shape);
+          s = layer->compute_output_shape(s);
+        } catch (const std::invalid_argument& e) {
+          shape.fail(e.what());
+        }
+      }
+    } else {
+      for (const Variable& p : model.parameters()) expected.push_back(p.shape());
+    }
+    const JsonField w = h["weights"];
+    if (w.size() != expected.size())
+      w.fail(fmt::format("the file holds {} weights, the model has {}", w.size(), expected.size()));
+    // Matched by position, as Keras's load_weights does; shapes must agree.
+    for (size_t i = 0; i < expected.size(); ++i) claim(w[i]["tensor"], expected[i], "");
+    if (build) {
       try {
         model.build(input_shape(shape), /*initialize=*/false);
       } catch (const std::invalid_argument& e) {
         shape.fail(e.what());
       }
     }
-    const std::vector<Variable> params = model.parameters();
-    const JsonField w = h["weights"];
-    if (w.size() != params.size())
-      w.fail(fmt::format("the file holds {} weights, the model has {}", w.size(), params.size()));
-    // Matched by position, as Keras's load_weights does; shapes must agree.
-    for (size_t i = 0; i < params.size(); ++i) claim(w[i]["tensor"], params[i].shape(), "");
-    fill(w, params);
+    fill(w, model.parameters());
   }
 
   [[noreturn]] void fail(const std::string& what) const { nn::detail::file_error(path_, what); }
@@ -227,18 +254,19 @@ class ModelReader {
 
   static Shape input_shape(const JsonField& f) { return f.integers(1, kMaxExtent, 8); }
 
-  // The layers, created from their configs (no weights yet).
-  Sequential architecture(const JsonField& arch) {
+  // The layers, created from their configs (no weights yet, nothing built).
+  std::vector<LayerPtr> architecture(const JsonField& arch) {
     if (arch["class"].string() != "Sequential")
       arch["class"].fail("unknown model class (expected \"Sequential\")");
-    Sequential model(arch["name"].string(256));
+    arch["name"].string(256);
+    std::vector<LayerPtr> result;
     const JsonField layers = arch["layers"];
     for (size_t i = 0; i < layers.size(); ++i) {
       const JsonField l = layers[i];
       try {
         LayerPtr layer = create_layer(l["type"].string(256), l["config"].config());
         if (l.has("state")) layer->load_state(l["state"].config());
-        model.add(layer);
+        result.push_back(std::move(layer));
       } catch (const std::invalid_argument& e) {
         if (std::strncmp(e.what(), "field '", 7) == 0) throw;
         l.fail(e.what());
@@ -246,24 +274,32 @@ class ModelReader {
     }
     if (layers.size() == 0 && !arch["input_shape"].is_null())
       arch["input_shape"].fail("a model without layers has no input shape");
-    return model;
+    return result;
   }
 
-  // The weights the architecture needs for its input shape, checked against the file's weight
-  // list and tensor table without building the model.
-  void check_weights(const JsonField& weights, const Sequential& model) {
+  // The weights the architecture needs for its input shape (the file's, else the one its first
+  // layer declares), checked against the file's weight list and tensor table without building
+  // anything. A layer that declares an input shape must receive that shape.
+  void check_weights(const JsonField& weights, const std::vector<LayerPtr>& layers) {
     const JsonField shape_field = root()["model"]["input_shape"];
+    const JsonField layer_fields = root()["model"]["layers"];
     std::vector<std::pair<std::string, Shape>> specs;
-    if (!shape_field.is_null()) {
-      Shape shape = input_shape(shape_field);
-      for (const auto& layer : model.layers()) {
-        try {
-          for (const WeightSpec& s : layer->weight_specs(shape))
-            specs.emplace_back(layer->name() + "/" + s.name, s.shape);
-          shape = layer->compute_output_shape(shape);
-        } catch (const std::invalid_argument& e) {
-          root()["model"]["layers"].fail(e.what());
-        }
+    std::optional<Shape> shape;
+    if (!shape_field.is_null())
+      shape = input_shape(shape_field);
+    else if (!layers.empty() && !layers.front()->declared_input_shape().empty())
+      shape = layers.front()->declared_input_shape();
+    for (size_t i = 0; shape && i < layers.size(); ++i) {
+      const Layer& layer = *layers[i];
+      const Shape& declared = layer.declared_input_shape();
+      if (!declared.empty() && declared != *shape)
+        layer_fields[i].fail(fmt::format("{} declares input shape {} but receives {}", layer.describe(),
+                                         to_string(declared), to_string(*shape)));
+      try {
+        for (const WeightSpec& s : layer.weight_specs(*shape)) specs.emplace_back(layer.name() + "/" + s.name, s.shape);
+        shape = layer.compute_output_shape(*shape);
+      } catch (const std::invalid_argument& e) {
+        layer_fields[i].fail(e.what());
       }
     }
     if (weights.size() != specs.size())

@@ -24,6 +24,16 @@ Size2 size2(ConfigReader& c, const std::string& key) {
   return {v[0], v[1]};
 }
 
+// An initializer option; an error names the key ("kernel_initializer: unknown initializer ...").
+AnyInitializer initializer(ConfigReader& c, const std::string& key, const std::string& fallback) {
+  const std::string spec = c.string(key, fallback);
+  try {
+    return AnyInitializer(spec);
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(key + ": " + e.what());
+  }
+}
+
 template <class Options>
 Options& with_layer_args(Options& o, ConfigReader& c) {
   const LayerArgs a = read_layer_args(c);
@@ -47,8 +57,8 @@ std::map<std::string, LayerFactory>& factories() {
          DenseOptions o(c.integer("units"));
          o.activation(c.string("activation", "linear"))
              .use_bias(c.boolean("use_bias", true))
-             .kernel_initializer(c.string("kernel_initializer", "glorot_uniform"))
-             .bias_initializer(c.string("bias_initializer", "zeros"));
+             .kernel_initializer(initializer(c, "kernel_initializer", "glorot_uniform"))
+             .bias_initializer(initializer(c, "bias_initializer", "zeros"));
          return std::make_shared<Dense>(with_layer_args(o, c));
        }},
       {"Conv2D",
@@ -58,8 +68,8 @@ std::map<std::string, LayerFactory>& factories() {
              .padding(c.string("padding", "valid"))
              .activation(c.string("activation", "linear"))
              .use_bias(c.boolean("use_bias", true))
-             .kernel_initializer(c.string("kernel_initializer", "glorot_uniform"))
-             .bias_initializer(c.string("bias_initializer", "zeros"));
+             .kernel_initializer(initializer(c, "kernel_initializer", "glorot_uniform"))
+             .bias_initializer(initializer(c, "bias_initializer", "zeros"));
          return std::make_shared<Conv2D>(with_layer_args(o, c));
        }},
       {"MaxPool2D", [](ConfigReader& c) -> LayerPtr { return pooling_layer<MaxPool2D>(c); }},
@@ -79,10 +89,10 @@ std::map<std::string, LayerFactory>& factories() {
              .epsilon(static_cast<float>(c.number("epsilon", 1e-3)))
              .center(c.boolean("center", true))
              .scale(c.boolean("scale", true))
-             .beta_initializer(c.string("beta_initializer", "zeros"))
-             .gamma_initializer(c.string("gamma_initializer", "ones"))
-             .moving_mean_initializer(c.string("moving_mean_initializer", "zeros"))
-             .moving_variance_initializer(c.string("moving_variance_initializer", "ones"));
+             .beta_initializer(initializer(c, "beta_initializer", "zeros"))
+             .gamma_initializer(initializer(c, "gamma_initializer", "ones"))
+             .moving_mean_initializer(initializer(c, "moving_mean_initializer", "zeros"))
+             .moving_variance_initializer(initializer(c, "moving_variance_initializer", "ones"));
          return std::make_shared<BatchNormalization>(with_layer_args(o, c));
        }},
       {"Dropout",
@@ -109,7 +119,7 @@ std::map<std::string, LayerFactory>& factories() {
       {"InputLayer",
        [](ConfigReader& c) -> LayerPtr {
          const LayerArgs a = read_layer_args(c);
-         return std::make_shared<InputLayer>(a.input_shape, a.name);
+         return std::make_shared<InputLayer>(InputLayerOptions(a.input_shape).name(a.name));
        }},
       {"Activation",
        [](ConfigReader& c) -> LayerPtr {

@@ -30,8 +30,12 @@ Shape Reshape::compute_output_shape(const Shape& in) const {
   }
   Shape out = target_;
   int64_t known = 1;
-  for (int64_t d : out)
-    if (d != -1) known *= d;  // each below 2^31, at most 8 of them: checked by the comparison
+  try {
+    for (int64_t d : out)
+      if (d != -1) known = checked_mul(known, d, "target_shape");
+  } catch (const std::invalid_argument&) {
+    fail("cannot reshape inputs of shape " + to_string(in) + " to " + to_string(target_) + ": too many elements");
+  }
   auto free = std::find(out.begin(), out.end(), int64_t{-1});
   if (free != out.end() && known > 0 && n % known == 0) *free = n / known;
   if (free == out.end() ? numel(out) != n : (known == 0 || n % known != 0))
@@ -71,15 +75,13 @@ Variable Permute::forward(const Variable& x, bool) {
   return permute(x, axes);
 }
 
-InputLayer::InputLayer(Shape shape, std::string name)
-    : Layer("input_layer", LayerArgs{std::move(name), shape, true}) {
-  if (shape.empty())
+InputLayer::InputLayer(InputLayerOptions options)
+    : Layer("input_layer", LayerArgs{options.name(), options.shape(), true}) {
+  if (options.shape().empty())
     fail("the input shape needs at least one extent (the batch dimension is not part of it)");
-  for (int64_t d : shape) check_size(d, "input extent");
+  for (int64_t d : options.shape()) check_size(d, "input extent");
 }
 
-std::shared_ptr<InputLayer> Input(Shape shape, std::string name) {
-  return std::make_shared<InputLayer>(std::move(shape), std::move(name));
-}
+std::shared_ptr<InputLayer> Input(InputLayerOptions options) { return std::make_shared<InputLayer>(std::move(options)); }
 
 }  // namespace nn

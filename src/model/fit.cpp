@@ -29,8 +29,7 @@ Logs running_logs(double loss_sum, int64_t seen, const std::vector<MetricPtr>& m
 
 Logs Sequential::run_batch(const Tensor& x, const Tensor& y, bool train, std::vector<MetricPtr>& metrics,
                            double& loss_sum, int64_t& seen) {
-  ensure_built(x);
-  if (!training_loss_) training_loss_ = fuse_softmax() ? loss_->with_logits() : loss_;
+  ensure_built(x);  // compiled and built: training_loss_ is resolved
   if (x.ndim() < 1 || y.ndim() < 1 || x.dim(0) != y.dim(0))
     throw std::invalid_argument("Sequential: batch of inputs " + to_string(x.shape()) + " and targets " +
                                 to_string(y.shape()) + " differ in size");

@@ -46,6 +46,7 @@ Sequential& Sequential::add(LayerPtr layer) {
   layers_.push_back(std::move(layer));
   if (!built_ && layers_.size() == 1 && !declared.empty()) build(declared);
   if (optimizer_ && built_) optimizer_->set_parameters(parameters());
+  resolve_training_loss();  // the last layer changed
   return *this;
 }
 
@@ -66,6 +67,7 @@ void Sequential::build(const Shape& input_shape, bool initialize) {
   input_shape_ = input_shape;
   built_ = true;
   if (optimizer_) optimizer_->set_parameters(parameters());
+  resolve_training_loss();
 }
 
 Shape Sequential::output_shape() const {
@@ -150,8 +152,8 @@ void Sequential::compile(AnyOptimizer any_optimizer, AnyLoss any_loss, const std
   optimizer_ = std::move(optimizer);
   loss_ = std::move(loss);
   metric_names_ = metrics;
-  training_loss_.reset();
   if (built_) optimizer_->set_parameters(parameters());
+  resolve_training_loss();
 }
 
 void Sequential::save(const std::string& path) const { io::save_model(*this, path); }
@@ -172,9 +174,10 @@ const Loss& Sequential::loss() const {
   return *loss_;
 }
 
-bool Sequential::fuse_softmax() const {
-  return loss_ && !loss_->from_logits() && loss_->with_logits() && ends_with_softmax() && built_ &&
-         output_shape().size() == 1;
+void Sequential::resolve_training_loss() {
+  if (!loss_ || !built_) return;
+  train_on_logits_ = !loss_->from_logits() && loss_->with_logits() && ends_with_softmax() && output_shape().size() == 1;
+  training_loss_ = train_on_logits_ ? loss_->with_logits() : loss_;
 }
 
 Variable Sequential::operator()(const Variable& x, bool training) {
@@ -185,7 +188,7 @@ Variable Sequential::operator()(const Variable& x, bool training) {
 }
 
 Variable Sequential::forward_for_loss(const Variable& x, bool training) {
-  if (!fuse_softmax()) return (*this)(x, training);
+  if (!train_on_logits_) return (*this)(x, training);
   Variable h = x;
   for (size_t i = 0; i + 1 < layers_.size(); ++i) h = (*layers_[i])(h, training);
   return layers_.back()->call_logits(h, training);

@@ -74,9 +74,10 @@ Conv2DParams conv2d_params(const Shape& x, const Shape& w, int64_t stride_h, int
     throw std::invalid_argument(fmt::format("conv2d: kernel {}x{} is larger than the padded input {}",
                                             p.kh, p.kw, to_string(x)));
   // The sizes the kernels work with (im2col rows, output pixels, output elements) must not wrap.
-  checked_mul(checked_mul(p.c, p.kh, "conv2d kernel"), p.kw, "conv2d kernel");
+  const int64_t rows = checked_mul(checked_mul(p.c, p.kh, "conv2d kernel"), p.kw, "conv2d kernel");
   const int64_t pixels = checked_mul(p.out_h(), p.out_w(), "conv2d output");
   checked_mul(checked_mul(p.n, p.k, "conv2d output"), pixels, "conv2d output");
+  checked_mul(rows, pixels, "conv2d columns");  // one image's im2col columns
   return p;
 }
 

@@ -1,5 +1,7 @@
 #include "nn/ops/one_hot.hpp"
 
+#include "backend/fallback.hpp"
+
 #include <stdexcept>
 
 #include "nn/backend/backend.hpp"
@@ -13,7 +15,9 @@ Tensor one_hot(const Tensor& labels, int64_t classes) {
   Shape shape = labels.shape();
   shape.push_back(classes);
   Tensor out(shape, labels.device());
-  backend_for(labels.device()).one_hot(labels.data(), out.data(), labels.numel(), classes);
+  detail::run_kernel(Kernel::OneHot, {&labels}, {&out}, [&](Backend& be, const auto& in, const auto& o) {
+    be.one_hot(in[0], o[0], labels.numel(), classes);
+  });
   return out;
 }
 

@@ -7,7 +7,12 @@ execute_process(COMMAND "${CMAKE_COMMAND}" --install "${NN_BUILD_DIR}" --prefix 
 if(rc)
   message(FATAL_ERROR "cmake --install failed (${rc})")
 endif()
-execute_process(COMMAND "${CMAKE_COMMAND}" -S "${DOCS_PROJECT}" -B "${WORK_DIR}/build" -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix
+# As a user's machine without nn's private development packages: CMake may not find them.
+set(hide)
+foreach(pkg xtensor xtl xtensor-blas fmt nlohmann_json ZLIB)
+  list(APPEND hide "-DCMAKE_DISABLE_FIND_PACKAGE_${pkg}=TRUE")
+endforeach()
+execute_process(COMMAND "${CMAKE_COMMAND}" -S "${DOCS_PROJECT}" -B "${WORK_DIR}/build" -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix ${hide}
                         -DCMAKE_BUILD_TYPE=Release -DNN_SNIPPETS_DIR=${SNIPPETS_DIR} -DNN_EXAMPLES_DIR=${EXAMPLES_DIR}
                         "-DCMAKE_CXX_FLAGS=${CONSUMER_FLAGS}" "-DCMAKE_EXE_LINKER_FLAGS=${CONSUMER_FLAGS}"
                 RESULT_VARIABLE rc)

@@ -1,5 +1,5 @@
 # nn_doc_snippets(OUT_DIR MARKDOWN...): writes each ```cpp block of the given Markdown files to
-# OUT_DIR/<file>_<n>.cpp and sets NN_DOC_SNIPPETS to their names. A block holding `int main(` is a
+# OUT_DIR/<file>_<n>.cpp (a block fenced as c++, cxx, cc or h is an error: it would go untested) and sets NN_DOC_SNIPPETS to their names. A block holding `int main(` is a
 # whole program; any other block is wrapped into one: its #include lines stay at the top after
 # <nn/nn.hpp> and a few standard headers, the rest becomes main's body. Editing a Markdown file
 # re-runs CMake, so the programs always match the documentation.
@@ -15,6 +15,11 @@ function(nn_doc_snippets out_dir)
     get_filename_component(base "${md}" NAME_WE)
     string(TOLOWER "${base}" base)
     file(READ "${md}" text)
+    # C++ under another fence name would be skipped, untested: refuse it.
+    string(REGEX MATCH "```[ ]*(c\\+\\+|C\\+\\+|cxx|cc|hpp|h|C)[ ]*\n" other "${text}")
+    if(other)
+      message(FATAL_ERROR "${md}: write C++ blocks as ```cpp (found ${other}), so that they are compiled and run")
+    endif()
     set(n 0)
     while(TRUE)
       string(FIND "${text}" "```cpp\n" start)

@@ -101,11 +101,15 @@ case "$case_name" in
     ;;
   diverged_run)
     # A directory holding a good model, then a run whose loss goes to NaN: it must not report the
-    # old model's accuracy as its own.
+    # old model's accuracy as its own, and the directory keeps the old model's history.
     cp -r "$GOOD_MODEL_DIR"/. "$work/o" 2>/dev/null || mkdir -p "$work/o"
+    printf 'epoch,accuracy,loss\n0,0.9,0.3\n' >"$work/o/history.csv"
+    cp "$work/o/history.csv" "$work/expected.csv"
     run 1 "$MNIST" train --data "$DATA" --model mlp --optimizer sgd --lr 1e6 --steps 50 --verbose 0 --out "$work/o"
     expect_err "training diverged"
+    expect_err "no model was saved"
     refute_out "test_accuracy"
+    cmp -s "$work/o/history.csv" "$work/expected.csv" || fail "a run that saved no model replaced history.csv"
     ;;
   out_locked)
     mkdir -p "$work/o"

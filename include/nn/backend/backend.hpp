@@ -94,6 +94,12 @@ struct SgdParams {
   bool nesterov;
 };
 
+// Kernels a backend may decline (Backend::supports returns false): the ops then run the CPU
+// backend's kernel on host copies of the operands and copy the results back (nn/ops use
+// run_kernel, src/backend/fallback.hpp). So a new backend can start with the kernels that
+// matter for speed; every kernel not listed here is required.
+enum class Kernel { Argmax, TopK, OneHot, CountCorrect, Permute };
+
 // What a backend's allocator has asked of the system (for tests and benchmarks: a steady
 // training loop makes no new system allocations).
 struct MemoryStats {
@@ -107,6 +113,11 @@ class Backend {
   virtual ~Backend() = default;
   virtual Device device() const = 0;
   virtual std::string name() const = 0;  // for messages, e.g. "cpu (OpenBLAS SkylakeX)"
+  // Whether this backend runs `kernel` itself (else the CPU backend runs it on host copies).
+  virtual bool supports(Kernel kernel) const {
+    (void)kernel;
+    return true;
+  }
 
   // ---- memory (a caching allocator: freed blocks are kept for reuse) ----
   virtual std::shared_ptr<float> allocate(int64_t count) = 0;  // uninitialised floats

@@ -6,7 +6,9 @@
 //      neither a guessed name nor a planted symlink can redirect the write;
 //   2. the file is fsync'ed, renamed over the target, and the directory fsync'ed;
 //   3. temporary files that earlier saves of the same target left behind when their process was
-//      killed (their pid no longer runs) are removed first.
+//      killed are removed first. A save holds an flock on its temporary file while it writes, and
+//      the kernel releases it when the process dies (in any PID namespace), so a file that no one
+//      holds locked and that is over 30 seconds old is an abandoned one.
 // How nn saves models and images; usable for any output a program must not leave half-written.
 #include <string>
 #include <string_view>

@@ -55,9 +55,17 @@ class Permute : public Layer {
 // The input of a model (Keras's keras.Input / InputLayer): added first to a Sequential, it sets
 // the input shape, so the model is built as layers are added.
 //   model.add(nn::Input({1, 28, 28}));
+class InputLayerOptions {
+ public:
+  InputLayerOptions(Shape shape) : shape_(std::move(shape)) {}  // NOLINT(google-explicit-constructor)
+  NN_ARG(Shape, shape);  // without the batch dimension
+  NN_ARG(std::string, name);
+};
+
 class InputLayer : public Layer {
  public:
-  explicit InputLayer(Shape shape, std::string name = "");
+  explicit InputLayer(InputLayerOptions options);
+  InputLayer(Shape shape, std::string name) : InputLayer(InputLayerOptions(std::move(shape)).name(std::move(name))) {}
   std::string type() const override { return "InputLayer"; }
   Shape compute_output_shape(const Shape& s) const override { return s; }
 
@@ -65,6 +73,9 @@ class InputLayer : public Layer {
   Variable forward(const Variable& x, bool) override { return x; }
 };
 
-std::shared_ptr<InputLayer> Input(Shape shape, std::string name = "");
+std::shared_ptr<InputLayer> Input(InputLayerOptions options);
+inline std::shared_ptr<InputLayer> Input(Shape shape, std::string name = "") {
+  return Input(InputLayerOptions(std::move(shape)).name(std::move(name)));
+}
 
 }  // namespace nn

@@ -125,8 +125,12 @@ class Sequential {
  private:
   void require_compiled(const char* what) const;
   void ensure_built(const Tensor& batch_x);
-  bool fuse_softmax() const;
-  Variable forward_for_loss(const Variable& x, bool training);  // logits when fused
+  // The one rule for a softmax output: when the model ends in a softmax over (N, C) and the loss
+  // has a form that takes logits (the cross-entropies), training computes that loss from the
+  // logits before the softmax, as Keras does (stable, and one fused kernel). Decided once the
+  // model is both compiled and built; sets training_loss_ and train_on_logits_.
+  void resolve_training_loss();
+  Variable forward_for_loss(const Variable& x, bool training);  // the logits when train_on_logits_
   Logs one_batch(const Tensor& x, const Tensor& y, bool train);
   Logs run_batch(const Tensor& x, const Tensor& y, bool train, std::vector<MetricPtr>& metrics,
                  double& loss_sum, int64_t& seen);
@@ -137,6 +141,7 @@ class Sequential {
   Shape input_shape_;
   OptimizerPtr optimizer_;
   LossPtr loss_, training_loss_;
+  bool train_on_logits_ = false;
   std::vector<std::string> metric_names_;
   bool stop_training_ = false;
 };

@@ -6,11 +6,14 @@
 //
 //   auto opt = std::make_shared<nn::Adam>();
 //   opt->set_schedule(nn::CosineDecay(1e-3, /*decay_steps=*/10000));
+//   opt->set_schedule(nn::OneCycle(nn::OneCycleOptions(3e-3, 1000).pct_start(0.25)));
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "nn/any_ptr.hpp"
+#include "nn/arg.hpp"
 #include "nn/config.hpp"
 
 namespace nn {
@@ -27,48 +30,82 @@ class LearningRateSchedule {
 using SchedulePtr = std::shared_ptr<LearningRateSchedule>;
 
 // initial · rate^(step / decay_steps), the exponent floored when staircase.
+class ExponentialDecayOptions {
+ public:
+  ExponentialDecayOptions(double initial_learning_rate, int64_t decay_steps, double decay_rate)
+      : initial_learning_rate_(initial_learning_rate), decay_steps_(decay_steps), decay_rate_(decay_rate) {}
+  NN_ARG(double, initial_learning_rate);
+  NN_ARG(int64_t, decay_steps);
+  NN_ARG(double, decay_rate);
+  NN_ARG(bool, staircase) = false;
+};
+
 class ExponentialDecay : public LearningRateSchedule {
  public:
-  ExponentialDecay(double initial_learning_rate, int64_t decay_steps, double decay_rate, bool staircase = false);
+  explicit ExponentialDecay(ExponentialDecayOptions options);
+  ExponentialDecay(double initial_learning_rate, int64_t decay_steps, double decay_rate)
+      : ExponentialDecay(ExponentialDecayOptions(initial_learning_rate, decay_steps, decay_rate)) {}
   std::string type() const override { return "ExponentialDecay"; }
   Config config() const override;
   double operator()(int64_t step) const override;
+  const ExponentialDecayOptions& options() const { return o_; }
 
  private:
-  double initial_, rate_;
-  int64_t decay_steps_;
-  bool staircase_;
+  ExponentialDecayOptions o_;
 };
 
 // Optional linear warm-up from initial_learning_rate to warmup_target over warmup_steps, then
 // cosine decay over decay_steps from there down to alpha times it (Keras's CosineDecay).
+class CosineDecayOptions {
+ public:
+  CosineDecayOptions(double initial_learning_rate, int64_t decay_steps)
+      : initial_learning_rate_(initial_learning_rate), decay_steps_(decay_steps) {}
+  NN_ARG(double, initial_learning_rate);
+  NN_ARG(int64_t, decay_steps);
+  NN_ARG(double, alpha) = 0.0;
+  NN_ARG(int64_t, warmup_steps) = 0;
+  NN_ARG(std::optional<double>, warmup_target);  // none: no warm-up
+};
+
 class CosineDecay : public LearningRateSchedule {
  public:
-  CosineDecay(double initial_learning_rate, int64_t decay_steps, double alpha = 0.0, int64_t warmup_steps = 0,
-              double warmup_target = -1.0 /* none */);
+  explicit CosineDecay(CosineDecayOptions options);
+  CosineDecay(double initial_learning_rate, int64_t decay_steps)
+      : CosineDecay(CosineDecayOptions(initial_learning_rate, decay_steps)) {}
   std::string type() const override { return "CosineDecay"; }
   Config config() const override;
   double operator()(int64_t step) const override;
+  const CosineDecayOptions& options() const { return o_; }
 
  private:
-  double initial_, alpha_, warmup_target_;
-  int64_t decay_steps_, warmup_steps_;
+  CosineDecayOptions o_;
 };
 
 // The one-cycle policy (Smith & Topin; PyTorch's OneCycleLR with anneal_strategy="cos"): from
 // max_learning_rate / div_factor up to max_learning_rate over the first pct_start of total_steps,
 // then down to max_learning_rate / (div_factor · final_div_factor), both halves cosine-shaped.
+class OneCycleOptions {
+ public:
+  OneCycleOptions(double max_learning_rate, int64_t total_steps)
+      : max_learning_rate_(max_learning_rate), total_steps_(total_steps) {}
+  NN_ARG(double, max_learning_rate);
+  NN_ARG(int64_t, total_steps);
+  NN_ARG(double, pct_start) = 0.3;
+  NN_ARG(double, div_factor) = 25.0;
+  NN_ARG(double, final_div_factor) = 1e4;
+};
+
 class OneCycle : public LearningRateSchedule {
  public:
-  OneCycle(double max_learning_rate, int64_t total_steps, double pct_start = 0.3, double div_factor = 25.0,
-           double final_div_factor = 1e4);
+  explicit OneCycle(OneCycleOptions options);
+  OneCycle(double max_learning_rate, int64_t total_steps) : OneCycle(OneCycleOptions(max_learning_rate, total_steps)) {}
   std::string type() const override { return "OneCycle"; }
   Config config() const override;
   double operator()(int64_t step) const override;
+  const OneCycleOptions& options() const { return o_; }
 
  private:
-  double max_, pct_start_, div_, final_div_;
-  int64_t total_steps_;
+  OneCycleOptions o_;
 };
 
 // A schedule by class name and config (what a model file holds); std::invalid_argument names an

@@ -12,7 +12,7 @@ namespace nn::detail {
 // Elements per task for cheap elementwise loops (smaller ones run on the calling thread).
 inline constexpr int64_t kGrain = 16384;
 
-class CpuBackend final : public Backend {
+class CpuBackend : public Backend {
  public:
   CpuBackend();
   Device device() const override { return Device::cpu(); }

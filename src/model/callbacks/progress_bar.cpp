@@ -40,8 +40,10 @@ std::string format_logs(const Logs& logs) {
   return s;
 }
 
-ProgressBar::ProgressBar(int verbose, std::FILE* out)
-    : verbose_(verbose), out_(out), interactive_(verbose == 1 && isatty(fileno(out)) == 1) {}
+ProgressBar::ProgressBar(ProgressBarOptions options)
+    : verbose_(options.verbose()),
+      out_(options.out()),
+      interactive_(verbose_ == 1 && isatty(fileno(out_)) == 1) {}
 
 void ProgressBar::on_epoch_begin(int epoch, const Logs&) {
   fmt::print(out_, "Epoch {}/{}\n", epoch + 1, params().epochs);

@@ -22,9 +22,9 @@ void TerminateOnNaN::on_train_batch_end(int64_t batch, const Logs& logs) {
 
 void LearningRateScheduler::on_epoch_begin(int epoch, const Logs&) {
   Optimizer& opt = model().optimizer();
-  const double lr = schedule_(epoch, opt.learning_rate());
+  const double lr = o_.schedule()(epoch, opt.learning_rate());
   opt.set_learning_rate(static_cast<float>(lr));
-  if (verbose_ > 0) fmt::print("\nEpoch {}: LearningRateScheduler setting learning rate to {}.\n", epoch + 1, lr);
+  if (o_.verbose() > 0) fmt::print("\nEpoch {}: LearningRateScheduler setting learning rate to {}.\n", epoch + 1, lr);
 }
 
 void LearningRateScheduler::on_epoch_end(int, Logs& logs) { logs["learning_rate"] = model().optimizer().learning_rate(); }

@@ -5,13 +5,22 @@
 #include <chrono>
 #include <cstdio>
 
+#include "nn/arg.hpp"
 #include "nn/model/callback.hpp"
 
 namespace nn {
 
+class ProgressBarOptions {
+ public:
+  using File = std::FILE*;
+  ProgressBarOptions(int verbose = 1) : verbose_(verbose) {}  // NOLINT(google-explicit-constructor)
+  NN_ARG(int, verbose);              // 1: a bar (on a terminal), 2: a line per epoch
+  NN_ARG(File, out) = stdout;        // where it writes
+};
+
 class ProgressBar : public Callback {
  public:
-  explicit ProgressBar(int verbose = 1, std::FILE* out = stdout);
+  explicit ProgressBar(ProgressBarOptions options = {});
   void on_epoch_begin(int epoch, const Logs& logs) override;
   void on_train_batch_end(int64_t batch, const Logs& logs) override;
   void on_epoch_end(int epoch, Logs& logs) override;

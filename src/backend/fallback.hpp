@@ -1,0 +1,26 @@
+#pragma once
+// Running an optional kernel (nn::Kernel) on the backend of the operands' device, or on the CPU
+// backend with host copies when that backend declines it (Backend::supports).
+#include <functional>
+#include <vector>
+
+#include "nn/backend/backend.hpp"
+#include "nn/tensor.hpp"
+
+namespace nn::detail {
+
+using KernelFn = std::function<void(Backend&, const std::vector<const float*>& inputs, const std::vector<float*>& outputs)>;
+
+// fn(backend, the inputs' data, the outputs' data) on `be` when it supports `kernel`; else on the
+// CPU backend over host copies, the outputs then copied back to their device. All operands are on
+// be's device.
+void run_kernel(Backend& be, Kernel kernel, const std::vector<const Tensor*>& inputs,
+                const std::vector<Tensor*>& outputs, const KernelFn& fn);
+
+// The same on the backend of the outputs' device.
+inline void run_kernel(Kernel kernel, const std::vector<const Tensor*>& inputs, const std::vector<Tensor*>& outputs,
+                       const KernelFn& fn) {
+  run_kernel(backend_for(outputs.front()->device()), kernel, inputs, outputs, fn);
+}
+
+}  // namespace nn::detail
