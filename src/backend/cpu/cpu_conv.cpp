@@ -235,10 +235,11 @@ void CpuBackend::conv2d_forward(KernelPlan& plan, const Conv2DParams& p, const f
   for (int64_t n0 = 0; n0 < p.n; n0 += chunk) {
     const int64_t nb = std::min(chunk, p.n - n0);
     im2col(p, g, x + n0 * p.c * p.h * p.w, nb, cols);
-    // tmp(k, nb*P) = w(k, K) · cols(K, nb*P)
-    sgemm_parallel(false, false, p.k, nb * g.P, g.K, 1.0f, w, g.K, cols, nb * g.P, 0.0f, tmp, nb * g.P);
     float* yc = y + n0 * p.k * g.P;
-    images_from_channels(tmp, yc, nb, p.k, g.P);
+    // tmp(k, nb*P) = w(k, K) · cols(K, nb*P); for one image that is already y's layout
+    float* out = nb == 1 ? yc : tmp;
+    sgemm_parallel(false, false, p.k, nb * g.P, g.K, 1.0f, w, g.K, cols, nb * g.P, 0.0f, out, nb * g.P);
+    if (nb > 1) images_from_channels(tmp, yc, nb, p.k, g.P);
     bias_activation(yc, bias, nb, p.k, g.P, act);
   }
 }
@@ -307,16 +308,21 @@ void CpuBackend::conv2d_backward(KernelPlan& plan, const Conv2DParams& p, const 
   for (int64_t n0 = 0; n0 < p.n; n0 += chunk) {
     const int64_t nb = std::min(chunk, p.n - n0);
     const int64_t cols_n = nb * g.P;
-    channels_from_images(grad + n0 * p.k * g.P, dyc, nb, p.k, g.P);
+    // dz(k, nb*P); for one image, its own layout already
+    const float* dzc = grad + n0 * p.k * g.P;
+    if (nb > 1) {
+      channels_from_images(dzc, dyc, nb, p.k, g.P);
+      dzc = dyc;
+    }
     if (dw) {
       im2col(p, g, x + n0 * p.c * p.h * p.w, nb, cols);
       // dw(k, K) = dz(k, nb*P) · cols(K, nb*P)ᵀ for the first chunk; later chunks add to it
       const float beta = n0 > 0 ? 1.0f : 0.0f;
-      sgemm_parallel(false, true, p.k, g.K, cols_n, 1.0f, dyc, cols_n, cols, cols_n, beta, dw, g.K);
+      sgemm_parallel(false, true, p.k, g.K, cols_n, 1.0f, dzc, cols_n, cols, cols_n, beta, dw, g.K);
     }
     if (dx) {
       // dcols(K, nb*P) = w(k, K)ᵀ · dz(k, nb*P)
-      sgemm_parallel(true, false, g.K, cols_n, p.k, 1.0f, w, g.K, dyc, cols_n, 0.0f, cols, cols_n);
+      sgemm_parallel(true, false, g.K, cols_n, p.k, 1.0f, w, g.K, dzc, cols_n, 0.0f, cols, cols_n);
       col2im(p, g, cols, nb, dx + n0 * p.c * p.h * p.w);
     }
   }
