@@ -203,6 +203,13 @@ TEST_CASE("layers are rebuilt from their config") {
   CHECK_THROWS_WITH_AS(create_layer("Dense", {{"units", int64_t{3}}, {"activaton", std::string("relu")}}),
                        doctest::Contains("unknown key 'activaton' for Dense (known: units, activation"),
                        std::invalid_argument);
+  // Bad sizes in the constructors of abstract layer classes are errors, not a pure virtual call.
+  CHECK_THROWS_WITH_AS(create_layer("MaxPool2D", {{"pool_size", std::vector<int64_t>{0, 2}}}),
+                       doctest::Contains("MaxPool2D 'max_pooling2d"), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(create_layer("AveragePooling2D", {{"strides", std::vector<int64_t>{1, -3}}}),
+                       doctest::Contains("stride width must be in [1, 2147483647], got -3"), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(create_layer("Dense", {{"units", int64_t{3}}, {"input_shape", std::vector<int64_t>{0}}}),
+                       doctest::Contains("input_shape (0,) must have positive extents"), std::invalid_argument);
   // Optional keys a config leaves out are still listed as known.
   CHECK_THROWS_WITH_AS(create_layer("MaxPool2D", {{"pool_sizes", std::vector<int64_t>{2, 2}}}),
                        doctest::Contains("(known: pool_size, strides, padding"), std::invalid_argument);

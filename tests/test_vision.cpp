@@ -148,6 +148,14 @@ TEST_CASE("JPEG, BMP and binary PGM/PPM decode") {
   check_rgba(decode_image(pgm, "x.pgm"), 1, 240, 240, 240, 255);
   const std::string ppm = std::string("P6 1 1 255\n") + std::string("\x01\x02\x03", 3);
   check_rgba(decode_image(ppm, "x.ppm"), 0, 1, 2, 3, 255);
+  check_rgba(decode_image(std::string("P5 # a comment\n1 1 255\n\x7f"), "c.pgm"), 0, 127, 127, 127, 255);
+  // stb reads past the end of a short 16-bit file (a fuzzer found it): the header is checked first.
+  CHECK_THROWS_WITH_AS(decode_image(std::string("P624\t43224\t43224\0\t\0\0\0", 23), "deep.ppm"),
+                       doctest::Contains("deep.ppm: PGM/PPM with maximum value 43224: only 8-bit samples"),
+                       std::runtime_error);
+  CHECK_THROWS_WITH_AS(decode_image(std::string("P6 4 4 255\n") + std::string(47, '\x01'), "short.ppm"),
+                       doctest::Contains("short.ppm: truncated PGM/PPM: 4 x 4 pixels need 48 bytes, the file holds 47"),
+                       std::runtime_error);
   // A 1 x 1 24-bit BMP: file header, BITMAPINFOHEADER, one BGR pixel padded to 4 bytes.
   std::string bmp = "BM";
   auto le = [&](uint32_t v, int n) {

@@ -23,12 +23,15 @@ Layer::Layer(const std::string& prefix, const LayerArgs& args)
     : name_(args.name.empty() ? unique_layer_name(prefix) : args.name),
       trainable_(args.trainable),
       declared_input_shape_(args.input_shape) {
+  // (type() is not callable while Layer itself is being built: the message names the layer.)
   for (int64_t d : declared_input_shape_)
-    if (d < 1) fail("input_shape " + to_string(declared_input_shape_) + " must have positive extents");
+    if (d < 1) fail("input_shape " + to_string(declared_input_shape_) + " must have positive extents", "layer");
 }
 
-void Layer::fail(const std::string& message) const {
-  throw std::invalid_argument(describe() + ": " + message);
+void Layer::fail(const std::string& message) const { fail(message, type()); }
+
+void Layer::fail(const std::string& message, const std::string& type) const {
+  throw std::invalid_argument(type + " '" + name_ + "': " + message);
 }
 
 void Layer::build(const Shape& input_shape, bool initialize) {
@@ -63,9 +66,11 @@ LayerArgs read_layer_args(ConfigReader& c) {
   return a;
 }
 
-void Layer::check_size(int64_t value, const char* what) const {
+void Layer::check_size(int64_t value, const char* what) const { check_size(value, what, type()); }
+
+void Layer::check_size(int64_t value, const char* what, const std::string& type) const {
   if (value < 1 || value > int64_t{0x7fffffff})
-    fail(std::string(what) + " must be in [1, 2147483647], got " + std::to_string(value));
+    fail(std::string(what) + " must be in [1, 2147483647], got " + std::to_string(value), type);
 }
 
 Variable Layer::operator()(const Variable& x, bool training) {

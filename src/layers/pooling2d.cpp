@@ -6,16 +6,16 @@
 
 namespace nn {
 
-Pooling2D::Pooling2D(const std::string& default_name, const char* op, const Pooling2DOptions& o)
+Pooling2D::Pooling2D(const char* type, const std::string& default_name, const char* op, const Pooling2DOptions& o)
     : Layer(default_name, o.layer_args()),
       pool_(o.pool_size()),
       strides_(o.strides().value_or(o.pool_size())),
       padding_(o.padding()),
       op_(op) {
-  check_size(pool_.h, "pool height");
-  check_size(pool_.w, "pool width");
-  check_size(strides_.h, "stride height");
-  check_size(strides_.w, "stride width");
+  check_size(pool_.h, "pool height", type);
+  check_size(pool_.w, "pool width", type);
+  check_size(strides_.h, "stride height", type);
+  check_size(strides_.w, "stride width", type);
 }
 
 Shape Pooling2D::compute_output_shape(const Shape& in) const {

@@ -80,6 +80,37 @@ Image decode_jpeg(std::string_view b, const std::string& name, const DecodeOptio
   return out;
 }
 
+// stb_image's PGM/PPM reader trusts its header (it reads 16-bit samples past the end of a short
+// buffer), so the header is parsed here first: 8-bit samples only, and every pixel present.
+void check_pnm(std::string_view b, const std::string& name) {
+  size_t i = 2;
+  auto space = [&](size_t at) { return at < b.size() && std::strchr(" \t\n\r\v\f", b[at]) && b[at] != '\0'; };
+  auto number = [&](const char* field) {
+    while (i < b.size() && (space(i) || b[i] == '#')) {
+      if (b[i] == '#')
+        while (i < b.size() && b[i] != '\n') ++i;
+      else
+        ++i;
+    }
+    if (i >= b.size() || b[i] < '0' || b[i] > '9') file_error(name, fmt::format("corrupt PGM/PPM: no {} in the header", field));
+    int64_t v = 0;
+    for (; i < b.size() && b[i] >= '0' && b[i] <= '9'; ++i) {
+      v = v * 10 + (b[i] - '0');
+      if (v > INT32_MAX) file_error(name, fmt::format("corrupt PGM/PPM: the {} is too large", field));
+    }
+    return v;
+  };
+  const int64_t w = number("width"), h = number("height"), maxval = number("maximum value");
+  if (maxval < 1 || maxval > 255)
+    file_error(name, fmt::format("PGM/PPM with maximum value {}: only 8-bit samples (1 to 255) are read", maxval));
+  if (!space(i)) file_error(name, "corrupt PGM/PPM: no whitespace after the header");
+  ++i;
+  const int64_t channels = b[1] == '5' ? 1 : 3, available = static_cast<int64_t>(b.size() - i);
+  if (w < 1 || h < 1 || w > available / channels / h)
+    file_error(name, fmt::format("truncated PGM/PPM: {} x {} pixels need {} bytes, the file holds {}", w, h,
+                                 static_cast<double>(w) * static_cast<double>(h) * static_cast<double>(channels), available));
+}
+
 Image decode_stb(std::string_view b, const std::string& name, const DecodeOptions& o, const char* what) {
   auto* data = reinterpret_cast<const stbi_uc*>(b.data());
   const int len = b.size() > static_cast<size_t>(INT32_MAX) ? INT32_MAX : static_cast<int>(b.size());
@@ -106,7 +137,7 @@ Image decode_image(std::string_view bytes, const std::string& name, const Decode
     case Format::Png: return decode_png(bytes, name, o);
     case Format::Jpeg: return decode_jpeg(bytes, name, o);
     case Format::Bmp: return decode_stb(bytes, name, o, "BMP");
-    case Format::Pnm: return decode_stb(bytes, name, o, "PGM/PPM");
+    case Format::Pnm: check_pnm(bytes, name); return decode_stb(bytes, name, o, "PGM/PPM");
     case Format::Unknown: break;
   }
   file_error(name, "not an image this program reads (PNG, JPEG, BMP or binary PGM/PPM)");

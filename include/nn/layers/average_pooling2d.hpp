@@ -11,7 +11,7 @@ using AveragePooling2DOptions = Pooling2DOptions;
 class AveragePooling2D : public Pooling2D {
  public:
   explicit AveragePooling2D(AveragePooling2DOptions options = {})
-      : Pooling2D("average_pooling2d", "avg_pool2d", options) {}
+      : Pooling2D("AveragePooling2D", "average_pooling2d", "avg_pool2d", options) {}
   explicit AveragePooling2D(Size2 pool_size) : AveragePooling2D(AveragePooling2DOptions(pool_size)) {}
 
   std::string type() const override { return "AveragePooling2D"; }

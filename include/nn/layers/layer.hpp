@@ -115,6 +115,10 @@ class Layer {
   void check_size(int64_t value, const char* what) const;
   // Throws std::invalid_argument "<describe()>: <message>".
   [[noreturn]] void fail(const std::string& message) const;
+  // The same from the constructor of an abstract layer class (where type() cannot be called
+  // yet): `type` is the class being built.
+  void check_size(int64_t value, const char* what, const std::string& type) const;
+  [[noreturn]] void fail(const std::string& message, const std::string& type) const;
 
  private:
   void check_input(const Variable& x);

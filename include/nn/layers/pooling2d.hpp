@@ -23,8 +23,9 @@ class Pooling2D : public Layer {
   Shape compute_output_shape(const Shape& input_shape) const override;
 
  protected:
-  // default_name: Keras's layer name ("max_pooling2d"); op: the op, for errors ("max_pool2d").
-  Pooling2D(const std::string& default_name, const char* op, const Pooling2DOptions& options);
+  // type: the class ("MaxPool2D", for errors raised while it is built); default_name: Keras's
+  // layer name ("max_pooling2d"); op: the op, for errors ("max_pool2d").
+  Pooling2D(const char* type, const std::string& default_name, const char* op, const Pooling2DOptions& options);
   Config hyper_parameters() const override;
 
   Size2 pool_, strides_;
