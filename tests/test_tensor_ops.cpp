@@ -1,6 +1,8 @@
 // Arithmetic, reductions and selections on plain tensors (nn/tensor_ops.hpp), and one_hot.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include <cmath>
 #include <stdexcept>
 
@@ -18,6 +20,10 @@ TEST_CASE("elementwise arithmetic with broadcasting and scalars") {
   CHECK((1.0f - a).to_vector() == std::vector<float>{0, -1, -2, -3, -4, -5});
   CHECK((12.0f / a).to_vector() == std::vector<float>{12, 6, 4, 3, 2.4f, 2});
   CHECK((-a).to_vector() == std::vector<float>{-1, -2, -3, -4, -5, -6});
+  CHECK((a + 0.5f).to_vector() == std::vector<float>{1.5f, 2.5f, 3.5f, 4.5f, 5.5f, 6.5f});
+  CHECK((0.5f + a).to_vector() == (a + 0.5f).to_vector());
+  const auto big = (Tensor::ones({40000}) * 3.0f - 1.0f).to_vector();  // split across threads
+  CHECK(std::count(big.begin(), big.end(), 2.0f) == 40000);
   CHECK((a * a).shape() == Shape{2, 3});
   CHECK_THROWS_AS(a + Tensor::ones({4}), std::invalid_argument);
 }

@@ -35,6 +35,27 @@ void CpuBackend::binary(BinaryOp op, const float* a, const Shape& a_shape, const
     });
     return;
   }
+  // One operand a single value (x / 255): a flat loop too.
+  const bool a_full = a_shape == out_shape, b_full = b_shape == out_shape;
+  if ((a_full && nn::numel(b_shape) == 1) || (b_full && nn::numel(a_shape) == 1)) {
+    const float* full = a_full ? a : b;
+    const float k = a_full ? b[0] : a[0];
+    parallel_for(n, 16384, [&](int64_t s, int64_t e) {
+      switch (op) {
+        case BinaryOp::Add: for (int64_t i = s; i < e; ++i) out[i] = full[i] + k; break;
+        case BinaryOp::Mul: for (int64_t i = s; i < e; ++i) out[i] = full[i] * k; break;
+        case BinaryOp::Sub:
+          if (a_full) for (int64_t i = s; i < e; ++i) out[i] = full[i] - k;
+          else for (int64_t i = s; i < e; ++i) out[i] = k - full[i];
+          break;
+        case BinaryOp::Div:
+          if (a_full) for (int64_t i = s; i < e; ++i) out[i] = full[i] / k;
+          else for (int64_t i = s; i < e; ++i) out[i] = k / full[i];
+          break;
+      }
+    });
+    return;
+  }
   auto xa = xt::adapt(a, static_cast<size_t>(nn::numel(a_shape)), xt::no_ownership(), dims(a_shape));
   auto xb = xt::adapt(b, static_cast<size_t>(nn::numel(b_shape)), xt::no_ownership(), dims(b_shape));
   auto xo = xt::adapt(out, static_cast<size_t>(n), xt::no_ownership(), dims(out_shape));
