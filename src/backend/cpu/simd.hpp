@@ -3,7 +3,8 @@
 // function three times, for AVX-512F, AVX2 and the generic x86-64 baseline, and the loader picks
 // the widest this CPU supports by its feature bits (GCC's target_clones, through an ifunc), so a
 // package built once runs its kernels at the CPU's width everywhere. (Dispatch by feature, not
-// by "arch=": those clones match named CPU models only.) None of the clones contracts to FMA, so
+// by "arch=": those clones match named CPU models only.) None of the clones contracts to FMA (the
+// library is built with -ffp-contract=off: GCC's AVX-512 clone would fuse multiply-adds), so
 // elementwise results are the same bits on every CPU. Elsewhere (other compilers and
 // architectures, sanitizer builds) it is empty.
 //
