@@ -112,7 +112,7 @@ class ModelReader {
           m[i].fail(e.what());
         }
       }
-      state = optimizer_state(c["optimizer_state"], *opt, model);
+      state = optimizer_state(c["optimizer_state"], *opt);
     }
     // Everything is consistent: allocate and fill.
     if (!h["model"]["input_shape"].is_null())
@@ -140,15 +140,9 @@ class ModelReader {
     // checked against the file before anything is allocated.
     std::vector<Shape> expected;
     if (build) {
-      Shape s = input_shape(shape);
-      for (const auto& layer : model.layers()) {
-        try {
-          for (const WeightSpec& spec : layer->weight_specs(s)) expected.push_back(spec.shape);
-          s = layer->compute_output_shape(s);
-        } catch (const std::invalid_argument& e) {
-          shape.fail(e.what());
-        }
-      }
+      for (const auto& [name, s] : planned_weights(model.layers(), input_shape(shape),
+                                                   [&](size_t, const std::string& what) { shape.fail(what); }))
+        expected.push_back(s);
     } else {
       for (const Variable& p : model.parameters()) expected.push_back(p.shape());
     }
@@ -277,31 +271,43 @@ class ModelReader {
     return result;
   }
 
+  // Each weight `layers` would have for inputs of `shape`, as ("<layer>/<weight>", shape), from their
+  // specs without building anything. A layer that declares an input shape must receive it; layer
+  // i's error goes to fail(i, message), which throws.
+  template <class Fail>
+  static std::vector<std::pair<std::string, Shape>> planned_weights(const std::vector<LayerPtr>& layers, Shape shape,
+                                                                    const Fail& fail) {
+    std::vector<std::pair<std::string, Shape>> specs;
+    for (size_t i = 0; i < layers.size(); ++i) {
+      const Layer& layer = *layers[i];
+      const Shape& declared = layer.declared_input_shape();
+      if (!declared.empty() && declared != shape)
+        fail(i, fmt::format("{} declares input shape {} but receives {}", layer.describe(), to_string(declared),
+                            to_string(shape)));
+      try {
+        for (const WeightSpec& s : layer.weight_specs(shape)) specs.emplace_back(layer.name() + "/" + s.name, s.shape);
+        shape = layer.compute_output_shape(shape);
+      } catch (const std::invalid_argument& e) {
+        fail(i, e.what());
+      }
+    }
+    return specs;
+  }
+
   // The weights the architecture needs for its input shape (the file's, else the one its first
   // layer declares), checked against the file's weight list and tensor table without building
-  // anything. A layer that declares an input shape must receive that shape.
+  // anything; kept in planned_ for the optimizer state's slots.
   void check_weights(const JsonField& weights, const std::vector<LayerPtr>& layers) {
     const JsonField shape_field = root()["model"]["input_shape"];
     const JsonField layer_fields = root()["model"]["layers"];
-    std::vector<std::pair<std::string, Shape>> specs;
     std::optional<Shape> shape;
     if (!shape_field.is_null())
       shape = input_shape(shape_field);
     else if (!layers.empty() && !layers.front()->declared_input_shape().empty())
       shape = layers.front()->declared_input_shape();
-    for (size_t i = 0; shape && i < layers.size(); ++i) {
-      const Layer& layer = *layers[i];
-      const Shape& declared = layer.declared_input_shape();
-      if (!declared.empty() && declared != *shape)
-        layer_fields[i].fail(fmt::format("{} declares input shape {} but receives {}", layer.describe(),
-                                         to_string(declared), to_string(*shape)));
-      try {
-        for (const WeightSpec& s : layer.weight_specs(*shape)) specs.emplace_back(layer.name() + "/" + s.name, s.shape);
-        shape = layer.compute_output_shape(*shape);
-      } catch (const std::invalid_argument& e) {
-        layer_fields[i].fail(e.what());
-      }
-    }
+    if (shape)
+      planned_ = planned_weights(layers, *shape, [&](size_t i, const std::string& what) { layer_fields[i].fail(what); });
+    const auto& specs = planned_;
     if (weights.size() != specs.size())
       weights.fail(
           fmt::format("the file holds {} weights, its architecture has {}", weights.size(), specs.size()));
@@ -327,20 +333,13 @@ class ModelReader {
     return static_cast<int>(id);
   }
 
-  OptimizerState optimizer_state(const JsonField& s, const Optimizer& opt, const Sequential& model) {
+  OptimizerState optimizer_state(const JsonField& s, const Optimizer& opt) {
     OptimizerState state;
     state.iterations = s["iterations"].integer(0, int64_t{1} << 53);
     state.learning_rate =
         static_cast<float>(s["learning_rate"].number(0.0, std::numeric_limits<float>::max()));
-    std::vector<Shape> shapes;
-    const JsonField shape_field = root()["model"]["input_shape"];
-    if (!shape_field.is_null()) {
-      Shape shape = input_shape(shape_field);
-      for (const auto& layer : model.layers()) {
-        for (const WeightSpec& w : layer->weight_specs(shape)) shapes.push_back(w.shape);
-        shape = layer->compute_output_shape(shape);
-      }
-    }
+    std::vector<Shape> shapes;  // the weights', as check_weights planned them
+    for (const auto& [name, shape] : planned_) shapes.push_back(shape);
     const JsonField slots = s["slots"];
     std::vector<std::string> names = slots.keys(), expected = opt.slot_names();
     std::sort(names.begin(), names.end());
@@ -397,6 +396,7 @@ class ModelReader {
   uint64_t data_start_ = 0, data_size_ = 0;
   std::vector<TensorEntry> tensors_;
   std::map<std::string, std::vector<int>> slot_ids_;
+  std::vector<std::pair<std::string, Shape>> planned_;  // check_weights: each weight's name and shape
 };
 
 }  // namespace
