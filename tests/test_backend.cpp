@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <functional>
+#include <utility>
 #include <vector>
 
 #include "backend/cpu/cpu_backend.hpp"
@@ -33,6 +34,39 @@ TEST_CASE("parallel gemm equals a naive product for every transpose combination"
         }
       CHECK_MESSAGE(bad == 0, "trans_a=" << ta << " trans_b=" << tb);
     }
+}
+
+TEST_CASE("a gemm with one row or one column (the matrix-vector path) equals a naive product") {
+  Generator gen(4);
+  Backend& be = backend_for(Device::cpu());
+  const int64_t k = 37;
+  // 60000: over the size at which the product is split across threads.
+  for (const auto& [m, n] : {std::pair<int64_t, int64_t>{1, 300}, {300, 1}, {1, 1}, {1, 60000}, {60000, 1}})
+    for (bool ta : {false, true})
+      for (bool tb : {false, true})
+        for (float beta : {0.0f, 0.5f}) {
+          // Operands inside wider matrices (leading dimensions larger than the shape), so a wrong
+          // stride reads the padding; c holds NaN where beta == 0 must ignore it.
+          const int64_t lda = (ta ? m : k) + 3, ldb = (tb ? k : n) + 2, ldc = n + 5;
+          Tensor a = test::random_tensor({ta ? k : m, lda}, gen);
+          Tensor b = test::random_tensor({tb ? n : k, ldb}, gen);
+          Tensor c = Tensor::full({m, ldc}, beta == 0.0f ? NAN : 1.0f);
+          be.gemm(ta, tb, m, n, k, 2.0f, a.data(), lda, b.data(), ldb, beta, c.data(), ldc);
+          int bad = 0;
+          for (int64_t i = 0; i < m; ++i)
+            for (int64_t j = 0; j < ldc; ++j) {
+              if (j >= n) {  // outside the product: untouched
+                bad += !(beta == 0.0f ? std::isnan(c.data()[i * ldc + j]) : c.data()[i * ldc + j] == 1.0f);
+                continue;
+              }
+              double s = 0;
+              for (int64_t p = 0; p < k; ++p)
+                s += double(ta ? a.data()[p * lda + i] : a.data()[i * lda + p]) *
+                     (tb ? b.data()[j * ldb + p] : b.data()[p * ldb + j]);
+              bad += !(std::fabs(c.data()[i * ldc + j] - (2 * s + beta)) <= 1e-3);
+            }
+          CHECK_MESSAGE(bad == 0, "m=" << m << " n=" << n << " trans_a=" << ta << " trans_b=" << tb << " beta=" << beta);
+        }
 }
 
 TEST_CASE("conv2d forward equals a direct convolution") {

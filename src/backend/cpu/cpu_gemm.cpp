@@ -7,6 +7,10 @@
 // what the user would get by exporting the variable. An explicit OPENBLAS_CORETYPE is respected,
 // and NN_BLAS_CORETYPE=auto keeps OpenBLAS's own choice.
 //
+// A product with one row or one column (batch-1 inference: a Dense layer on one image) goes to
+// sgemv: OpenBLAS's sgemm would copy ("pack") the whole weight matrix on every such call, which
+// cost two thirds of the cnn's batch-1 inference.
+//
 // Threading: OpenBLAS is pinned to one thread; large products are split into column (or row)
 // panels across nn's thread pool, so BLAS threads never oversubscribe the cores nn uses.
 #include <cblas.h>
@@ -73,10 +77,45 @@ std::string blas_core_name() {
   return openblas_get_corename();
 }
 
+namespace {
+
+blasint bi(int64_t v) { return static_cast<blasint>(v); }
+
+// c = alpha * op(a) op(b) + beta * c where m == 1 or n == 1, as a matrix-vector product. With
+// beta == 0, c's old contents are ignored (as in sgemm), even NaNs left in a reused buffer.
+void sgemv_for_gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                    const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
+                    int64_t ldc) {
+  if (m == 1) {
+    // c(1, n) = op(a)(1, k) op(b)(k, n): c = op(b)^T x, x = op(a)'s row.
+    if (beta == 0.0f) std::fill(c, c + n, 0.0f);
+    const int64_t incx = trans_a ? lda : 1;
+    if (trans_b)  // b is stored (n, k)
+      cblas_sgemv(CblasRowMajor, CblasNoTrans, bi(n), bi(k), alpha, b, bi(ldb), a, bi(incx), beta, c, 1);
+    else  // b is stored (k, n)
+      cblas_sgemv(CblasRowMajor, CblasTrans, bi(k), bi(n), alpha, b, bi(ldb), a, bi(incx), beta, c, 1);
+    return;
+  }
+  // n == 1: c(m, 1) = op(a)(m, k) x, x = op(b)'s column; c's column has stride ldc.
+  if (beta == 0.0f)
+    for (int64_t i = 0; i < m; ++i) c[i * ldc] = 0.0f;
+  const int64_t incx = trans_b ? 1 : ldb;
+  if (trans_a)  // a is stored (k, m)
+    cblas_sgemv(CblasRowMajor, CblasTrans, bi(k), bi(m), alpha, a, bi(lda), b, bi(incx), beta, c, bi(ldc));
+  else  // a is stored (m, k)
+    cblas_sgemv(CblasRowMajor, CblasNoTrans, bi(m), bi(k), alpha, a, bi(lda), b, bi(incx), beta, c, bi(ldc));
+}
+
+}  // namespace
+
 void sgemm_serial(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
                   const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
                   int64_t ldc) {
   if (m == 0 || n == 0) return;
+  if ((m == 1 || n == 1) && k > 0) {
+    sgemv_for_gemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    return;
+  }
   cblas_sgemm(CblasRowMajor, tr(trans_a), tr(trans_b), static_cast<blasint>(m),
               static_cast<blasint>(n), static_cast<blasint>(k), alpha, a,
               static_cast<blasint>(lda), b, static_cast<blasint>(ldb), beta, c,
