@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <functional>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -119,6 +120,33 @@ TEST_CASE("conv2d backward: the chunked path (fewer images than threads, big col
       bad += !(std::fabs(chunked[t][i] - per_image[t][i]) <= 1e-3f + 1e-4f * std::fabs(per_image[t][i]));
     CHECK_MESSAGE(bad == 0, "gradient " << t << " (dx, dw, db): " << bad << " entries differ");
   }
+}
+
+TEST_CASE("every 2x2 max-pool row kernel equals the window rule, row ends, ties and NaNs included") {
+  Generator gen(8);
+  for (const auto& kernel : detail::max_pool_2x2_row_kernels())
+    for (int64_t w = 2; w <= 71; ++w) {  // 1 to 35 outputs: whole vectors, tails, odd widths
+      const int64_t ow = w / 2;
+      std::vector<float> in(static_cast<size_t>(2 * w) + 1);  // two rows and one cell past them
+      for (auto& v : in) v = static_cast<float>(static_cast<int>(gen.uniform() * 5));  // many ties
+      for (size_t i = 3; i < in.size(); i += 11) in[i] = NAN;
+      for (size_t i = 5; i < in.size(); i += 13) in[i] = -INFINITY;
+      std::vector<float> out(static_cast<size_t>(ow) + 1, 42.0f);
+      std::vector<int32_t> arg(static_cast<size_t>(ow) + 1, -7);
+      const int32_t base = 1000;
+      kernel.fn(in.data(), w, out.data(), arg.data(), ow, base);
+      int bad = 0;
+      for (int64_t ox = 0; ox < ow; ++ox) {
+        const int64_t cells[4] = {2 * ox, 2 * ox + 1, w + 2 * ox, w + 2 * ox + 1};  // row-major
+        int64_t best = cells[0];
+        for (int64_t c : cells)
+          if (in[c] > in[best] || (std::isnan(in[c]) && !std::isnan(in[best]))) best = c;
+        const bool same_value = std::isnan(in[best]) ? std::isnan(out[ox]) : out[ox] == in[best];
+        bad += !same_value || arg[ox] != base + best;
+      }
+      bad += out[ow] != 42.0f || arg[ow] != -7;  // nothing written past the row
+      CHECK_MESSAGE(bad == 0, std::string(kernel.name) << " width " << w);
+    }
 }
 
 TEST_CASE("max_pool2d keeps the argmax and padding never wins") {

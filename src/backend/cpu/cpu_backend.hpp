@@ -107,6 +107,17 @@ void bias_activation_serial(float* y, const float* bias, int64_t channels, int64
 void bias_activation_backward_serial(const float* y, const float* dy, float* dz, float* db, int64_t channels,
                                      int64_t inner, Epilogue act);
 
+// ---- pooling (cpu_pool.cpp) ----
+// One output row of a 2x2, stride-2 max pool: r0 and r1 = r0 + w are the input rows, base the
+// flat index of r0[0] in its plane; writes ow values and their argmax.
+using MaxPoolRowFn = void (*)(const float* r0, int64_t w, float* out, int32_t* arg, int64_t ow, int32_t base);
+struct MaxPoolRowKernel {
+  const char* name;
+  MaxPoolRowFn fn;
+};
+// Every such kernel this CPU can run, the one max_pool2d_forward uses first (tests run them all).
+std::vector<MaxPoolRowKernel> max_pool_2x2_row_kernels();
+
 // ---- OpenBLAS glue (cpu_gemm.cpp) ----
 // Loads OpenBLAS's fastest kernels for this CPU (see cpu_gemm.cpp) and pins it to one thread.
 void init_blas();

@@ -1,6 +1,12 @@
 // Max pooling with argmax, and average pooling (padding not counted), NCHW: each task takes
 // whole (image, channel) planes.
 #include <algorithm>
+#include <vector>
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define NN_POOL_AVX512 1
+#endif
 
 #include "cpu_backend.hpp"
 #include "simd.hpp"
@@ -52,20 +58,80 @@ NN_MULTIVERSION void max_pool_2x2_row(const float* __restrict r0, int64_t w, flo
   }
 }
 
+#if NN_POOL_AVX512
+// The same row with AVX-512, 16 outputs per step. The compiler leaves the loop above scalar (its
+// loads have stride 2 and it stores an index beside each value), and MNIST's rows are short
+// (14 or 7 outputs), so the inputs are split into even and odd columns with permutes and a row's
+// end is handled with masks (masked-off lanes are neither loaded nor stored). Same rules: ties go
+// to the first cell, a NaN wins.
+// x beats best: greater, or a NaN over a number.
+__attribute__((target("avx512f"))) inline __mmask16 wins(__m512 x, __m512 best) {
+  return static_cast<__mmask16>(_mm512_cmp_ps_mask(x, best, _CMP_GT_OQ) |
+                                (_mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q) & _mm512_cmp_ps_mask(best, best, _CMP_ORD_Q)));
+}
+
+__attribute__((target("avx512f"))) void max_pool_2x2_row_avx512(const float* r0, int64_t w, float* out,
+                                                              int32_t* arg, int64_t ow, int32_t base) {
+  const float* r1 = r0 + w;
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+  const __m512i one = _mm512_set1_epi32(1), right = _mm512_set1_epi32(static_cast<int32_t>(w));
+  for (int64_t ox = 0; ox < ow; ox += 16) {
+    const int64_t n = std::min<int64_t>(16, ow - ox);  // outputs in this step: 2n inputs per row
+    const auto lo = static_cast<__mmask16>(n >= 8 ? 0xFFFF : (1u << (2 * n)) - 1);
+    const auto hi = static_cast<__mmask16>(n <= 8 ? 0 : (1u << (2 * n - 16)) - 1);
+    const auto keep = static_cast<__mmask16>(n == 16 ? 0xFFFF : (1u << n) - 1);
+    const float* p0 = r0 + 2 * ox;
+    const float* p1 = r1 + 2 * ox;
+    const __m512 lo0 = _mm512_maskz_loadu_ps(lo, p0), hi0 = _mm512_maskz_loadu_ps(hi, p0 + 16);
+    const __m512 lo1 = _mm512_maskz_loadu_ps(lo, p1), hi1 = _mm512_maskz_loadu_ps(hi, p1 + 16);
+    const __m512 a = _mm512_permutex2var_ps(lo0, even, hi0), b = _mm512_permutex2var_ps(lo0, odd, hi0);
+    const __m512 c = _mm512_permutex2var_ps(lo1, even, hi1), d = _mm512_permutex2var_ps(lo1, odd, hi1);
+    const __m512i i0 = _mm512_add_epi32(_mm512_set1_epi32(base + 2 * static_cast<int32_t>(ox)), even);
+    const __mmask16 b_wins = wins(b, a);
+    __m512 m = _mm512_mask_blend_ps(b_wins, a, b);
+    __m512i at = _mm512_mask_blend_epi32(b_wins, i0, _mm512_add_epi32(i0, one));
+    const __mmask16 c_wins = wins(c, m);
+    m = _mm512_mask_blend_ps(c_wins, m, c);
+    at = _mm512_mask_blend_epi32(c_wins, at, _mm512_add_epi32(i0, right));
+    const __mmask16 d_wins = wins(d, m);
+    m = _mm512_mask_blend_ps(d_wins, m, d);
+    at = _mm512_mask_blend_epi32(d_wins, at, _mm512_add_epi32(_mm512_add_epi32(i0, right), one));
+    _mm512_mask_storeu_ps(out + ox, keep, m);
+    _mm512_mask_storeu_epi32(arg + ox, keep, at);
+  }
+}
+
+bool cpu_has_avx512f() {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512f");
+}
+#endif
+
 }  // namespace
+
+std::vector<MaxPoolRowKernel> max_pool_2x2_row_kernels() {
+  std::vector<MaxPoolRowKernel> kernels;
+#if NN_POOL_AVX512
+  if (cpu_has_avx512f()) kernels.push_back({"avx512", max_pool_2x2_row_avx512});
+#endif
+  kernels.push_back({"portable", max_pool_2x2_row});
+  return kernels;
+}
 
 void CpuBackend::max_pool2d_forward(const Pool2DParams& p, const float* x, float* y, int32_t* argmax) {
   const int64_t oh = p.out_h(), ow = p.out_w();
   // The common unpadded 2x2 window with stride 2 has its own row kernel.
   const bool two_by_two = p.pad_top == 0 && p.pad_bottom == 0 && p.pad_left == 0 && p.pad_right == 0 &&
                           p.kh == 2 && p.kw == 2 && p.stride_h == 2 && p.stride_w == 2;
+  static const MaxPoolRowFn row_2x2 = max_pool_2x2_row_kernels().front().fn;
   per_plane(p, [&](int64_t plane) {
     const float* in = x + plane * p.h * p.w;
     float* out = y + plane * oh * ow;
     int32_t* arg = argmax + plane * oh * ow;
     if (two_by_two) {
       for (int64_t oy = 0; oy < oh; ++oy)
-        max_pool_2x2_row(in + 2 * oy * p.w, p.w, out + oy * ow, arg + oy * ow, ow, static_cast<int32_t>(2 * oy * p.w));
+        row_2x2(in + 2 * oy * p.w, p.w, out + oy * ow, arg + oy * ow, ow, static_cast<int32_t>(2 * oy * p.w));
       return;
     }
     for (int64_t oy = 0; oy < oh; ++oy)
