@@ -39,6 +39,9 @@ class NnConan(ConanFile):
         tc.variables["NN_BUILD_TESTS"] = False
         tc.variables["NN_BUILD_EXAMPLES"] = False
         tc.variables["NN_BUILD_BENCHMARKS"] = False
+        # Conan Center's onednn is 3.x, whose API nn's oneDNN kernels (2.x) do not use: the
+        # package's convolutions run on im2col + OpenBLAS.
+        tc.variables["NN_WITH_ONEDNN"] = "OFF"
         tc.generate()
         CMakeDeps(self).generate()
 

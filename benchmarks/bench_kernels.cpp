@@ -14,9 +14,11 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <functional>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -219,7 +221,35 @@ void bench_gemm(Bench& b, nn::Backend& be, const std::string& name, bool ta, boo
   b.report(name, shape, "GFLOP/s", 2.0 * static_cast<double>(m * n * k) / b.time(run) / 1e9);
 }
 
+// Plans made with NN_CONV set to `provider` ("onednn" or "im2col": the CPU backend's two
+// convolution kernels); the previous setting is put back.
+std::shared_ptr<nn::KernelPlan> plan_with(nn::Backend& be, const nn::Conv2DParams& p, const char* provider) {
+  const char* before = std::getenv("NN_CONV");
+  const std::string saved = before ? before : "";
+  setenv("NN_CONV", provider, 1);
+  auto plan = be.plan_conv2d(p);
+  if (before) setenv("NN_CONV", saved.c_str(), 1);
+  else unsetenv("NN_CONV");
+  return plan;
+}
+
+void bench_conv_with(Bench& b, nn::Backend& be, const std::string& name, const nn::Conv2DParams& p,
+                     const std::shared_ptr<nn::KernelPlan>& plan);
+
+// Each convolution on each kernel the backend has: rows "NAME [im2col]" and, where the default
+// plan differs (oneDNN built in), "NAME [onednn]"; each is checked before it is timed.
 void bench_conv(Bench& b, nn::Backend& be, const std::string& name, const nn::Conv2DParams& p) {
+  const auto fallback = plan_with(be, p, "im2col");
+  const auto preferred = plan_with(be, p, "onednn");
+  if (preferred->describe() != fallback->describe()) {
+    fmt::print("  {}: {}\n", name, preferred->describe());
+    bench_conv_with(b, be, name + " [onednn]", p, preferred);
+  }
+  bench_conv_with(b, be, name + " [im2col]", p, fallback);
+}
+
+void bench_conv_with(Bench& b, nn::Backend& be, const std::string& name, const nn::Conv2DParams& p,
+                     const std::shared_ptr<nn::KernelPlan>& plan) {
   const ConvReference ref{p};
   const size_t xs = static_cast<size_t>(p.n * p.c * p.h * p.w), ws = static_cast<size_t>(p.k * p.c * p.kh * p.kw),
                ys = static_cast<size_t>(p.n * p.k * p.out_h() * p.out_w());
@@ -234,7 +264,6 @@ void bench_conv(Bench& b, nn::Backend& be, const std::string& name, const nn::Co
     dw_ref[static_cast<size_t>(wi)] += static_cast<double>(dy[static_cast<size_t>(yi)]) * x[static_cast<size_t>(xi)];
   });
   for (size_t i = 0; i < ys; ++i) db_ref[static_cast<size_t>((static_cast<int64_t>(i) / (p.out_h() * p.out_w())) % p.k)] += dy[i];
-  const auto plan = be.plan_conv2d(p);
   const auto none = nn::Epilogue::None;
   auto forward = [&] { be.conv2d_forward(*plan, p, x.data(), w.data(), bias.data(), none, y.data()); };
   auto backward_data = [&] {
@@ -347,10 +376,12 @@ void bench_softmax_ce(Bench& b, nn::Backend& be, int64_t rows, int64_t cols) {
   b.report("softmax cross-entropy", shape, "Mrows/s", static_cast<double>(rows) / b.time(run) / 1e6);
 }
 
-nn::Conv2DParams same5x5(int64_t n, int64_t c, int64_t hw, int64_t k) {
+// A 'same' convolution of a square kernel.
+nn::Conv2DParams same(int64_t n, int64_t c, int64_t hw, int64_t k, int64_t kernel) {
   nn::Conv2DParams p;
-  p.n = n, p.c = c, p.h = hw, p.w = hw, p.k = k, p.kh = 5, p.kw = 5;
-  p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = 2;
+  p.n = n, p.c = c, p.h = hw, p.w = hw, p.k = k, p.kh = kernel, p.kw = kernel;
+  p.pad_top = p.pad_left = (kernel - 1) / 2;
+  p.pad_bottom = p.pad_right = kernel / 2;
   return p;
 }
 
@@ -386,10 +417,16 @@ int main(int argc, char** argv) {
   // The seeds' cnn's two convolutions at batch 50 (5x5, 'same').
   // In --check, one image more than threads: the path that shares images among the threads.
   const int64_t small_batch = nn::num_threads() + 1;
-  bench_conv(b, be, "conv1 (1->32, 28x28)", same5x5(b.check_only ? small_batch : 50, 1, 28, 32));
-  bench_conv(b, be, "conv2 (32->64, 14x14)", same5x5(b.check_only ? small_batch : 50, 32, 14, 64));
+  bench_conv(b, be, "conv1 (1->32, 28x28)", same(b.check_only ? small_batch : 50, 1, 28, 32, 5));
+  bench_conv(b, be, "conv2 (32->64, 14x14)", same(b.check_only ? small_batch : 50, 32, 14, 64, 5));
   // One image: fewer images than threads, the path that splits one GEMM across the threads.
-  if (b.check_only) bench_conv(b, be, "conv2, one image", same5x5(1, 32, 14, 64));
+  if (b.check_only) bench_conv(b, be, "conv2, one image", same(1, 32, 14, 64, 5));
+  // `--model fast`'s three 3x3 convolutions at batch 128. In --check, 37 images: more than one
+  // oneDNN call per thread, and a last call of another size.
+  const int64_t fast_batch = b.check_only ? 37 : 128;
+  bench_conv(b, be, "fast conv1 (1->16, 28x28)", same(fast_batch, 1, 28, 16, 3));
+  bench_conv(b, be, "fast conv2 (16->32, 14x14)", same(fast_batch, 16, 14, 32, 3));
+  bench_conv(b, be, "fast conv3 (32->64, 7x7)", same(fast_batch, 32, 7, 64, 3));
   bench_pool(b, be, 50, 32, 28);
   bench_avg_pool(b, be, 50, 32, 28);
   bench_softmax_ce(b, be, 50, 10);

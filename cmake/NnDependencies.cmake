@@ -1,6 +1,6 @@
 # Every third-party package nn needs, found in one place. All come from the distribution
 # (Debian 12: libxtensor-dev libxtensor-blas-dev libopenblas-dev libfmt-dev zlib1g-dev
-# nlohmann-json3-dev, and for nn::vision / nn::serving libpng-dev libturbojpeg0-dev libstb-dev
+# nlohmann-json3-dev, optionally libdnnl-dev, and for nn::vision / nn::serving libpng-dev libturbojpeg0-dev libstb-dev
 # libcpp-httplib-dev prometheus-cpp-dev libsodium-dev). Linked libraries are wrapped as nn::<name>
 # imported targets; header-only ones are private include directories. A consumer of the installed
 # package needs none of their development files (nnConfig.cmake finds the runtime libraries).
@@ -28,6 +28,39 @@ if(NOT TARGET nn::openblas)
   set_target_properties(nn::openblas PROPERTIES
     INTERFACE_INCLUDE_DIRECTORIES "${NN_CBLAS_INCLUDE_DIR}"
     INTERFACE_LINK_LIBRARIES "${NN_OPENBLAS_LIBRARY}")
+endif()
+
+# oneDNN (optional, NN_WITH_ONEDNN): the 2.x API (3.0 removed the operation descriptors nn uses),
+# built on GCC's OpenMP runtime, whose per-thread thread count nn sets (libgomp.so.1). Found by
+# header and library (Debian's CMake package for it requires OpenCL's development files) and
+# wrapped as nn::dnnl and nn::gomp, like OpenBLAS.
+set(NN_ONEDNN_ENABLED FALSE)
+if(NOT NN_WITH_ONEDNN STREQUAL "OFF")
+  find_path(NN_DNNL_INCLUDE_DIR oneapi/dnnl/dnnl.hpp)
+  find_library(NN_DNNL_LIBRARY NAMES dnnl)
+  find_library(NN_GOMP_LIBRARY NAMES libgomp.so.1 gomp)
+  set(nn_dnnl_version "")
+  if(NN_DNNL_INCLUDE_DIR)
+    file(STRINGS "${NN_DNNL_INCLUDE_DIR}/oneapi/dnnl/dnnl_version.h" nn_dnnl_major REGEX "#define DNNL_VERSION_MAJOR ")
+    file(STRINGS "${NN_DNNL_INCLUDE_DIR}/oneapi/dnnl/dnnl_version.h" nn_dnnl_minor REGEX "#define DNNL_VERSION_MINOR ")
+    string(REGEX REPLACE ".* ([0-9]+).*" "\\1" nn_dnnl_major "${nn_dnnl_major}")
+    string(REGEX REPLACE ".* ([0-9]+).*" "\\1" nn_dnnl_minor "${nn_dnnl_minor}")
+    set(nn_dnnl_version "${nn_dnnl_major}.${nn_dnnl_minor}")
+  endif()
+  if(NN_DNNL_INCLUDE_DIR AND NN_DNNL_LIBRARY AND NN_GOMP_LIBRARY AND nn_dnnl_major EQUAL 2)
+    add_library(nn::dnnl UNKNOWN IMPORTED GLOBAL)
+    set_target_properties(nn::dnnl PROPERTIES IMPORTED_LOCATION "${NN_DNNL_LIBRARY}"
+                          INTERFACE_INCLUDE_DIRECTORIES "${NN_DNNL_INCLUDE_DIR}")
+    add_library(nn::gomp UNKNOWN IMPORTED GLOBAL)
+    set_target_properties(nn::gomp PROPERTIES IMPORTED_LOCATION "${NN_GOMP_LIBRARY}")
+    set(NN_ONEDNN_ENABLED TRUE)
+    message(STATUS "nn: CPU convolutions on oneDNN ${nn_dnnl_version} (${NN_DNNL_LIBRARY})")
+  elseif(NN_WITH_ONEDNN STREQUAL "ON")
+    message(FATAL_ERROR "NN_WITH_ONEDNN=ON: oneDNN 2.x and GCC's OpenMP runtime not found "
+                        "(Debian/Ubuntu: libdnnl-dev; found version '${nn_dnnl_version}')")
+  else()
+    message(STATUS "nn: oneDNN 2.x not found ('${nn_dnnl_version}'); CPU convolutions on im2col + OpenBLAS")
+  endif()
 endif()
 
 # Header-only dependencies, as include directories for nn's own sources: no link entries, so

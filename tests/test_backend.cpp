@@ -4,12 +4,14 @@
 #include <stdexcept>
 
 #include <cmath>
+#include <cstdlib>
 #include <functional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "backend/cpu/cpu_backend.hpp"
+#include "backend/cpu/cpu_conv_onednn.hpp"
 #include "backend/fallback.hpp"
 #include "gradcheck.hpp"
 
@@ -68,6 +70,25 @@ TEST_CASE("a gemm with one row or one column (the matrix-vector path) equals a n
             }
           CHECK_MESSAGE(bad == 0, "m=" << m << " n=" << n << " trans_a=" << ta << " trans_b=" << tb << " beta=" << beta);
         }
+}
+
+TEST_CASE("NN_CONV chooses the convolution kernels, and a wrong value is refused by name") {
+  Backend& be = backend_for(Device::cpu());
+  Conv2DParams p;
+  p.n = 2, p.c = 16, p.h = 6, p.w = 6, p.k = 8, p.kh = 3, p.kw = 3;
+  const char* before = std::getenv("NN_CONV");
+  const std::string saved = before ? before : "";
+  setenv("NN_CONV", "im2col", 1);
+  CHECK(be.plan_conv2d(p)->describe() == "im2col + OpenBLAS");
+  setenv("NN_CONV", "cudnn", 1);
+  CHECK_THROWS_WITH_AS(be.plan_conv2d(p), doctest::Contains("NN_CONV='cudnn'"), std::invalid_argument);
+  if (before) setenv("NN_CONV", saved.c_str(), 1);
+  else unsetenv("NN_CONV");
+  // With oneDNN built in, it takes 16 input channels but not 1 (im2col is faster there).
+  const auto sixteen = detail::make_cpu_conv_plan(p, detail::ConvProvider::Onednn)->describe();
+  CHECK(sixteen.rfind(detail::onednn_built_in() ? "oneDNN" : "im2col", 0) == 0);
+  p.c = 1;
+  CHECK(detail::make_cpu_conv_plan(p, detail::ConvProvider::Onednn)->describe() == "im2col + OpenBLAS");
 }
 
 TEST_CASE("conv2d forward equals a direct convolution") {

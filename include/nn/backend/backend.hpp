@@ -45,6 +45,8 @@ enum class Epilogue { None, Relu, Sigmoid, Tanh };
 class KernelPlan {
  public:
   virtual ~KernelPlan() = default;
+  // The kernels the plan runs, in words (e.g. "oneDNN jit:avx512_core"), for logs and benchmarks.
+  virtual std::string describe() const = 0;
 };
 
 // 2-d convolution / pooling geometry, NCHW. Padding may differ per side ('same' with an even

@@ -1,5 +1,6 @@
 // CPU backend: memory, BLAS level 1, clip and dropout (the other kernel families have a file each).
 #include "cpu_backend.hpp"
+#include "cpu_conv_onednn.hpp"
 
 #include <algorithm>
 #include <array>
@@ -32,7 +33,8 @@ inline float uniform_at(uint64_t seed, uint64_t index) {
 CpuBackend::CpuBackend() : allocator_(HostAllocator::instance()) { init_blas(); }
 
 std::string CpuBackend::name() const {
-  return fmt::format("cpu ({} threads, OpenBLAS {})", thread_pool()->size(), blas_core_name());
+  return fmt::format("cpu ({} threads, OpenBLAS {}{})", thread_pool()->size(), blas_core_name(),
+                     onednn_built_in() ? ", oneDNN convolutions" : "");
 }
 
 std::shared_ptr<float> CpuBackend::allocate(int64_t count) {

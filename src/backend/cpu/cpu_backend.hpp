@@ -107,6 +107,14 @@ void bias_activation_serial(float* y, const float* bias, int64_t channels, int64
 void bias_activation_backward_serial(const float* y, const float* dy, float* dz, float* db, int64_t channels,
                                      int64_t inner, Epilogue act);
 
+// ---- convolution (cpu_conv.cpp) ----
+// Who runs a CPU convolution: oneDNN (where built in, for the directions it takes) or im2col.
+enum class ConvProvider { Onednn, Im2col };
+// NN_CONV: unset or `onednn` -> Onednn, `im2col` -> Im2col; anything else throws.
+ConvProvider conv_provider_from_env();
+// CpuBackend::plan_conv2d with the provider chosen (tests and benchmarks compare the two).
+std::shared_ptr<KernelPlan> make_cpu_conv_plan(const Conv2DParams& p, ConvProvider provider);
+
 // ---- pooling (cpu_pool.cpp) ----
 // One output row of a 2x2, stride-2 max pool: r0 and r1 = r0 + w are the input rows, base the
 // flat index of r0[0] in its plane; writes ow values and their argmax.

@@ -9,9 +9,14 @@
 // floats.
 //
 // The plan (CpuConvPlan) keeps what depends only on the geometry: the sizes, each kernel offset's
-// valid output rows and columns, and a workspace reused every step.
+// valid output rows and columns, and a workspace reused every step; and, where nn is built with
+// oneDNN, that provider's primitives (cpu_conv_onednn.hpp), which run every direction they take.
+// NN_CONV=im2col turns the provider off (for comparisons); NN_CONV=onednn, the default, uses it
+// where it is built in.
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
+#include <string>
 #include <mutex>
 #include <stdexcept>
 #include <vector>
@@ -19,6 +24,7 @@
 #include <fmt/format.h>
 
 #include "cpu_backend.hpp"
+#include "cpu_conv_onednn.hpp"
 #include "simd.hpp"
 #include "thread_pool.hpp"
 
@@ -47,6 +53,8 @@ class CpuConvPlan final : public KernelPlan {
         offsets.push_back({y0, y1, x0, x1, ki - p.pad_top, kj - p.pad_left});
       }
   }
+
+  std::string describe() const override;
 
   // Images per chunk of the one-GEMM path, so that a chunk's columns stay within the budget.
   int64_t chunk(int64_t n) const {
@@ -87,6 +95,7 @@ class CpuConvPlan final : public KernelPlan {
   Conv2DParams geometry;  // n unused
   int64_t K, P, oh, ow;
   std::vector<Offset> offsets;  // per kernel offset (ki, kj), row-major
+  std::unique_ptr<OnednnConv> onednn;  // null: im2col for every direction
 
  private:
   std::mutex mutex_;
@@ -208,12 +217,38 @@ int64_t image_tasks(const Conv2DParams& p) {
 }  // namespace
 
 std::shared_ptr<KernelPlan> CpuBackend::plan_conv2d(const Conv2DParams& p) {
-  return std::make_shared<CpuConvPlan>(p);
+  return make_cpu_conv_plan(p, conv_provider_from_env());
+}
+
+ConvProvider conv_provider_from_env() {
+  const char* env = std::getenv("NN_CONV");
+  if (!env || !*env || std::strcmp(env, "onednn") == 0) return ConvProvider::Onednn;
+  if (std::strcmp(env, "im2col") == 0) return ConvProvider::Im2col;
+  throw std::invalid_argument(fmt::format("NN_CONV='{}': expected 'onednn' or 'im2col'", env));
+}
+
+std::shared_ptr<KernelPlan> make_cpu_conv_plan(const Conv2DParams& p, ConvProvider provider) {
+  auto plan = std::make_shared<CpuConvPlan>(p);
+  if (provider == ConvProvider::Onednn) plan->onednn = make_onednn_conv(p);
+  return plan;
+}
+
+std::string CpuConvPlan::describe() const {
+  if (!onednn) return "im2col + OpenBLAS";
+  std::string out = std::string("oneDNN: ") + onednn->implementation();
+  if (!onednn->does_forward()) out += "; forward on im2col";
+  if (!onednn->does_backward_data()) out += "; backward-data on im2col";
+  if (!onednn->does_backward_weights()) out += "; backward-weights on im2col";
+  return out;
 }
 
 void CpuBackend::conv2d_forward(KernelPlan& plan, const Conv2DParams& p, const float* x, const float* w,
                                 const float* bias, Epilogue act, float* y) {
   CpuConvPlan& g = plan_for(plan, p);
+  if (g.onednn && g.onednn->does_forward()) {
+    g.onednn->forward(*this, p, x, w, bias, act, y);
+    return;
+  }
   if (const int64_t tasks = image_tasks(p)) {
     const CpuConvPlan::Scratch scratch(g, *this, tasks * g.K * g.P);
     per_task_images(p.n, tasks, [&](int64_t t, int64_t first, int64_t last) {
@@ -244,16 +279,15 @@ void CpuBackend::conv2d_forward(KernelPlan& plan, const Conv2DParams& p, const f
   }
 }
 
-void CpuBackend::conv2d_backward(KernelPlan& plan, const Conv2DParams& p, const float* x, const float* w,
-                                 const float* y, const float* dy, Epilogue act, float* dx, float* dw, float* db) {
-  CpuConvPlan& g = plan_for(plan, p);
-  if (act != Epilogue::None && !y) throw std::invalid_argument("conv2d_backward: a fused activation needs y");
+namespace {
+void im2col_backward(Backend& be, CpuConvPlan& g, const Conv2DParams& p, const float* x, const float* w,
+                     const float* y, const float* dy, Epilogue act, float* dx, float* dw, float* db) {
   if (const int64_t tasks = image_tasks(p)) {
     // Per task: its columns, its images' dz, and its own dw and db sums, added in task order.
     const int64_t cols_size = g.K * g.P, dz_size = act != Epilogue::None ? p.k * g.P : 0;
     const int64_t dw_size = dw ? p.k * g.K : 0, db_size = db ? p.k : 0;
     const int64_t per_task = cols_size + dz_size + dw_size + db_size;
-    const CpuConvPlan::Scratch scratch(g, *this, tasks * per_task);
+    const CpuConvPlan::Scratch scratch(g, be, tasks * per_task);
     per_task_images(p.n, tasks, [&](int64_t t, int64_t first, int64_t last) {
       float* cols = scratch.get() + t * per_task;
       float* dz = cols + cols_size;
@@ -298,11 +332,11 @@ void CpuBackend::conv2d_backward(KernelPlan& plan, const Conv2DParams& p, const 
   // the chunks' GEMMs split across the pool.
   const int64_t chunk = g.chunk(p.n);
   const int64_t dz_size = act != Epilogue::None ? p.n * p.k * g.P : 0;
-  const CpuConvPlan::Scratch scratch(g, *this, (g.K + p.k) * chunk * g.P + dz_size);
+  const CpuConvPlan::Scratch scratch(g, be, (g.K + p.k) * chunk * g.P + dz_size);
   float* cols = scratch.get();
   float* dyc = cols + g.K * chunk * g.P;
   float* dz = dyc + p.k * chunk * g.P;
-  bias_activation_backward(y, dy, act != Epilogue::None ? dz : nullptr, db, p.n, p.k, g.P, act);
+  be.bias_activation_backward(y, dy, act != Epilogue::None ? dz : nullptr, db, p.n, p.k, g.P, act);
   const float* grad = act != Epilogue::None ? dz : dy;
   if (!dx && !dw) return;
   for (int64_t n0 = 0; n0 < p.n; n0 += chunk) {
@@ -326,6 +360,30 @@ void CpuBackend::conv2d_backward(KernelPlan& plan, const Conv2DParams& p, const 
       col2im(p, g, cols, nb, dx + n0 * p.c * p.h * p.w);
     }
   }
+}
+
+}  // namespace
+
+void CpuBackend::conv2d_backward(KernelPlan& plan, const Conv2DParams& p, const float* x, const float* w,
+                                 const float* y, const float* dy, Epilogue act, float* dx, float* dw, float* db) {
+  CpuConvPlan& g = plan_for(plan, p);
+  if (act != Epilogue::None && !y) throw std::invalid_argument("conv2d_backward: a fused activation needs y");
+  OnednnConv* provider = g.onednn.get();
+  float* dx_provider = dx && provider && provider->does_backward_data() ? dx : nullptr;
+  float* dw_provider = dw && provider && provider->does_backward_weights() ? dw : nullptr;
+  if (!dx_provider && !dw_provider) {
+    im2col_backward(*this, g, p, x, w, y, dy, act, dx, dw, db);
+    return;
+  }
+  // dz = dy act'(y) and db for the whole batch; then each direction on its own kernel.
+  std::shared_ptr<float> dz_buffer;
+  if (act != Epilogue::None) dz_buffer = allocate(p.n * p.k * g.P);
+  bias_activation_backward(y, dy, dz_buffer.get(), db, p.n, p.k, g.P, act);
+  const float* dz = act != Epilogue::None ? dz_buffer.get() : dy;
+  provider->backward(*this, p, x, w, dz, dx_provider, dw_provider);
+  float* dx_rest = dx_provider ? nullptr : dx;
+  float* dw_rest = dw_provider ? nullptr : dw;
+  if (dx_rest || dw_rest) im2col_backward(*this, g, p, x, w, nullptr, dz, Epilogue::None, dx_rest, dw_rest, nullptr);
 }
 
 }  // namespace nn::detail
