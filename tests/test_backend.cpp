@@ -155,7 +155,7 @@ TEST_CASE("every 2x2 max-pool row kernel equals the window rule, row ends, ties 
       std::vector<float> out(static_cast<size_t>(ow) + 1, 42.0f);
       std::vector<int32_t> arg(static_cast<size_t>(ow) + 1, -7);
       const int32_t base = 1000;
-      kernel.fn(in.data(), w, out.data(), arg.data(), ow, base);
+      kernel.forward(in.data(), w, out.data(), arg.data(), ow, base);
       int bad = 0;
       for (int64_t ox = 0; ox < ow; ++ox) {
         const int64_t cells[4] = {2 * ox, 2 * ox + 1, w + 2 * ox, w + 2 * ox + 1};  // row-major
@@ -167,7 +167,43 @@ TEST_CASE("every 2x2 max-pool row kernel equals the window rule, row ends, ties 
       }
       bad += out[ow] != 42.0f || arg[ow] != -7;  // nothing written past the row
       CHECK_MESSAGE(bad == 0, std::string(kernel.name) << " width " << w);
+      // Backward: each gradient at its argmax, zeros elsewhere in both rows, nothing past them.
+      std::vector<float> g(static_cast<size_t>(ow)), d(in.size(), NAN);
+      for (auto& v : g) v = gen.uniform() + 0.5f;
+      kernel.backward(g.data(), arg.data(), d.data(), w, ow, base);
+      std::vector<float> want(static_cast<size_t>(2 * w), 0.0f);
+      for (int64_t ox = 0; ox < ow; ++ox) want[static_cast<size_t>(arg[ox] - base)] += g[ox];
+      int bad_dx = !std::isnan(d.back());
+      for (int64_t i = 0; i < 2 * w; ++i) bad_dx += !(d[i] == want[i]);
+      CHECK_MESSAGE(bad_dx == 0, std::string(kernel.name) << " backward, width " << w);
     }
+}
+
+TEST_CASE("2x2 max-pool backward: each window's gradient at its argmax, zeros elsewhere, odd sizes included") {
+  Generator gen(9);
+  Backend& be = backend_for(Device::cpu());
+  for (const auto& [h, w] : {std::pair<int64_t, int64_t>{4, 6}, {5, 7}, {28, 28}, {7, 3}, {3, 40}}) {
+    Pool2DParams p;
+    p.n = 2, p.c = 3, p.h = h, p.w = w;
+    const int64_t oh = p.out_h(), ow = p.out_w(), planes = p.n * p.c;
+    Tensor x = test::random_tensor({p.n, p.c, h, w}, gen), dy = test::random_tensor({p.n, p.c, oh, ow}, gen);
+    Tensor y = Tensor::zeros({p.n, p.c, oh, ow});
+    std::vector<int32_t> arg(static_cast<size_t>(planes * oh * ow));
+    be.max_pool2d_forward(p, x.data(), y.data(), arg.data());
+    Tensor dx = Tensor::full({p.n, p.c, h, w}, NAN);
+    be.max_pool2d_backward(p, dy.data(), arg.data(), dx.data());
+    std::vector<float> want(static_cast<size_t>(planes * h * w), 0.0f);
+    for (int64_t plane = 0; plane < planes; ++plane)
+      for (int64_t i = 0; i < oh * ow; ++i) {
+        const int64_t oy = i / ow, ox = i % ow, at = arg[static_cast<size_t>(plane * oh * ow + i)];
+        // the argmax lies in its own window
+        CHECK((at / w >= 2 * oy && at / w < 2 * oy + 2 && at % w >= 2 * ox && at % w < 2 * ox + 2));
+        want[static_cast<size_t>(plane * h * w + at)] += dy.data()[plane * oh * ow + i];
+      }
+    int bad = 0;
+    for (size_t i = 0; i < want.size(); ++i) bad += !(dx.data()[i] == want[i]);
+    CHECK_MESSAGE(bad == 0, h << "x" << w);
+  }
 }
 
 TEST_CASE("max_pool2d keeps the argmax and padding never wins") {

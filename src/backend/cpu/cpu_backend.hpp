@@ -119,9 +119,13 @@ std::shared_ptr<KernelPlan> make_cpu_conv_plan(const Conv2DParams& p, ConvProvid
 // One output row of a 2x2, stride-2 max pool: r0 and r1 = r0 + w are the input rows, base the
 // flat index of r0[0] in its plane; writes ow values and their argmax.
 using MaxPoolRowFn = void (*)(const float* r0, int64_t w, float* out, int32_t* arg, int64_t ow, int32_t base);
+// Its gradient: the input rows d0 and d0 + w (all w columns) get g(ow) at the argmax, 0 elsewhere.
+using MaxPoolBackwardRowFn = void (*)(const float* g, const int32_t* arg, float* d0, int64_t w, int64_t ow,
+                                      int32_t base);
 struct MaxPoolRowKernel {
   const char* name;
-  MaxPoolRowFn fn;
+  MaxPoolRowFn forward;
+  MaxPoolBackwardRowFn backward;
 };
 // Every such kernel this CPU can run, the one max_pool2d_forward uses first (tests run them all).
 std::vector<MaxPoolRowKernel> max_pool_2x2_row_kernels();

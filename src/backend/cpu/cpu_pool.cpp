@@ -58,6 +58,23 @@ NN_MULTIVERSION void max_pool_2x2_row(const float* __restrict r0, int64_t w, flo
   }
 }
 
+// The gradient of one such row: the two input rows d0 and d1 = d0 + w get g where the argmax
+// points and 0 elsewhere, in one pass (the windows do not overlap and cover columns [0, 2*ow)).
+NN_MULTIVERSION void max_pool_2x2_backward_row(const float* __restrict g, const int32_t* __restrict arg,
+                                               float* __restrict d0, int64_t w, int64_t ow, int32_t base) {
+  float* __restrict d1 = d0 + w;
+  const auto w32 = static_cast<int32_t>(w);
+  for (int64_t ox = 0; ox < ow; ++ox) {
+    const int32_t at = arg[ox] - base - 2 * static_cast<int32_t>(ox);  // 0, 1, w or w + 1
+    const float v = g[ox];
+    d0[2 * ox] = at == 0 ? v : 0.0f;
+    d0[2 * ox + 1] = at == 1 ? v : 0.0f;
+    d1[2 * ox] = at == w32 ? v : 0.0f;
+    d1[2 * ox + 1] = at == w32 + 1 ? v : 0.0f;
+  }
+  for (int64_t x = 2 * ow; x < w; ++x) d0[x] = d1[x] = 0.0f;  // an odd width's last column
+}
+
 #if NN_POOL_AVX512
 // The same row with AVX-512, 16 outputs per step. The compiler leaves the loop above scalar (its
 // loads have stride 2 and it stores an index beside each value), and MNIST's rows are short
@@ -102,6 +119,37 @@ __attribute__((target("avx512f"))) void max_pool_2x2_row_avx512(const float* r0,
   }
 }
 
+// The gradient row with AVX-512: per 16 outputs, four masked copies of g (one per window cell),
+// interleaved back into the two input rows by permutes, stored with the forward kernel's masks.
+__attribute__((target("avx512f"))) void max_pool_2x2_backward_row_avx512(const float* g, const int32_t* arg, float* d0,
+                                                                       int64_t w, int64_t ow, int32_t base) {
+  float* d1 = d0 + w;
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const __m512i low = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+  const __m512i high = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+  const __m512i one = _mm512_set1_epi32(1), right = _mm512_set1_epi32(static_cast<int32_t>(w));
+  const __m512i right1 = _mm512_add_epi32(right, one);
+  for (int64_t ox = 0; ox < ow; ox += 16) {
+    const int64_t n = std::min<int64_t>(16, ow - ox);
+    const auto lo = static_cast<__mmask16>(n >= 8 ? 0xFFFF : (1u << (2 * n)) - 1);
+    const auto hi = static_cast<__mmask16>(n <= 8 ? 0 : (1u << (2 * n - 16)) - 1);
+    const auto keep = static_cast<__mmask16>(n == 16 ? 0xFFFF : (1u << n) - 1);
+    const __m512 v = _mm512_maskz_loadu_ps(keep, g + ox);
+    // the argmax relative to its window's first cell: 0, 1, w or w + 1
+    const __m512i first = _mm512_add_epi32(_mm512_set1_epi32(base + 2 * static_cast<int32_t>(ox)), even);
+    const __m512i at = _mm512_sub_epi32(_mm512_maskz_loadu_epi32(keep, arg + ox), first);
+    const __m512 c0 = _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(at, _mm512_setzero_si512()), v);
+    const __m512 c1 = _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(at, one), v);
+    const __m512 c2 = _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(at, right), v);
+    const __m512 c3 = _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(at, right1), v);
+    _mm512_mask_storeu_ps(d0 + 2 * ox, lo, _mm512_permutex2var_ps(c0, low, c1));
+    _mm512_mask_storeu_ps(d0 + 2 * ox + 16, hi, _mm512_permutex2var_ps(c0, high, c1));
+    _mm512_mask_storeu_ps(d1 + 2 * ox, lo, _mm512_permutex2var_ps(c2, low, c3));
+    _mm512_mask_storeu_ps(d1 + 2 * ox + 16, hi, _mm512_permutex2var_ps(c2, high, c3));
+  }
+  for (int64_t x = 2 * ow; x < w; ++x) d0[x] = d1[x] = 0.0f;  // an odd width's last column
+}
+
 bool cpu_has_avx512f() {
   __builtin_cpu_init();
   return __builtin_cpu_supports("avx512f");
@@ -110,21 +158,26 @@ bool cpu_has_avx512f() {
 
 }  // namespace
 
+// The unpadded 2x2 window with stride 2, which has row kernels of its own.
+static bool is_plain_2x2(const Pool2DParams& p) {
+  return p.pad_top == 0 && p.pad_bottom == 0 && p.pad_left == 0 && p.pad_right == 0 && p.kh == 2 && p.kw == 2 &&
+         p.stride_h == 2 && p.stride_w == 2;
+}
+
 std::vector<MaxPoolRowKernel> max_pool_2x2_row_kernels() {
   std::vector<MaxPoolRowKernel> kernels;
 #if NN_POOL_AVX512
-  if (cpu_has_avx512f()) kernels.push_back({"avx512", max_pool_2x2_row_avx512});
+  if (cpu_has_avx512f()) kernels.push_back({"avx512", max_pool_2x2_row_avx512, max_pool_2x2_backward_row_avx512});
 #endif
-  kernels.push_back({"portable", max_pool_2x2_row});
+  kernels.push_back({"portable", max_pool_2x2_row, max_pool_2x2_backward_row});
   return kernels;
 }
 
 void CpuBackend::max_pool2d_forward(const Pool2DParams& p, const float* x, float* y, int32_t* argmax) {
   const int64_t oh = p.out_h(), ow = p.out_w();
   // The common unpadded 2x2 window with stride 2 has its own row kernel.
-  const bool two_by_two = p.pad_top == 0 && p.pad_bottom == 0 && p.pad_left == 0 && p.pad_right == 0 &&
-                          p.kh == 2 && p.kw == 2 && p.stride_h == 2 && p.stride_w == 2;
-  static const MaxPoolRowFn row_2x2 = max_pool_2x2_row_kernels().front().fn;
+  const bool two_by_two = is_plain_2x2(p);
+  static const MaxPoolRowFn row_2x2 = max_pool_2x2_row_kernels().front().forward;
   per_plane(p, [&](int64_t plane) {
     const float* in = x + plane * p.h * p.w;
     float* out = y + plane * oh * ow;
@@ -155,6 +208,17 @@ void CpuBackend::max_pool2d_forward(const Pool2DParams& p, const float* x, float
 
 void CpuBackend::max_pool2d_backward(const Pool2DParams& p, const float* dy, const int32_t* argmax, float* dx) {
   const int64_t oh = p.out_h(), ow = p.out_w();
+  if (is_plain_2x2(p)) {
+    static const MaxPoolBackwardRowFn row_2x2 = max_pool_2x2_row_kernels().front().backward;
+    per_plane(p, [&](int64_t plane) {
+      float* out = dx + plane * p.h * p.w;
+      for (int64_t oy = 0; oy < oh; ++oy)
+        row_2x2(dy + (plane * oh + oy) * ow, argmax + (plane * oh + oy) * ow, out + 2 * oy * p.w,
+                                  p.w, ow, static_cast<int32_t>(2 * oy * p.w));
+      std::fill(out + 2 * oh * p.w, out + p.h * p.w, 0.0f);  // an odd height's last row
+    });
+    return;
+  }
   per_plane(p, [&](int64_t plane) {
     float* out = dx + plane * p.h * p.w;
     std::fill(out, out + p.h * p.w, 0.0f);
