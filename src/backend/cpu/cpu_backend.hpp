@@ -122,10 +122,19 @@ using MaxPoolRowFn = void (*)(const float* r0, int64_t w, float* out, int32_t* a
 // Its gradient: the input rows d0 and d0 + w (all w columns) get g(ow) at the argmax, 0 elsewhere.
 using MaxPoolBackwardRowFn = void (*)(const float* g, const int32_t* arg, float* d0, int64_t w, int64_t ow,
                                       int32_t base);
+// The same over whole planes [b, e) of (h, w) -> (oh, ow) (what the backend calls).
+struct PlaneSize {
+  int64_t h, w, oh, ow;
+};
+using MaxPoolPlanesFn = void (*)(const float* x, float* y, int32_t* arg, int64_t b, int64_t e, const PlaneSize& s);
+using MaxPoolBackwardPlanesFn = void (*)(const float* dy, const int32_t* arg, float* dx, int64_t b, int64_t e,
+                                         const PlaneSize& s);
 struct MaxPoolRowKernel {
   const char* name;
   MaxPoolRowFn forward;
   MaxPoolBackwardRowFn backward;
+  MaxPoolPlanesFn forward_planes;
+  MaxPoolBackwardPlanesFn backward_planes;
 };
 // Every such kernel this CPU can run, the one max_pool2d_forward uses first (tests run them all).
 std::vector<MaxPoolRowKernel> max_pool_2x2_row_kernels();
