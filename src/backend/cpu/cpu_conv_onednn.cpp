@@ -7,13 +7,12 @@
 #if NN_WITH_ONEDNN
 
 #include <algorithm>
-#include <cstring>
 #include <map>
 #include <unordered_map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <utility>
-#include <vector>
 
 #include <oneapi/dnnl/dnnl.hpp>
 
@@ -176,15 +175,15 @@ class Conv final : public OnednnConv {
     });
     const int64_t sum_floats = dw ? dw_size : 0, per_task = sum_floats + per_call_floats;
     const auto scratch = be.allocate(tasks * per_task);
-    const int64_t in_size = p.c * p.h * p.w, out_size = p.k * p.out_h() * p.out_w();
-    std::vector<int64_t> calls_done(static_cast<size_t>(tasks), 0);
+    const int64_t in_size = p.c * p.h * p.w, out_size = p.k * p.out_h() * p.out_w(), n_dw = p.k * p.c * p.kh * p.kw;
     per_call(p.n, tasks, [&](int64_t t, int64_t first, int64_t images, dnnl::stream& stream) {
       float* sum = scratch.get() + t * per_task;  // this task's dw, (k, c, kh, kw)
       Carve carve{sum + sum_floats};
       const float* dz_c = dz + first * out_size;
+      memory ddst;  // dz in the layout of backward-data, reused by backward-weights when the same
       if (dx) {
         const BackwardData& b = *data_prims.at(images);
-        memory ddst = input(stream, b.diff_dst, dz_c, carve);
+        ddst = input(stream, b.diff_dst, dz_c, carve);
         memory wei = input(stream, b.weights, w, carve);
         memory dsrc = b.diff_src.needed ? memory(b.diff_src.from, engine(), carve.take(b.diff_src.from))
                                         : memory(b.diff_src.to, engine(), dx + first * in_size);
@@ -198,10 +197,10 @@ class Conv final : public OnednnConv {
       }
       if (dw) {
         const BackwardWeights& b = *weight_prims.at(images);
-        memory ddst = input(stream, b.diff_dst, dz_c, carve);
+        if (!dx || ddst.get_desc() != b.diff_dst.to) ddst = input(stream, b.diff_dst, dz_c, carve);
         memory src = input(stream, b.src, x + first * in_size, carve);
         // The task's first call writes its sum; later calls write beside it and add.
-        const bool first_call = calls_done[static_cast<size_t>(t)]++ == 0;
+        const bool first_call = first == task_images(p.n, tasks, t).first;
         float* mine = first_call ? sum : carve.take(dw_size);
         memory dwei = b.diff_weights.needed ? memory(b.diff_weights.from, engine(), carve.take(b.diff_weights.from))
                                             : memory(b.diff_weights.to, engine(), mine);
@@ -214,11 +213,10 @@ class Conv final : public OnednnConv {
         }
         stream.wait();
         if (!first_call)
-          for (int64_t j = 0; j < dw_size; ++j) sum[j] += mine[j];
+          for (int64_t j = 0; j < n_dw; ++j) sum[j] += mine[j];
       }
     });
     if (dw) {  // the tasks' sums, added in task order
-      const int64_t n_dw = p.k * p.c * p.kh * p.kw;
       parallel_for(n_dw, 4096, [&](int64_t b, int64_t e) {
         for (int64_t j = b; j < e; ++j) {
           float s = 0.0f;
@@ -384,16 +382,16 @@ class Conv final : public OnednnConv {
   // lock: it makes what is new. (The tasks then use only what fn collected: map nodes never move.)
   template <class F>
   void prepare(int64_t n, int64_t tasks, const F& fn) {
-    std::map<int64_t, bool> sizes;
+    std::set<int64_t> sizes;
     for (int64_t t = 0; t < tasks; ++t) {
       const auto [first, last] = task_images(n, tasks, t);
       const int64_t count = last - first;
-      if (count >= kImagesPerCall) sizes[kImagesPerCall] = true;
-      if (count % kImagesPerCall) sizes[count % kImagesPerCall] = true;
+      if (count >= kImagesPerCall) sizes.insert(kImagesPerCall);
+      if (count % kImagesPerCall) sizes.insert(count % kImagesPerCall);
     }
     std::lock_guard<std::mutex> lock(mutex_);
     on_this_thread([&] {
-      for (const auto& size : sizes) fn(size.first, share(size.first));
+      for (const int64_t size : sizes) fn(size, share(size));
     });
   }
 
@@ -413,8 +411,9 @@ class Conv final : public OnednnConv {
 
 std::unique_ptr<OnednnConv> make_onednn_conv(const Conv2DParams& p) {
   // Fewer than 16 input channels (a first layer on grey images) fill no channel block: oneDNN
-  // takes its "first convolution" kernels, which ran no faster than im2col forward and at half
-  // its speed backward in bench_kernels (and backward-data 50x slower), so im2col keeps them.
+  // takes its "first convolution" kernels, which in bench_kernels ran within 15% of im2col
+  // forward, at half to twice its speed for backward-filter, and 4-13x slower for backward-data,
+  // so im2col keeps them.
   if (p.c < kMinChannels) return nullptr;
   try {
     return std::make_unique<Conv>(p);

@@ -3,7 +3,7 @@
 // finds oneDNN 2.x: NN_WITH_ONEDNN). oneDNN's JIT direct convolutions work in a blocked layout
 // (channels in groups of 16) and read their input in place, where im2col + GEMM copies every
 // image into columns and OpenBLAS packs them again: on MNIST's convolutions with 16 or more input
-// channels they ran at 1.4-2.5x the speed of im2col (`bench_kernels`: rows "[onednn]" beside
+// channels they ran at 1.7-4.9x the speed of im2col (`bench_kernels`: rows "[onednn]" beside
 // "[im2col]"; benchmarks/RESULTS.md).
 //
 // The CPU plan for a geometry (cpu_conv.cpp) holds one of these when oneDNN is built in and
@@ -39,7 +39,7 @@ class OnednnConv {
 };
 
 // A oneDNN convolution for p's geometry, or null when nn was built without oneDNN, the input has
-// fewer than 16 channels (im2col is as fast or faster there, by measurement), or oneDNN cannot
+// fewer than 16 channels (im2col measured better there: see make_onednn_conv), or oneDNN cannot
 // make one.
 std::unique_ptr<OnednnConv> make_onednn_conv(const Conv2DParams& p);
 
