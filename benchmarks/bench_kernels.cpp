@@ -41,6 +41,7 @@ struct Row {
 
 struct Bench {
   bool check_only = false;
+  bool quiet = false;  // no line per check (the probes of the check itself)
   double seconds = 1.0;
   std::vector<Row> rows;
   int failures = 0;
@@ -62,15 +63,26 @@ struct Bench {
   // Compares got with want (relative to want's largest magnitude); records a failure.
   bool validate(const std::string& what, const std::vector<float>& got, const std::vector<double>& want,
                 double tolerance = 1e-4) {
+    if (got.size() != want.size()) {
+      ++failures;
+      if (!quiet) fmt::print("FAIL {}: {} elements where the reference has {}\n", what, got.size(), want.size());
+      return false;
+    }
     double scale = 1e-30, worst = 0;
     size_t at = 0;
     for (double w : want) scale = std::max(scale, std::abs(w));
     for (size_t i = 0; i < want.size(); ++i) {
       const double e = std::abs(static_cast<double>(got[i]) - want[i]);
-      if (!(e <= worst)) worst = e, at = i;  // NaN counts as the worst
+      if (std::isnan(e)) {  // an unwritten element (the outputs are NaN-filled) or a NaN result: the worst
+        worst = e, at = i;
+        break;
+      }
+      if (e > worst) worst = e, at = i;
     }
-    const bool ok = worst / scale <= tolerance;
-    if (!ok) {
+    const bool ok = worst / scale <= tolerance;  // false for NaN
+    if (quiet) {
+      failures += !ok;
+    } else if (!ok) {
       ++failures;
       fmt::print("FAIL {}: element {} is {} where the reference gives {} (relative error {:.2e})\n", what, at, got[at],
                  want[at], worst / scale);
@@ -398,6 +410,22 @@ int main(int argc, char** argv) {
     else {
       std::fprintf(stderr, "usage: bench_kernels [--check] [--seconds S] [--json FILE]\n");
       return 2;
+    }
+  }
+  {
+    // The check itself first: a NaN (an element a kernel left unwritten) anywhere but last, a wrong
+    // value, and a short output must each fail it.
+    Bench probe;
+    probe.quiet = true;
+    const std::vector<double> want{1, 2, 3, 4};
+    const bool accepted = probe.validate("probe: NaN first", {NAN, 2, 3, 4}, want) ||
+                          probe.validate("probe: NaN inside", {1, NAN, 3, 5}, want) ||
+                          probe.validate("probe: wrong value", {1, 2, 3.5f, 4}, want) ||
+                          probe.validate("probe: short", {1, 2, 3}, want) ||
+                          !probe.validate("probe: equal", {1, 2, 3, 4}, want);
+    if (accepted) {
+      std::fprintf(stderr, "bench_kernels: the result check is broken (it accepted a wrong result or refused a right one)\n");
+      return 1;
     }
   }
   nn::Backend& be = nn::backend_for(nn::Device::cpu());

@@ -3,7 +3,10 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <fstream>
 #include <stdexcept>
+#include <string>
+#include <vector>
 
 #include "nn/nn.hpp"
 #include "temp_dir.hpp"
@@ -92,14 +95,21 @@ TEST_CASE("optimizers by name take Keras's defaults and refuse unknown keys") {
   }
 }
 
-TEST_CASE("callbacks and fit take named options") {
+TEST_CASE("callbacks and fit take named options, and each option has its effect") {
   test::TempDir dir;
-  Sequential m;
-  m.add(Input({2}));
-  m.add<Dense>(2, "softmax");
-  m.compile(SGD(0.1), "sparse_categorical_crossentropy", {"accuracy"});
+  auto model = [](double lr) {
+    Sequential m;
+    m.add(Input({2}));
+    m.add<Dense>(2, "softmax");
+    m.compile(SGD(lr), "sparse_categorical_crossentropy", {"accuracy"});
+    return m;
+  };
   const Tensor x = Tensor::from_vector({4, 2}, {0, 1, 1, 0, 0, 2, 2, 0});
   const Tensor y = Tensor::from_vector({4}, {1, 0, 1, 0});
+  // A log from an earlier run: append keeps its rows and writes no second header.
+  std::ofstream(dir / "h.csv") << "epoch,accuracy,loss\n0,0.25,0.9\n";
+
+  Sequential m = model(0.1);
   auto ckpt = std::make_shared<ModelCheckpoint>(
       dir / "best.nn", ModelCheckpointOptions().monitor("loss").save_best_only(true));
   auto stop = std::make_shared<EarlyStopping>(EarlyStoppingOptions().monitor("loss").patience(2));
@@ -107,6 +117,42 @@ TEST_CASE("callbacks and fit take named options") {
   auto tb = std::make_shared<TensorBoard>(TensorBoardOptions(dir / "logs").update_freq(1));
   const History h =
       m.fit(x, y, FitOptions().epochs(3).batch_size(2).verbose(0).callbacks({ckpt, stop, csv, tb}));
-  CHECK(h.epochs.size() == 3);
-  CHECK(!ckpt->last_saved().empty());
+  REQUIRE(h.epochs.size() == 3);
+  const std::vector<double>& loss = h.history.at("loss");
+  REQUIRE(loss[1] < loss[0]);
+  REQUIRE(loss[2] < loss[1]);  // so the best epoch is the last, and EarlyStopping kept going
+  CHECK(stop->stopped_epoch() == 0);
+
+  // save_best_only: the file holds the best (here the last) epoch's weights.
+  CHECK(ckpt->last_saved() == dir / "best.nn");
+  Sequential best = load_model(dir / "best.nn");
+  REQUIRE(best.parameters().size() == m.parameters().size());
+  for (size_t i = 0; i < m.parameters().size(); ++i)
+    CHECK(best.parameters()[i].value().to_vector() == m.parameters()[i].value().to_vector());
+
+  // append: the earlier row, then one row per epoch under the one header.
+  std::ifstream in(dir / "h.csv");
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  REQUIRE(lines.size() == 5);
+  CHECK(lines[0] == "epoch,accuracy,loss");
+  CHECK(lines[1] == "0,0.25,0.9");
+  for (size_t i = 2; i < 5; ++i) CHECK(lines[i].rfind(std::to_string(i - 2) + ",", 0) == 0);
+
+  // update_freq(1): a batch_loss at each of the 3 x 2 steps, besides the 3 epoch_loss values.
+  int batches = 0, epochs = 0;
+  for (const io::ScalarEvent& e : io::read_scalars(tb->train_file())) {
+    batches += e.tag == "batch_loss";
+    epochs += e.tag == "epoch_loss";
+  }
+  CHECK(batches == 6);
+  CHECK(epochs == 3);
+
+  // patience(2): with nothing learnt (lr 0, one batch, so the loss repeats exactly) training
+  // stops after the first epoch and two without improvement.
+  Sequential still = model(0.0);
+  auto stop2 = std::make_shared<EarlyStopping>(EarlyStoppingOptions().monitor("loss").patience(2));
+  const History h2 = still.fit(x, y, FitOptions().epochs(10).batch_size(4).verbose(0).callbacks({stop2}));
+  CHECK(h2.epochs.size() == 3);
+  CHECK(stop2->stopped_epoch() == 2);
 }

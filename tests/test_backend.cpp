@@ -14,6 +14,7 @@
 #include "backend/cpu/cpu_conv_onednn.hpp"
 #include "backend/fallback.hpp"
 #include "gradcheck.hpp"
+#include "threads.hpp"
 
 using namespace nn;
 
@@ -21,22 +22,25 @@ TEST_CASE("parallel gemm equals a naive product for every transpose combination"
   Generator gen(3);
   Backend& be = backend_for(Device::cpu());
   const int64_t m = 130, n = 70, k = 90;  // big enough to be split across threads
-  for (bool ta : {false, true})
-    for (bool tb : {false, true}) {
-      Tensor a = test::random_tensor(ta ? Shape{k, m} : Shape{m, k}, gen);
-      Tensor b = test::random_tensor(tb ? Shape{n, k} : Shape{k, n}, gen);
-      Tensor c = Tensor::full({m, n}, 1.0f);
-      be.gemm(ta, tb, m, n, k, 2.0f, a.data(), ta ? m : k, b.data(), tb ? k : n, 0.5f, c.data(), n);
-      int bad = 0;
-      for (int64_t i = 0; i < m; ++i)
-        for (int64_t j = 0; j < n; ++j) {
-          double s = 0;
-          for (int64_t p = 0; p < k; ++p)
-            s += double(ta ? a.data()[p * m + i] : a.data()[i * k + p]) * (tb ? b.data()[j * k + p] : b.data()[p * n + j]);
-          bad += std::fabs(c.data()[i * n + j] - (2 * s + 0.5)) > 1e-3;
-        }
-      CHECK_MESSAGE(bad == 0, "trans_a=" << ta << " trans_b=" << tb);
-    }
+  for (int threads : test::kThreadCounts)
+    for (bool ta : {false, true})
+      for (bool tb : {false, true}) {
+        test::ThreadCount use(threads);
+        Tensor a = test::random_tensor(ta ? Shape{k, m} : Shape{m, k}, gen);
+        Tensor b = test::random_tensor(tb ? Shape{n, k} : Shape{k, n}, gen);
+        Tensor c = Tensor::full({m, n}, 1.0f);
+        be.gemm(ta, tb, m, n, k, 2.0f, a.data(), ta ? m : k, b.data(), tb ? k : n, 0.5f, c.data(), n);
+        int bad = 0;
+        for (int64_t i = 0; i < m; ++i)
+          for (int64_t j = 0; j < n; ++j) {
+            double s = 0;
+            for (int64_t p = 0; p < k; ++p)
+              s += double(ta ? a.data()[p * m + i] : a.data()[i * k + p]) *
+                   (tb ? b.data()[j * k + p] : b.data()[p * n + j]);
+            bad += !(std::fabs(c.data()[i * n + j] - (2 * s + 0.5)) <= 1e-3);
+          }
+        CHECK_MESSAGE(bad == 0, "threads=" << threads << " trans_a=" << ta << " trans_b=" << tb);
+      }
 }
 
 TEST_CASE("a gemm with one row or one column (the matrix-vector path) equals a naive product") {
@@ -44,32 +48,35 @@ TEST_CASE("a gemm with one row or one column (the matrix-vector path) equals a n
   Backend& be = backend_for(Device::cpu());
   const int64_t k = 37;
   // 60000: over the size at which the product is split across threads.
-  for (const auto& [m, n] : {std::pair<int64_t, int64_t>{1, 300}, {300, 1}, {1, 1}, {1, 60000}, {60000, 1}})
-    for (bool ta : {false, true})
-      for (bool tb : {false, true})
-        for (float beta : {0.0f, 0.5f}) {
-          // Operands inside wider matrices (leading dimensions larger than the shape), so a wrong
-          // stride reads the padding; c holds NaN where beta == 0 must ignore it.
-          const int64_t lda = (ta ? m : k) + 3, ldb = (tb ? k : n) + 2, ldc = n + 5;
-          Tensor a = test::random_tensor({ta ? k : m, lda}, gen);
-          Tensor b = test::random_tensor({tb ? n : k, ldb}, gen);
-          Tensor c = Tensor::full({m, ldc}, beta == 0.0f ? NAN : 1.0f);
-          be.gemm(ta, tb, m, n, k, 2.0f, a.data(), lda, b.data(), ldb, beta, c.data(), ldc);
-          int bad = 0;
-          for (int64_t i = 0; i < m; ++i)
-            for (int64_t j = 0; j < ldc; ++j) {
-              if (j >= n) {  // outside the product: untouched
-                bad += !(beta == 0.0f ? std::isnan(c.data()[i * ldc + j]) : c.data()[i * ldc + j] == 1.0f);
-                continue;
+  for (int threads : test::kThreadCounts)
+    for (const auto& [m, n] : {std::pair<int64_t, int64_t>{1, 300}, {300, 1}, {1, 1}, {1, 60000}, {60000, 1}})
+      for (bool ta : {false, true})
+        for (bool tb : {false, true})
+          for (float beta : {0.0f, 0.5f}) {
+            test::ThreadCount use(threads);
+            // Operands inside wider matrices (leading dimensions larger than the shape), so a wrong
+            // stride reads the padding; c holds NaN where beta == 0 must ignore it.
+            const int64_t lda = (ta ? m : k) + 3, ldb = (tb ? k : n) + 2, ldc = n + 5;
+            Tensor a = test::random_tensor({ta ? k : m, lda}, gen);
+            Tensor b = test::random_tensor({tb ? n : k, ldb}, gen);
+            Tensor c = Tensor::full({m, ldc}, beta == 0.0f ? NAN : 1.0f);
+            be.gemm(ta, tb, m, n, k, 2.0f, a.data(), lda, b.data(), ldb, beta, c.data(), ldc);
+            int bad = 0;
+            for (int64_t i = 0; i < m; ++i)
+              for (int64_t j = 0; j < ldc; ++j) {
+                if (j >= n) {  // outside the product: untouched
+                  bad += !(beta == 0.0f ? std::isnan(c.data()[i * ldc + j]) : c.data()[i * ldc + j] == 1.0f);
+                  continue;
+                }
+                double s = 0;
+                for (int64_t p = 0; p < k; ++p)
+                  s += double(ta ? a.data()[p * lda + i] : a.data()[i * lda + p]) *
+                       (tb ? b.data()[j * ldb + p] : b.data()[p * ldb + j]);
+                bad += !(std::fabs(c.data()[i * ldc + j] - (2 * s + beta)) <= 1e-3);
               }
-              double s = 0;
-              for (int64_t p = 0; p < k; ++p)
-                s += double(ta ? a.data()[p * lda + i] : a.data()[i * lda + p]) *
-                     (tb ? b.data()[j * ldb + p] : b.data()[p * ldb + j]);
-              bad += !(std::fabs(c.data()[i * ldc + j] - (2 * s + beta)) <= 1e-3);
-            }
-          CHECK_MESSAGE(bad == 0, "m=" << m << " n=" << n << " trans_a=" << ta << " trans_b=" << tb << " beta=" << beta);
-        }
+            CHECK_MESSAGE(bad == 0, "threads=" << threads << " m=" << m << " n=" << n << " trans_a=" << ta
+                                               << " trans_b=" << tb << " beta=" << beta);
+          }
 }
 
 TEST_CASE("NN_CONV chooses the convolution kernels, and a wrong value is refused by name") {
@@ -96,24 +103,28 @@ TEST_CASE("conv2d forward equals a direct convolution") {
   Tensor x = test::random_tensor({3, 2, 7, 6}, gen), w = test::random_tensor({4, 2, 3, 3}, gen);
   Tensor b = test::random_tensor({4}, gen);
   const Conv2DParams p = conv2d_params(x.shape(), w.shape(), 2, 1, Padding::same());
-  Tensor y = conv2d(Variable(x), Variable(w), Variable(b), 2, 1, Padding::same()).value();
-  CHECK(y.shape() == Shape{3, 4, 4, 6});
-  int bad = 0;
-  for (int64_t n = 0; n < 3; ++n)
-    for (int64_t k = 0; k < 4; ++k)
-      for (int64_t oy = 0; oy < p.out_h(); ++oy)
-        for (int64_t ox = 0; ox < p.out_w(); ++ox) {
-          double s = b.data()[k];
-          for (int64_t c = 0; c < 2; ++c)
-            for (int64_t i = 0; i < 3; ++i)
-              for (int64_t j = 0; j < 3; ++j) {
-                const int64_t iy = oy * 2 - p.pad_top + i, ix = ox - p.pad_left + j;
-                if (iy >= 0 && iy < 7 && ix >= 0 && ix < 6)
-                  s += double(x.at({n, c, iy, ix})) * w.at({k, c, i, j});
-              }
-          bad += std::fabs(y.at({n, k, oy, ox}) - s) > 1e-4;
-        }
-  CHECK(bad == 0);
+  for (int threads : test::kThreadCounts) {
+    CAPTURE(threads);
+    test::ThreadCount use(threads);
+    Tensor y = conv2d(Variable(x), Variable(w), Variable(b), 2, 1, Padding::same()).value();
+    CHECK(y.shape() == Shape{3, 4, 4, 6});
+    int bad = 0;
+    for (int64_t n = 0; n < 3; ++n)
+      for (int64_t k = 0; k < 4; ++k)
+        for (int64_t oy = 0; oy < p.out_h(); ++oy)
+          for (int64_t ox = 0; ox < p.out_w(); ++ox) {
+            double s = b.data()[k];
+            for (int64_t c = 0; c < 2; ++c)
+              for (int64_t i = 0; i < 3; ++i)
+                for (int64_t j = 0; j < 3; ++j) {
+                  const int64_t iy = oy * 2 - p.pad_top + i, ix = ox - p.pad_left + j;
+                  if (iy >= 0 && iy < 7 && ix >= 0 && ix < 6)
+                    s += double(x.at({n, c, iy, ix})) * w.at({k, c, i, j});
+                }
+            bad += !(std::fabs(y.at({n, k, oy, ox}) - s) <= 1e-4);
+          }
+    CHECK(bad == 0);
+  }
 }
 
 TEST_CASE("conv2d backward: the chunked path (fewer images than threads, big columns) equals the per-image one") {
@@ -126,20 +137,22 @@ TEST_CASE("conv2d backward: the chunked path (fewer images than threads, big col
   const Conv2DParams p = conv2d_params(x.shape(), w.shape(), 1, 1, Padding::same());
   Tensor dy = test::random_tensor({3, 2, p.out_h(), p.out_w()}, gen);
   auto backward = [&](int threads) {
-    const int before = num_threads();
-    set_num_threads(threads);
+    test::ThreadCount use(threads);
     Tensor dx(x.shape()), dw(w.shape()), db({2});
     be.conv2d_backward(*be.plan_conv2d(p), p, x.data(), w.data(), nullptr, dy.data(), Epilogue::None, dx.data(),
                        dw.data(), db.data());
-    set_num_threads(before);
     return std::vector<std::vector<float>>{dx.to_vector(), dw.to_vector(), db.to_vector()};
   };
-  const auto chunked = backward(4), per_image = backward(1);
-  for (size_t t = 0; t < 3; ++t) {
-    int bad = 0;
-    for (size_t i = 0; i < chunked[t].size(); ++i)
-      bad += !(std::fabs(chunked[t][i] - per_image[t][i]) <= 1e-3f + 1e-4f * std::fabs(per_image[t][i]));
-    CHECK_MESSAGE(bad == 0, "gradient " << t << " (dx, dw, db): " << bad << " entries differ");
+  const auto per_image = backward(1);
+  for (int threads : {2, 3, 4}) {
+    const auto chunked = backward(threads);
+    for (size_t t = 0; t < 3; ++t) {
+      int bad = 0;
+      for (size_t i = 0; i < chunked[t].size(); ++i)
+        bad += !(std::fabs(chunked[t][i] - per_image[t][i]) <= 1e-3f + 1e-4f * std::fabs(per_image[t][i]));
+      CHECK_MESSAGE(bad == 0,
+                    threads << " threads, gradient " << t << " (dx, dw, db): " << bad << " entries differ");
+    }
   }
 }
 
@@ -276,7 +289,7 @@ TEST_CASE("a fused activation equals the separate op, values and gradients, on b
   const int before = num_threads();
   for (const auto& c : cases) {
     CAPTURE(static_cast<int>(c.act));
-    for (int threads : {1, 4}) {
+    for (int threads : {1, 2, 3, 4}) {
       CAPTURE(threads);
       set_num_threads(threads);
       Conv2DPlanCache plans;

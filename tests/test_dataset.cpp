@@ -234,9 +234,18 @@ TEST_CASE("dataset: shuffle: reshuffle_each_iteration changes the order per pass
   const std::vector<float> f0 = labels(fixed);
   CHECK(labels(fixed) == f0);
   CHECK(f0 != iota(100));
+  // Without a seed of its own, a shuffle draws one from the global generator: it shuffles, keeps
+  // its order across passes (reshuffle off), and the same manual_seed gives the same order.
   nn::manual_seed(3);
   Dataset unseeded = range_dataset(100).shuffle(100, std::nullopt, false);
-  CHECK(labels(unseeded) == labels(unseeded));
+  const std::vector<float> u0 = labels(unseeded);
+  CHECK(u0 != iota(100));
+  CHECK(sorted(u0) == iota(100));
+  CHECK(labels(unseeded) == u0);
+  nn::manual_seed(3);
+  CHECK(labels(range_dataset(100).shuffle(100, std::nullopt, false)) == u0);
+  nn::manual_seed(4);
+  CHECK(labels(range_dataset(100).shuffle(100, std::nullopt, false)) != u0);
 
   // repeat() starts a new pass of the shuffle each time.
   const std::vector<float> rep = labels(range_dataset(50).shuffle(50, 1, true).repeat(2));

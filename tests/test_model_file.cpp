@@ -12,7 +12,11 @@
 #include <fstream>
 #include <stdexcept>
 #include <thread>
+#include <vector>
 
+#include <fmt/format.h>
+
+#include "io/atomic_file_hooks.hpp"
 #include "temp_dir.hpp"
 #include "nn/io/model_file.hpp"
 #include "nn/model/callbacks/simple.hpp"
@@ -205,7 +209,8 @@ TEST_CASE("a process killed while saving leaves the previous file intact, and it
   for (int round = 0; round < 4; ++round) {
     pid_t pid = 0;
     REQUIRE(posix_spawn(&pid, "/proc/self/exe", nullptr, nullptr, argv, envp.data()) == 0);
-    for (int i = 0; i < 200 && !fs::exists(path); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    // The first save can take long on a loaded machine under a sanitizer: wait up to a minute.
+    for (int i = 0; i < 12000 && !fs::exists(path); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
     std::this_thread::sleep_for(std::chrono::milliseconds(20 + 17 * round));
     ::kill(pid, SIGKILL);
     int status = 0;
@@ -229,10 +234,35 @@ TEST_CASE("a save never writes through a planted symlink") {
   TempDir dir;
   const std::string victim = dir / "victim.txt";
   write_all(victim, "precious");
-  // Names a save of this version (or an older one) might use for its temporary file.
-  for (int n = 0; n < 8; ++n)
-    fs::create_symlink(victim, dir / (".m.nn.tmp-" + std::to_string(::getpid()) + "-" + std::to_string(n)));
-  save_model(conv_model(), dir / "m.nn");
+  SUBCASE("planted before the save: the clean-up removes the link, never its target") {
+    const std::string link = dir / (".m.nn.tmp-" + std::to_string(::getpid()) + "-00000000000000aa");
+    fs::create_symlink(victim, link);
+    save_model(conv_model(), dir / "m.nn");
+    CHECK_FALSE(fs::is_symlink(link));
+  }
+  SUBCASE("planted at the very name the save then opens (after its clean-up)") {
+    // The suffix source plants a link at each name it hands out: the first two tries meet one
+    // (O_EXCL | O_NOFOLLOW must refuse both), the third name is free.
+    int tries = 0;
+    std::vector<std::string> planted;
+    io::detail::set_temp_suffix_source([&]() -> uint64_t {
+      const uint64_t suffix = 0x1000 + static_cast<uint64_t>(tries);
+      if (tries++ < 2) {
+        planted.push_back(dir / fmt::format(".m.nn.tmp-{}-{:016x}", ::getpid(), suffix));
+        fs::create_symlink(victim, planted.back());
+      }
+      return suffix;
+    });
+    try {
+      save_model(conv_model(), dir / "m.nn");
+    } catch (...) {
+      io::detail::set_temp_suffix_source(nullptr);
+      throw;
+    }
+    io::detail::set_temp_suffix_source(nullptr);
+    CHECK(tries == 3);
+    for (const auto& p : planted) CHECK(fs::is_symlink(p));  // refused, not followed or replaced
+  }
   CHECK(read_all(victim) == "precious");
   CHECK(load_model(dir / "m.nn").layers().size() == 5);
 }

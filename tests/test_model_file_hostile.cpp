@@ -6,15 +6,23 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
+#include <set>
 #include <stdexcept>
+#include <string>
 
 #include "child.hpp"
+#include "io/model_reader.hpp"
 #include "model_craft.hpp"
+#include "model_file_input.hpp"
 #include "nn/io/model_file.hpp"
 #include "nn/nn.hpp"
+#include "skip.hpp"
 #include "temp_dir.hpp"
+#include "util/input_file.hpp"
 
 using namespace nn;
 using nn::test::ModelParts;
@@ -219,10 +227,8 @@ TEST_CASE("files that are not models are refused from their first bytes") {
 }
 
 TEST_CASE("nothing is allocated for what a file claims before it is checked (1 GiB address-space limit)") {
-  if (!nn::test::kCanLimitMemory) {
-    MESSAGE("skipped: this build uses AddressSanitizer, which cannot run under an address-space limit");
-    return;
-  }
+  if (!nn::test::kCanLimitMemory)
+    NN_SKIP("this build uses AddressSanitizer, which cannot run under an address-space limit");
   TempDir dir;
   SUBCASE("a 3 GB file that is not a model is judged by its first bytes") {
     const std::string path = dir / "big.bin";
@@ -237,7 +243,8 @@ TEST_CASE("nothing is allocated for what a file claims before it is checked (1 G
   }
   // The base model with one lie, loaded by a child (`mode`) under the limit: it must fail with
   // a message holding `expected`, not run out of memory.
-  auto refused_under_limit = [&](const std::function<void(json&)>& lie, const std::vector<std::string>& expected,
+  auto refused_under_limit = [&](const std::function<void(json&)>& lie,
+                                 const std::vector<std::string>& expected,
                                  const std::string& mode = "load_model") {
     ModelParts p = saved_conv_model(dir);
     lie(p.header);
@@ -252,8 +259,11 @@ TEST_CASE("nothing is allocated for what a file claims before it is checked (1 G
                         {"expected (8, 1000000000)"});
   }
   SUBCASE("a first layer that declares an input of 10^10 pixels, unlike the model's") {
-    refused_under_limit([](json& h) { h["model"]["layers"][0]["config"]["input_shape"] = {1, 100000, 100000}; },
-                        {"field 'model.layers[0]'", "declares input shape (1, 100000, 100000) but receives (1, 4, 4)"});
+    refused_under_limit(
+        [](json& h) {
+          h["model"]["layers"][0]["config"]["input_shape"] = {1, 100000, 100000};
+        },
+        {"field 'model.layers[0]'", "declares input shape (1, 100000, 100000) but receives (1, 4, 4)"});
   }
   SUBCASE("a first layer that declares an input of 10^10 pixels, the model none") {
     refused_under_limit(
@@ -264,8 +274,11 @@ TEST_CASE("nothing is allocated for what a file claims before it is checked (1 G
         {"expected (5000000000, 3)"});
   }
   SUBCASE("load_weights into an unbuilt model, for a file's input of 10^10 pixels") {
-    refused_under_limit([](json& h) { h["model"]["input_shape"] = {1, 100000, 100000}; },
-                        {"expected (5000000000, 3)"}, "load_weights_conv");
+    refused_under_limit(
+        [](json& h) {
+          h["model"]["input_shape"] = {1, 100000, 100000};
+        },
+        {"expected (5000000000, 3)"}, "load_weights_conv");
   }
 }
 
@@ -279,4 +292,74 @@ TEST_CASE("a Reshape whose target shape overflows is refused") {
   ModelParts p = nn::test::split_model(read_all(dir / "base.nn"));
   p.header["model"]["layers"][0]["config"]["target_shape"] = {2147483647, 2147483647, 2147483647, -1};
   check_refused(dir, p, "model.layers", "too many elements");
+}
+
+TEST_CASE("every committed model-file fuzz regression gets the outcome it was committed for") {
+  // The fuzz target only checks that nothing crashes; this names what each input must do: be
+  // refused with the error that fixed it, or (an empty expectation) load and predict. A new
+  // regression file needs a line here.
+  const std::map<std::string, std::string> expected = {
+      {"regression-conv-kernel-2p31.nn", "kernel height must be in [1, 2147483647], got 2147483648"},
+      {"regression-conv-kernel-wraps.nn", "conv2d kernel: 2147483647 x 2147483647 is too large"},
+      {"regression-dense-1e6-units.nn",
+       "field 'weights[3].tensor': tensor 3 ('dense_4/kernel') has shape (8, 2), expected (8, 1000000)"},
+      {"regression-dense-2p62-units.nn", "units must be in [1, 2147483647], got 4611686018427387904"},
+      {"regression-float-offset.nn", "field 'tensors[0].offset': expected an integer, found number"},
+      {"regression-from-logits-on-softmax.nn",
+       "field 'compile.loss.from_logits': the model ends in a softmax"},
+      {"regression-header-length.nn", "header runs past the end of the file"},
+      {"regression-header-not-object.nn", "malformed header: not a JSON object"},
+      {"regression-input-shape-huge.nn", "conv2d output: 1073741824 x 1073741824 is too large"},
+      {"regression-input-shape-wraps.nn", "conv2d output: 2147483647 x 2147483647 is too large"},
+      {"regression-layer-input-shape-huge.nn",
+       "declares input shape (1, 32768, 32768) but receives (1, 6, 6)"},
+      {"regression-layer-input-shape-only.nn", "has shape (8, 2), expected (268451838, 2)"},
+      {"regression-negative-extent.nn",
+       "field 'tensors[0].shape[0]': must be an integer in [0, 2147483647], got -1"},
+      {"regression-negative-iterations.nn",
+       "field 'compile.optimizer_state.iterations': must be an integer in [0, 9007199254740992], got -1"},
+      {"regression-negative-weight-decay.nn", "field 'compile.optimizer': Adam: weight_decay must be >= 0"},
+      {"regression-no-metrics.nn", ""},
+      {"regression-padding-huge.nn",
+       "padding '9223372036854775807,1': expected 'valid', 'same', 'P' or 'PH,PW'"},
+      {"regression-pool-size-out-of-range.nn",
+       "MaxPool2D 'max_pooling2d': stride height must be in [1, 2147483647], got 0"},
+      {"regression-reshape-target-wraps.nn",
+       "cannot reshape inputs of shape (2, 2) to (2147483647, 2147483647, 2147483647, None): too many "
+       "elements"},
+      {"regression-stride-huge.nn", "stride height must be in [1, 2147483647], got 9223372036854775807"},
+      {"regression-tensor-unaligned.nn", "field 'tensors[1].offset': is not a multiple of 4"},
+      {"regression-tensors-overlap.nn", "field 'tensors': tensors 'conv2d/kernel' and 'conv2d/bias' overlap"},
+      {"regression-unsigned-beyond-int64.nn",
+       "field 'model.layers[5].config.units': integer out of the 64-bit range"},
+      {"regression-weight-is-optimizer-state.nn",
+       "field 'weights[0].tensor': tensor 14 is 'optimizer/v/4', expected 'conv2d/kernel'"},
+  };
+  const std::filesystem::path dir = NN_FUZZ_CORPUS_DIR "/model_file";
+  std::set<std::string> seen;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("regression-", 0) != 0) continue;
+    seen.insert(name);
+    CAPTURE(name);
+    const auto want = expected.find(name);
+    REQUIRE_MESSAGE(want != expected.end(), "no expected outcome for this regression file");
+    const std::string file = nn::fuzz::model_file_from_input(read_all(entry.path().string()));
+    std::string error;
+    try {
+      Sequential m = io::detail::read_model(nn::detail::MemorySource(file, name));
+      Shape batch{1};
+      batch.insert(batch.end(), m.input_shape().begin(), m.input_shape().end());
+      const Tensor y = m.predict(Tensor::zeros(batch));
+      CHECK(y.dim(0) == 1);
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+    if (want->second.empty())
+      CHECK_MESSAGE(error.empty(), "refused: " << error);
+    else
+      CHECK_MESSAGE((error.rfind(name + ": ", 0) == 0 && error.find(want->second) != std::string::npos),
+                    "error '" << error << "' does not name the file and '" << want->second << "'");
+  }
+  CHECK(seen.size() == expected.size());  // no entry for a file that is gone
 }

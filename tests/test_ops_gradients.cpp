@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "gradcheck.hpp"
+#include "threads.hpp"
 
 using namespace nn;
 using nn::test::gradcheck;
@@ -49,8 +50,12 @@ TEST_CASE("linear and conv2d with a fused activation") {
 }
 
 TEST_CASE("large matmul split across threads") {
-  gradcheck([](auto& in) { return matmul(in[0], in[1]); }, {random_tensor({96, 80}, gen), random_tensor({80, 72}, gen)},
-            {1e-2, 5e-3, 2e-2, 24});
+  for (int threads : test::kThreadCounts) {
+    CAPTURE(threads);
+    test::ThreadCount use(threads);
+    gradcheck([](auto& in) { return matmul(in[0], in[1]); },
+              {random_tensor({96, 80}, gen), random_tensor({80, 72}, gen)}, {1e-2, 5e-3, 2e-2, 24});
+  }
 }
 
 TEST_CASE("broadcasting add, sub, mul, div") {

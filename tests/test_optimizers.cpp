@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include <cmath>
+#include <vector>
 
 #include "nn/nn.hpp"
 #include "temp_dir.hpp"
@@ -122,13 +123,19 @@ TEST_CASE("a state that does not fit the parameters is refused") {
   CHECK_THROWS_AS(adam.load_state(s), std::invalid_argument);
 }
 
-TEST_CASE("frozen parameters are skipped") {
-  Fixture f;
-  f.w.set_requires_grad(false);
+TEST_CASE("frozen parameters are skipped, even holding a gradient") {
+  // Both parameters get a gradient; then one is frozen (as fine-tuning does after a backward
+  // pass). Only the other may move: the frozen one is skipped for its flag, not for lacking a
+  // gradient.
+  Fixture frozen, live;
+  for (Fixture* f : {&frozen, &live}) sum(mul(f->w, Variable(f->c))).backward();
+  frozen.w.set_requires_grad(false);
+  REQUIRE(frozen.w.has_grad());
   SGD sgd(0.1f);
-  sgd.set_parameters({f.w});
+  sgd.set_parameters({frozen.w, live.w});
   sgd.step();
-  CHECK(f.w.value().at({0}) == 1.0f);
+  CHECK(frozen.w.value().to_vector() == std::vector<float>{1.0f, -2.0f});
+  CHECK(live.w.value().at({0}) == doctest::Approx(1.0 - 0.05));
 }
 
 TEST_CASE("AdamW, RMSprop and Adagrad by hand") {

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "nn/nn.hpp"
+#include "threads.hpp"
 
 using namespace nn;
 
@@ -22,8 +23,11 @@ TEST_CASE("elementwise arithmetic with broadcasting and scalars") {
   CHECK((-a).to_vector() == std::vector<float>{-1, -2, -3, -4, -5, -6});
   CHECK((a + 0.5f).to_vector() == std::vector<float>{1.5f, 2.5f, 3.5f, 4.5f, 5.5f, 6.5f});
   CHECK((0.5f + a).to_vector() == (a + 0.5f).to_vector());
-  const auto big = (Tensor::ones({40000}) * 3.0f - 1.0f).to_vector();  // split across threads
-  CHECK(std::count(big.begin(), big.end(), 2.0f) == 40000);
+  for (int threads : test::kThreadCounts) {  // split across threads
+    test::ThreadCount use(threads);
+    const auto big = (Tensor::ones({40000}) * 3.0f - 1.0f).to_vector();
+    CHECK_MESSAGE(std::count(big.begin(), big.end(), 2.0f) == 40000, threads << " threads");
+  }
   CHECK((a * a).shape() == Shape{2, 3});
   CHECK_THROWS_AS(a + Tensor::ones({4}), std::invalid_argument);
 }

@@ -7,15 +7,16 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
-#include <string>
 #include <stdexcept>
+#include <string>
 #include <thread>
 
 #include "backend/cpu/cpu_count.hpp"
 #include "backend/cpu/thread_pool.hpp"
-#include "temp_dir.hpp"
 #include "child.hpp"
 #include "nn/backend/backend.hpp"
+#include "skip.hpp"
+#include "temp_dir.hpp"
 
 using nn::detail::parallel_for;
 
@@ -47,15 +48,22 @@ TEST_CASE("an exception in a parallel region reaches the caller and the pool kee
 
 TEST_CASE("the pool can be replaced while other threads use it") {
   std::atomic<bool> stop{false};
-  std::atomic<int64_t> bad{0};
+  std::atomic<int64_t> bad{0}, runs{0};
   std::thread user([&] {
-    while (!stop)
+    while (!stop) {
       if (parallel_sum(4096) != 4096 * 4095 / 2) ++bad;
+      ++runs;
+    }
   });
-  for (int i = 0; i < 50; ++i) nn::set_num_threads(1 + i % 3);
+  // The user's thread is running before the first resize, and keeps running through them: at
+  // least 50 resizes, and as many more as it takes for it to finish 20 sums meanwhile.
+  while (runs == 0) std::this_thread::yield();
+  const int64_t before = runs;
+  for (int i = 0; i < 50 || runs < before + 20; ++i) nn::set_num_threads(1 + i % 3);
   stop = true;
   user.join();
   CHECK(bad == 0);
+  CHECK(runs >= before + 20);
   nn::set_num_threads(2);
   CHECK(nn::num_threads() == 2);
 }
@@ -66,10 +74,8 @@ TEST_CASE("thread counts out of range are refused") {
 }
 
 TEST_CASE("a pool that cannot start its threads fails with a clear error instead of hanging") {
-  if (!nn::test::kCanLimitMemory) {
-    MESSAGE("skipped: this build uses AddressSanitizer, which cannot run under an address-space limit");
-    return;
-  }
+  if (!nn::test::kCanLimitMemory)
+    NN_SKIP("this build uses AddressSanitizer, which cannot run under an address-space limit");
   // 1000 threads need about 8 GB of stacks: under a 1 GiB limit some cannot start.
   const auto r = nn::test::run_child("set_num_threads", "1000", size_t{1} << 30, 30);
   INFO(r.output);

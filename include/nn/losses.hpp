@@ -8,6 +8,9 @@
 //   MeanAbsoluteError              y_true: same shape as y_pred    mean over the last axis
 //   BinaryCrossentropy             y_true: same shape as y_pred    mean over the last axis
 //
+// For the last three, a rank-1 y_pred (N) is N examples of one output each, as PyTorch reads it
+// (Keras would take the mean over that one axis and call it one example).
+//
 // from_logits=false takes probabilities: normalised to sum 1, clipped to [1e-7, 1 - 1e-7], then
 // -sum(y log p), as Keras does. A model whose last layer is a softmax is better compiled with
 // that softmax's input and from_logits=true: Sequential does this for you.

@@ -1,5 +1,7 @@
 #include "nn/io/atomic_file.hpp"
 
+#include "io/atomic_file_hooks.hpp"
+
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/random.h>
@@ -11,7 +13,9 @@
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
+#include <mutex>
 #include <random>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -20,11 +24,18 @@
 namespace nn::io {
 namespace {
 
-using detail::file_error;
+using nn::detail::file_error;
 
 namespace fs = std::filesystem;
 
+std::mutex suffix_source_mutex;
+std::function<uint64_t()> suffix_source;  // empty: getrandom (tests replace it)
+
 uint64_t random_u64() {
+  {
+    std::lock_guard<std::mutex> lock(suffix_source_mutex);
+    if (suffix_source) return suffix_source();
+  }
   uint64_t v = 0;
   if (::getrandom(&v, sizeof v, 0) == static_cast<ssize_t>(sizeof v)) return v;
   std::random_device rd;  // getrandom unavailable (old kernel): the library's own source
@@ -76,6 +87,11 @@ void write_all(int fd, std::string_view bytes, const std::string& path) {
 }
 
 }  // namespace
+
+void detail::set_temp_suffix_source(std::function<uint64_t()> source) {
+  std::lock_guard<std::mutex> lock(suffix_source_mutex);
+  suffix_source = std::move(source);
+}
 
 void write_file_atomically(const std::string& path, std::string_view bytes) {
   const fs::path target(path);

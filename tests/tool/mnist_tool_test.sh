@@ -70,7 +70,28 @@ http() {
 }
 json_field() { /usr/bin/python3 -c 'import json,sys; v=json.load(open(sys.argv[1])); print(eval("v"+sys.argv[2]))' "$work/body" "$1"; }
 
+# The figure a run printed on its line "NAME: X" (the last such line).
+figure() { grep -oE "^$1: [0-9.]+$" "$2" | tail -1 | sed "s/^$1: //"; }
+
 case "$case_name" in
+  train)  # the short real run whose model the other cases use (GOOD_MODEL_DIR)
+    run 0 "$MNIST" train --data "$DATA" --model cnn --steps 30 --verbose 2 --out "$GOOD_MODEL_DIR"
+    accuracy=$(figure test_accuracy "$out")
+    [[ -n "$accuracy" ]] || fail "no test_accuracy line"
+    # Chance is 0.10; thirty steps of the cnn reach about 0.8 (0.5 leaves room for any seed).
+    /usr/bin/python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) >= 0.5 else 1)' "$accuracy" \
+      || fail "test accuracy $accuracy after 30 steps: the cnn did not learn"
+    [[ -s "$GOOD_MODEL_DIR/model.nn" ]] || fail "no model.nn"
+    cp "$out" "$GOOD_MODEL_DIR/train.stdout"
+    ;;
+  evaluate)  # evaluate on the saved model gives the figures the training run printed for it
+    run 0 "$MNIST" evaluate --data "$DATA" --model-file "$GOOD_MODEL_DIR/model.nn"
+    for name in test_loss test_accuracy; do
+      got=$(figure $name "$out") want=$(figure $name "$GOOD_MODEL_DIR/train.stdout")
+      [[ -n "$got" && -n "$want" ]] || fail "no $name line (evaluate: '$got', train: '$want')"
+      [[ "$got" == "$want" ]] || fail "evaluate's $name is $got; the training run printed $want for the same model"
+    done
+    ;;
   help)
     run 0 "$MNIST" --help && expect_out "train" && expect_out "predict" && expect_out "serve"
     run 0 "$MNIST" train --help && expect_out "--epochs"
@@ -127,10 +148,16 @@ case "$case_name" in
     cp "$work/o/history.csv" "$work/expected.csv"
     "$MNIST" train --data "$DATA" --model cnn --steps 100000 --verbose 0 --out "$work/o" >"$out" 2>"$err" &
     pid=$!
-    for _ in $(seq 100); do grep -q "Total params" "$out" && break; sleep 0.1; done
+    # The run must be training (its summary printed, still alive) when it is killed: a run that
+    # died at start-up would leave history.csv alone for the wrong reason.
+    for _ in $(seq 600); do grep -q "Total params" "$out" && break; kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    grep -q "Total params" "$out" || { kill -9 "$pid" 2>/dev/null; fail "the run printed no summary"; }
     sleep 1
+    kill -0 "$pid" 2>/dev/null || fail "the run ended before it was killed"
     kill -9 "$pid"
     wait "$pid" 2>/dev/null
+    status=$?
+    [[ $status == 137 ]] || fail "exit status $status, expected 137 (killed by SIGKILL)"
     cmp -s "$work/o/history.csv" "$work/expected.csv" || fail "history.csv changed by a run killed in its first epoch"
     ;;
   fifo_in_data)
