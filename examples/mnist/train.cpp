@@ -133,6 +133,7 @@ int run_train(const TrainOptions& o) {
   train_ds = train_ds.prefetch(2);
 
   std::fputs(model.summary().c_str(), stdout);
+  std::fflush(stdout);  // seen at once through a pipe or a log file, before the first epoch ends
   nn::OptimizerPtr opt;
   if (opt_name == "adam")
     opt = std::make_shared<nn::Adam>(lr);
