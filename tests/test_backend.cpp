@@ -21,26 +21,30 @@ using namespace nn;
 TEST_CASE("parallel gemm equals a naive product for every transpose combination") {
   Generator gen(3);
   Backend& be = backend_for(Device::cpu());
-  const int64_t m = 130, n = 70, k = 90;  // big enough to be split across threads
+  // 2 m n k = 4.55e6 flops: over the 4e6 at which the product is split into panels across threads
+  // (rows when m >= n, columns otherwise; 130 and 70 leave a short last panel).
+  const int64_t k = 250;
   for (int threads : test::kThreadCounts)
-    for (bool ta : {false, true})
-      for (bool tb : {false, true}) {
-        test::ThreadCount use(threads);
-        Tensor a = test::random_tensor(ta ? Shape{k, m} : Shape{m, k}, gen);
-        Tensor b = test::random_tensor(tb ? Shape{n, k} : Shape{k, n}, gen);
-        Tensor c = Tensor::full({m, n}, 1.0f);
-        be.gemm(ta, tb, m, n, k, 2.0f, a.data(), ta ? m : k, b.data(), tb ? k : n, 0.5f, c.data(), n);
-        int bad = 0;
-        for (int64_t i = 0; i < m; ++i)
-          for (int64_t j = 0; j < n; ++j) {
-            double s = 0;
-            for (int64_t p = 0; p < k; ++p)
-              s += double(ta ? a.data()[p * m + i] : a.data()[i * k + p]) *
-                   (tb ? b.data()[j * k + p] : b.data()[p * n + j]);
-            bad += !(std::fabs(c.data()[i * n + j] - (2 * s + 0.5)) <= 1e-3);
-          }
-        CHECK_MESSAGE(bad == 0, "threads=" << threads << " trans_a=" << ta << " trans_b=" << tb);
-      }
+    for (const auto& [m, n] : {std::pair<int64_t, int64_t>{130, 70}, {70, 130}})
+      for (bool ta : {false, true})
+        for (bool tb : {false, true}) {
+          test::ThreadCount use(threads);
+          Tensor a = test::random_tensor(ta ? Shape{k, m} : Shape{m, k}, gen);
+          Tensor b = test::random_tensor(tb ? Shape{n, k} : Shape{k, n}, gen);
+          Tensor c = Tensor::full({m, n}, 1.0f);
+          be.gemm(ta, tb, m, n, k, 2.0f, a.data(), ta ? m : k, b.data(), tb ? k : n, 0.5f, c.data(), n);
+          int bad = 0;
+          for (int64_t i = 0; i < m; ++i)
+            for (int64_t j = 0; j < n; ++j) {
+              double s = 0;
+              for (int64_t p = 0; p < k; ++p)
+                s += double(ta ? a.data()[p * m + i] : a.data()[i * k + p]) *
+                     (tb ? b.data()[j * k + p] : b.data()[p * n + j]);
+              bad += !(std::fabs(c.data()[i * n + j] - (2 * s + 0.5)) <= 1e-3);
+            }
+          CHECK_MESSAGE(bad == 0,
+                        "threads=" << threads << " m=" << m << " n=" << n << " trans_a=" << ta << " trans_b=" << tb);
+        }
 }
 
 TEST_CASE("a gemm with one row or one column (the matrix-vector path) equals a naive product") {
