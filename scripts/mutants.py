@@ -14,9 +14,9 @@
 #
 # Not part of CI: it edits source files in place (always restored, also on Ctrl-C or SIGTERM; after
 # a SIGKILL, `git diff` shows the planted fault and `git checkout -- FILE` removes it) and rebuilds
-# once per mutant. Each mutant costs a one-file rebuild, a relink and a few tests: about
-# 1-2 minutes on a few cores, the mnist tool mutants longer (a 30-step training run); all of them
-# take about an hour. Run it on a clean, built tree (scripts/test.sh first), not while building.
+# once per mutant. Each mutant costs a one-file rebuild, a relink and a few tests: 3-25 seconds
+# on 2 cores (the tool's mutants include a 30-step training run); all 38 take about 6 minutes.
+# Run it on a clean, built tree (scripts/test.sh first), not while building.
 #
 #   --check   without building: every mutant's `old` occurs exactly once in its file and differs
 #             from `new`, its targets exist, and (once build/<preset> is built) its test
@@ -182,8 +182,11 @@ MUTANTS = [
     m("http-connection-queue-plus-one", "src/serving/guarded_http.cpp", "bound off by one",
       "if (jobs_.size() < max_queued_) {", "if (jobs_.size() <= max_queued_) {", SERVING,
       "^serving: ?full queues answer 503"),
-    m("http-keep-alive-holds-thread", "src/serving/guarded_http.cpp", "check removed",
-      "      waiting_ = jobs_.size();\n      cond_.notify_one();", "      waiting_ = 0;\n      cond_.notify_one();",
+    # The connections' two yields (between requests, and Connection: close after one when others
+    # wait) both read the queue's count of waiting connections; the fault hides it from both.
+    m("http-keep-alive-holds-thread", "src/serving/server.cpp", "check removed",
+      "new detail::BoundedTaskQueue(threads, queued, http.waiting)",
+      "new detail::BoundedTaskQueue(threads, queued, *new std::atomic<size_t>(0))",
       SERVING, "^serving: ?more keep-alive clients than threads",
       finding="finding 4: the starvation test asserts the order of answers, not a time"),
 ]
@@ -195,6 +198,9 @@ SURVIVORS = [
          why="equivalent: O_CREAT | O_EXCL already fails on any existing name, a symlink included"),
     dict(file="benchmarks/bench_kernels.cpp", fault="the `break` after a NaN error dropped",
          why="equivalent: no later error compares greater than NaN, so the NaN stays the worst"),
+    dict(file="src/serving/guarded_http.cpp", fault="one of a kept-alive connection's two yields removed",
+         why="the other still hands the thread over after at most one more request (a pause's latency, not "
+             "starvation): the test sees the order of answers, which stays fair"),
     dict(file="src/data/idx.cpp", fault="the early truncated-file check off by one (size < header + payload - 1)",
          why="equivalent in effect: the read loop reports the same 'truncated' message for a file one byte short"),
 ]
