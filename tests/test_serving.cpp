@@ -15,6 +15,7 @@
 #include <csignal>
 
 #include <algorithm>
+#include <cctype>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -93,6 +94,19 @@ std::string raw(int port, const std::string& request, size_t chunk = 1 << 16, bo
   if (closed) *closed = n == 0 || (n < 0 && errno == ECONNRESET);
   ::close(fd);
   return reply;
+}
+
+// Whether a reply holding one answer is well framed: a Content-Length header whose value is the
+// number of bytes after the headers (clients that trust it read exactly that many).
+bool well_framed(const std::string& reply) {
+  const size_t end = reply.find("\r\n\r\n");
+  if (end == std::string::npos) return false;
+  std::string head = reply.substr(0, end);
+  std::transform(head.begin(), head.end(), head.begin(), [](unsigned char c) { return std::tolower(c); });
+  const size_t at = head.find("\r\ncontent-length:");
+  if (at == std::string::npos) return false;
+  const size_t length = std::stoul(head.substr(at + 18));
+  return reply.size() - (end + 4) == length;
 }
 
 struct Served {
@@ -330,6 +344,7 @@ TEST_CASE("limits, and the holes of cpp-httplib 0.11.4 closed (CVE-2025-46728, -
   CHECK(reply.rfind("HTTP/1.1 400", 0) == 0);
   reply = raw(s.port, "GET /" + std::string(20000, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n");
   CHECK(reply.rfind("HTTP/1.1 4", 0) == 0);
+  CHECK_MESSAGE(well_framed(reply), reply);
   std::string many = "GET /healthz HTTP/1.1\r\n";
   for (int i = 0; i < 1000; ++i) many += "X-H" + std::to_string(i) + ": v\r\n";
   reply = raw(s.port, many + "\r\n");
@@ -523,6 +538,7 @@ TEST_CASE("full queues answer 503 at once") {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     const std::string reply = raw(s.port, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
     CHECK(reply.rfind("HTTP/1.1 503", 0) == 0);
+    CHECK_MESSAGE(well_framed(reply), reply);  // its Content-Length is its body's length
     ::close(a);
     ::close(b);
   }

@@ -8,6 +8,10 @@
 
 #include <cerrno>
 #include <cstring>
+#include <string>
+#include <string_view>
+
+#include <fmt/format.h>
 
 namespace nn::serving::detail {
 namespace {
@@ -137,6 +141,13 @@ void close_socket(int fd) {
   ::close(fd);
 }
 
+// A whole answer written without httplib (a refused connection, a request line httplib gave up
+// on): a JSON body, its length counted, and the connection closed after it.
+std::string closing_answer(std::string_view status, std::string_view body) {
+  return fmt::format("HTTP/1.1 {}\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{}",
+                     status, body.size(), body);
+}
+
 }  // namespace
 
 bool& close_after_response() { return t_close_after_response; }
@@ -154,10 +165,9 @@ bool GuardedServer::wait_next_request(socket_t sock) const {
 
 bool GuardedServer::process_and_close_socket(socket_t sock) {
   if (t_reject_connection) {  // the queue is full: a short 503, without reading the request
-    static const char kBusy[] =
-        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: close\r\n"
-        "Content-Length: 58\r\n\r\n{\"error\": \"the server is overloaded; retry in a moment\"}\n";
-    if (::send(sock, kBusy, sizeof kBusy - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+    static const std::string kBusy =
+        closing_answer("503 Service Unavailable", "{\"error\": \"the server is overloaded; retry in a moment\"}\n");
+    if (::send(sock, kBusy.data(), kBusy.size(), MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
       // the client is gone or not reading: nothing more to do
     }
     if (on_overloaded) on_overloaded();
@@ -175,10 +185,9 @@ bool GuardedServer::process_and_close_socket(socket_t sock) {
     bool closed = false;
     ret = process_request(strm, left == 1 || waiting.load(std::memory_order_relaxed) > 0, closed, nullptr);
     if (strm.violated() && !strm.wrote()) {  // httplib gives up on a request line silently
-      static const char kTooLong[] =
-          "HTTP/1.1 414 URI Too Long\r\nContent-Type: application/json\r\nConnection: close\r\n"
-          "Content-Length: 42\r\n\r\n{\"error\": \"the request line is too long\"}\n";
-      strm.write(kTooLong, sizeof kTooLong - 1);
+      static const std::string kTooLong =
+          closing_answer("414 URI Too Long", "{\"error\": \"the request line is too long\"}\n");
+      strm.write(kTooLong.data(), kTooLong.size());
     }
     if (!ret || closed || strm.violated() || t_close_after_response) break;
   }
