@@ -15,7 +15,7 @@
 # Not part of CI: it edits source files in place (always restored, also on Ctrl-C or SIGTERM; after
 # a SIGKILL, `git diff` shows the planted fault and `git checkout -- FILE` removes it) and rebuilds
 # once per mutant. Each mutant costs a one-file rebuild, a relink and a few tests: 3-25 seconds
-# on 2 cores (the tool's mutants include a 30-step training run); all 38 take about 6 minutes.
+# on 2 cores (the tool's mutants include a 30-step training run); all 39 take about 6 minutes.
 # Run it on a clean, built tree (scripts/test.sh first), not while building.
 #
 #   --check   without building: every mutant's `old` occurs exactly once in its file and differs
@@ -167,6 +167,9 @@ MUTANTS = [
       "if (a.bytes > 0 && b.bytes > 0 && a.offset + a.bytes > b.offset)",
       "if (false && a.bytes > 0 && b.bytes > 0 && a.offset + a.bytes > b.offset)", NN,
       "checked against itself|every committed model-file fuzz regression"),
+    m("reader-accepts-non-finite", "src/io/model_reader.cpp", "check removed",
+      "if (!options_.allow_non_finite()) {", "if (false) {", NN + TOOL,
+      "weights that are NaN or infinite|^mnist_tool_non_finite_weights$"),
     m("reader-checksum-unchecked", "src/io/model_reader.cpp", "check removed",
       "if (crc != static_cast<uint32_t>(nn::detail::get_le(stored, 4)))",
       "if (false && crc != static_cast<uint32_t>(nn::detail::get_le(stored, 4)))", NN,

@@ -6,6 +6,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -362,4 +364,31 @@ TEST_CASE("every committed model-file fuzz regression gets the outcome it was co
                     "error '" << error << "' does not name the file and '" << want->second << "'");
   }
   CHECK(seen.size() == expected.size());  // no entry for a file that is gone
+}
+
+TEST_CASE("weights that are NaN or infinite are refused, naming the tensor, unless allowed") {
+  TempDir dir;
+  for (const float bad : {NAN, INFINITY, -INFINITY}) {
+    CAPTURE(bad);
+    ModelParts p = saved_conv_model(dir);
+    // The last element of the Dense layer's bias (the last weight): the whole tensor is checked.
+    const json entry = p.header["tensors"][p.header["weights"].back()["tensor"].get<size_t>()];
+    size_t count = 1;
+    for (const auto& d : entry["shape"]) count *= d.get<size_t>();
+    const size_t at = entry["offset"].get<size_t>() + 4 * count - 4;
+    std::memcpy(&p.data[at], &bad, 4);
+    const std::string name = entry["name"];
+    const std::string err = load_error(dir, p);
+    INFO("error: ", err);
+    CHECK(err.rfind(dir / "crafted.nn", 0) == 0);
+    CHECK(err.find("tensor '" + name + "' holds " + (std::isnan(bad) ? "NaN" : bad > 0 ? "+inf" : "-inf")) !=
+          std::string::npos);
+    Sequential target = load_model(dir / "base.nn");
+    CHECK_THROWS_WITH_AS(io::load_weights(target, dir / "crafted.nn"), doctest::Contains("holds"),
+                         std::runtime_error);
+    // For debugging a run that diverged, it loads, holding the value as stored.
+    Sequential loaded = load_model(dir / "crafted.nn", io::LoadOptions().allow_non_finite(true));
+    const float got = loaded.parameters().back().value().to_vector().back();
+    CHECK((std::isnan(bad) ? std::isnan(got) : got == bad));
+  }
 }

@@ -1,6 +1,7 @@
 #include "io/model_reader.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <limits>
 #include <map>
@@ -48,7 +49,8 @@ class ModelReader {
     }
   }
 
-  explicit ModelReader(const ByteSource& src) : src_(src), path_(src.name()) {
+  ModelReader(const ByteSource& src, const LoadOptions& options)
+      : src_(src), path_(src.name()), options_(options) {
     read_prefix_and_header();
     read_tensor_table();
   }
@@ -386,12 +388,21 @@ class ModelReader {
       std::memcpy(f + i, &bits, 4);
     }
 #endif
+    if (!options_.allow_non_finite()) {
+      const float* v = host.data();
+      for (int64_t i = 0; i < host.numel(); ++i)
+        if (!std::isfinite(v[i]))
+          fail(fmt::format("tensor '{}' holds {} at element {} of {}: a model with weights that are not finite "
+                           "cannot predict (LoadOptions().allow_non_finite(true) loads it for debugging)",
+                           e.name, std::isnan(v[i]) ? "NaN" : v[i] > 0 ? "+inf" : "-inf", i, to_string(e.shape)));
+    }
     if (!host.same_storage(t)) t.copy_from(host);
   }
 
  private:
   const ByteSource& src_;
   std::string path_;
+  LoadOptions options_;
   json header_;
   uint64_t data_start_ = 0, data_size_ = 0;
   std::vector<TensorEntry> tensors_;
@@ -401,13 +412,13 @@ class ModelReader {
 
 }  // namespace
 
-Sequential read_model(const ByteSource& source) {
-  ModelReader reader(source);
+Sequential read_model(const ByteSource& source, const LoadOptions& options) {
+  ModelReader reader(source, options);
   return reader.guarded([&] { return reader.model(); });
 }
 
-void read_weights(const ByteSource& source, Sequential& model) {
-  ModelReader reader(source);
+void read_weights(const ByteSource& source, Sequential& model, const LoadOptions& options) {
+  ModelReader reader(source, options);
   reader.guarded([&] {
     reader.weights_into(model);
     return 0;
@@ -418,14 +429,14 @@ void read_weights(const ByteSource& source, Sequential& model) {
 
 namespace nn::io {
 
-Sequential load_model(const std::string& path) {
+Sequential load_model(const std::string& path, const LoadOptions& options) {
   const nn::detail::InputFile file(path);
-  return detail::read_model(file);
+  return detail::read_model(file, options);
 }
 
-void load_weights(Sequential& model, const std::string& path) {
+void load_weights(Sequential& model, const std::string& path, const LoadOptions& options) {
   const nn::detail::InputFile file(path);
-  detail::read_weights(file, model);
+  detail::read_weights(file, model, options);
 }
 
 }  // namespace nn::io

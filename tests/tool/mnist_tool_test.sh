@@ -185,6 +185,13 @@ case "$case_name" in
     run 0 "$MNIST" evaluate --data "$DATA" --model-file "$work/no_metrics.nn" && expect_out "test_accuracy: "
     run 0 "$MNIST" evaluate --data "$DATA" --model-file "$work/uncompiled.nn" && expect_out "test_accuracy: "
     ;;
+  non_finite_weights)  # refused by every command that loads it, naming the tensor, not used silently
+    "$FIXTURES" "$work" || fail "make_fixtures failed"
+    run 1 "$MNIST" evaluate --data "$DATA" --model-file "$work/nan_bias.nn" && expect_err "tensor 'dense/bias' holds NaN"
+    run 1 "$MNIST" predict --model-file "$work/nan_bias.nn" "$DIGITS/7_0007.jpg" \
+      && expect_err "tensor 'dense/bias' holds NaN"
+    run 1 "$MNIST" serve --port 0 --model-file "$work/nan_bias.nn" && expect_err "tensor 'dense/bias' holds NaN"
+    ;;
   schedule_and_smoothing)
     # A one-cycle schedule and label smoothing reach the model (and its file).
     run 0 "$MNIST" train --data "$DATA" --model mlp --steps 40 --lr-schedule one-cycle --label-smoothing 0.1 \

@@ -18,20 +18,28 @@
 // file and the field.
 #include <string>
 
+#include "nn/arg.hpp"
 #include "nn/model/sequential.hpp"
 
 namespace nn::io {
 
 constexpr uint32_t kModelFormatVersion = 1;
 
+// A model whose weights or optimizer state hold NaN or an infinity is refused at load, naming the
+// tensor (it would predict NaN, or a confident-looking class, without a word);
+// allow_non_finite(true) loads it anyway, for debugging a run that diverged.
+class LoadOptions {
+  NN_ARG(bool, allow_non_finite) = false;
+};
+
 void save_model(const Sequential& model, const std::string& path);
-Sequential load_model(const std::string& path);
+Sequential load_model(const std::string& path, const LoadOptions& options = {});
 
 // Weights only (Keras's save_weights_only). load_weights matches the file's weights to the
 // model's parameters by position, as Keras does, and requires the same count and shapes (names
 // may differ: default layer names depend on what else the program created).
 void save_weights(const Sequential& model, const std::string& path);
-void load_weights(Sequential& model, const std::string& path);
+void load_weights(Sequential& model, const std::string& path, const LoadOptions& options = {});
 
 }  // namespace nn::io
 
