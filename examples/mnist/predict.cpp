@@ -80,11 +80,40 @@ std::string csv_field(const std::string& s) {
   return q + "\"";
 }
 
+// s itself when it is valid UTF-8; otherwise with each byte that is not part of a valid sequence
+// written "\xHH". JSON holds UTF-8 only, and a Linux file name may hold any byte but '/' and NUL.
+std::string utf8_or_escaped(const std::string& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    const size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    bool ok = n > 0 && i + n <= s.size();
+    uint32_t code = c & (0x7Fu >> n);
+    for (size_t k = 1; ok && k < n; ++k) {
+      const auto t = static_cast<unsigned char>(s[i + k]);
+      ok = (t & 0xC0) == 0x80;
+      code = code << 6 | (t & 0x3Fu);
+    }
+    // Overlong forms, UTF-16 surrogates and code points past U+10FFFF are not UTF-8 either.
+    if (ok && n > 1)
+      ok = code >= (n == 2 ? 0x80u : n == 3 ? 0x800u : 0x10000u) && code <= 0x10FFFF && (code < 0xD800 || code > 0xDFFF);
+    if (ok) {
+      out.append(s, i, n);
+      i += n;
+    } else {
+      out += fmt::format("\\x{:02X}", c);
+      ++i;
+    }
+  }
+  return out;
+}
+
 json to_json(const Item& it) {
-  if (!it.error.empty()) return json{{"file", it.path}, {"error", it.error}};
+  const std::string file = utf8_or_escaped(it.path);
+  if (!it.error.empty()) return json{{"file", file}, {"error", utf8_or_escaped(it.error)}};
   json scores = json::array();
   for (auto [label, p] : it.top) scores.push_back({std::to_string(label), p});
-  return json{{"file", it.path}, {"predicted_label", std::to_string(it.top[0].first)}, {"scores", scores}};
+  return json{{"file", file}, {"predicted_label", std::to_string(it.top[0].first)}, {"scores", scores}};
 }
 
 }  // namespace

@@ -192,6 +192,22 @@ case "$case_name" in
       && expect_err "tensor 'dense/bias' holds NaN"
     run 1 "$MNIST" serve --port 0 --model-file "$work/nan_bias.nn" && expect_err "tensor 'dense/bias' holds NaN"
     ;;
+  names_not_utf8)  # a file whose name is not UTF-8 is reported like the others, its stray bytes as \xHH
+    mkdir -p "$work/d"
+    cp "$DIGITS/7_0007.jpg" "$work/d/a-7.jpg"
+    cp "$DIGITS/7_0007.jpg" "$work/d/b-"$'\xff'"-7.jpg"
+    printf 'not an image' >"$work/d/c-"$'\xfe'".png"
+    run 1 "$MNIST" predict --model-file "$GOOD_MODEL_DIR/model.nn" --json --output "$work/out.jsonl" "$work/d"
+    for f in "$out" "$work/out.jsonl"; do
+      /usr/bin/python3 - "$f" <<'PY' || fail "$f: not one JSON line per file with the names escaped"
+import json, sys
+rows = [json.loads(line) for line in open(sys.argv[1], encoding="utf-8")]
+names = [r["file"].rsplit("/", 1)[1] for r in rows]
+assert names == ["a-7.jpg", "b-\\xFF-7.jpg", "c-\\xFE.png"], names
+assert "predicted_label" in rows[1] and "error" in rows[2], rows
+PY
+    done
+    ;;
   schedule_and_smoothing)
     # A one-cycle schedule and label smoothing reach the model (and its file).
     run 0 "$MNIST" train --data "$DATA" --model mlp --steps 40 --lr-schedule one-cycle --label-smoothing 0.1 \
