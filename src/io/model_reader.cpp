@@ -359,13 +359,19 @@ class ModelReader {
     return state;
   }
 
-  // Reads weight i's tensor into params[i] (shapes were checked by claim()).
+  // Reads weight i's tensor into params[i] (shapes were checked by claim()). All are read and
+  // checked before any parameter changes, so load_weights into a model that a refused file
+  // cannot leave it half overwritten.
   void fill(const JsonField& weights, const std::vector<Variable>& params) {
+    std::vector<Tensor> values;
     for (size_t i = 0; i < params.size(); ++i) {
       const auto id =
           static_cast<size_t>(weights[i]["tensor"].integer(0, static_cast<int64_t>(tensors_.size()) - 1));
-      Tensor value = params[i].value();
-      read_into(tensors_[id], value);
+      values.push_back(tensor(static_cast<int>(id)));
+    }
+    for (size_t i = 0; i < params.size(); ++i) {
+      Tensor dst = params[i].value();  // shares the parameter's storage
+      dst.copy_from(values[i]);
     }
   }
 
