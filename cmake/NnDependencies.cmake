@@ -66,13 +66,19 @@ endif()
 # Header-only dependencies, as include directories for nn's own sources: no link entries, so
 # nothing about them reaches the installed package. fmt is used header-only too
 # (NN_PRIVATE_DEFINITIONS), so a consumer needs no fmt library either.
+# Boost.Asio and Boost.Beast (the server's HTTP layer) are header-only.
+find_package(Boost 1.74 REQUIRED)
+if(NOT EXISTS "${Boost_INCLUDE_DIRS}/boost/beast/http.hpp")
+  message(FATAL_ERROR "Boost.Beast not found under ${Boost_INCLUDE_DIRS} (Debian/Ubuntu: libboost-dev)")
+endif()
 set(NN_PRIVATE_DEFINITIONS FMT_HEADER_ONLY=1)
 set(NN_PRIVATE_HEADER_DIRS
   $<TARGET_PROPERTY:fmt::fmt,INTERFACE_INCLUDE_DIRECTORIES>
   $<TARGET_PROPERTY:xtensor,INTERFACE_INCLUDE_DIRECTORIES>
   $<TARGET_PROPERTY:xtensor-blas,INTERFACE_INCLUDE_DIRECTORIES>
   $<TARGET_PROPERTY:xtl,INTERFACE_INCLUDE_DIRECTORIES>
-  $<TARGET_PROPERTY:nlohmann_json::nlohmann_json,INTERFACE_INCLUDE_DIRECTORIES>)
+  $<TARGET_PROPERTY:nlohmann_json::nlohmann_json,INTERFACE_INCLUDE_DIRECTORIES>
+  ${Boost_INCLUDE_DIRS})
 
 # A library found by pkg-config, wrapped as the imported target nn::<name> with its full path, so
 # that the exported link interfaces name nn's own targets (nnConfig.cmake defines them again from
@@ -91,7 +97,7 @@ function(nn_import_pkg name module)
 endfunction()
 
 # nn::vision: images (libpng, libjpeg-turbo's TurboJPEG, stb_image). nn::serving: the server
-# (cpp-httplib, prometheus-cpp, libsodium).
+# (prometheus-cpp, libsodium); cpp-httplib is the tests' HTTP client.
 nn_import_pkg(zlib zlib)
 nn_import_pkg(png libpng16)
 nn_import_pkg(turbojpeg libturbojpeg)

@@ -182,16 +182,15 @@ MUTANTS = [
       "if (pixels_left) *pixels_left -= img.width * img.height;",
       "if (false && pixels_left) *pixels_left -= img.width * img.height;", SERVING,
       "^serving: ?an image over the pixel limit"),
-    m("http-connection-queue-plus-one", "src/serving/guarded_http.cpp", "bound off by one",
-      "if (jobs_.size() < max_queued_) {", "if (jobs_.size() <= max_queued_) {", SERVING,
-      "^serving: ?full queues answer 503"),
-    # The connections' two yields (between requests, and Connection: close after one when others
-    # wait) both read the queue's count of waiting connections; the fault hides it from both.
-    m("http-keep-alive-holds-thread", "src/serving/server.cpp", "check removed",
-      "new detail::BoundedTaskQueue(threads, queued, http.waiting)",
-      "new detail::BoundedTaskQueue(threads, queued, *new std::atomic<size_t>(0))",
-      SERVING, "^serving: ?more keep-alive clients than threads",
-      finding="finding 4: the starvation test asserts the order of answers, not a time"),
+    m("http-per-client-limit-plus-one", "src/serving/http_server.cpp", "bound off by one",
+      "mine < shared.options.max_connections_per_client", "mine <= shared.options.max_connections_per_client",
+      SERVING, "^serving: ?full queues answer 503"),
+    m("http-host-unchecked", "src/serving/http_server.cpp", "check removed",
+      "if (h.version() == 11 && req_.header_count(\"Host\") != 1)", "if (false)",
+      SERVING, "^serving: ?request smuggling and framing"),
+    m("http-transfer-encoding-accepted", "src/serving/http_server.cpp", "check removed",
+      "if (codings == 1) return refuse(411", "if (false) return refuse(411", SERVING,
+      "^serving: ?request smuggling and framing"),
 ]
 
 # Faults that were considered and left out because no test can see them, with the reason. A
@@ -201,9 +200,9 @@ SURVIVORS = [
          why="equivalent: O_CREAT | O_EXCL already fails on any existing name, a symlink included"),
     dict(file="benchmarks/bench_kernels.cpp", fault="the `break` after a NaN error dropped",
          why="equivalent: no later error compares greater than NaN, so the NaN stays the worst"),
-    dict(file="src/serving/guarded_http.cpp", fault="one of a kept-alive connection's two yields removed",
-         why="the other still hands the thread over after at most one more request (a pause's latency, not "
-             "starvation): the test sees the order of answers, which stays fair"),
+    dict(file="src/serving/http_server.cpp", fault="the check for Content-Length beside Transfer-Encoding removed",
+         why="equivalent: Beast's parser refuses either header after the other (bad_content_length, "
+             "bad_transfer_encoding), which also answers 400; the check stays as defence in depth"),
     dict(file="src/data/idx.cpp", fault="the early truncated-file check off by one (size < header + payload - 1)",
          why="equivalent in effect: the read loop reports the same 'truncated' message for a file one byte short"),
 ]

@@ -74,15 +74,27 @@ std::string base64(const std::string& bytes) {
   return out;
 }
 
-// A raw request over a fresh socket; returns what came back (the status line first). *closed
-// tells whether the server closed the connection (rather than recv's 10 s timeout ending it).
-std::string raw(int port, const std::string& request, size_t chunk = 1 << 16, bool* closed = nullptr) {
+// A connected socket from a source address on loopback (127.0.0.0/8 is all loopback on Linux:
+// other addresses are other clients to the server).
+int connect_from(int port, const char* source = "127.0.0.1") {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in from{};
+  from.sin_family = AF_INET;
+  ::inet_pton(AF_INET, source, &from.sin_addr);
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&from), sizeof from) == 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(port));
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  return fd;
+}
+
+// A raw request over a fresh socket; returns what came back (the status line first). *closed
+// tells whether the server closed the connection (rather than recv's 10 s timeout ending it).
+std::string raw(int port, const std::string& request, size_t chunk = 1 << 16, bool* closed = nullptr,
+                const char* source = "127.0.0.1") {
+  const int fd = connect_from(port, source);
   timeval tv{10, 0};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   for (size_t at = 0; at < request.size(); at += chunk)
@@ -107,6 +119,46 @@ bool well_framed(const std::string& reply) {
   if (at == std::string::npos) return false;
   const size_t length = std::stoul(head.substr(at + 18));
   return reply.size() - (end + 4) == length;
+}
+
+
+// Sends bytes on a fresh connection, then closes its sending side (so that a server that waits
+// for more sees the end) and reads until the server closes. The answers, in order: each its
+// status and whether it is well framed (a status line, headers, a Content-Length and that many
+// bytes, none for a HEAD request); a reply that cannot be split so ends the list with status -1.
+struct Exchange {
+  std::vector<int> statuses;
+  bool framed = true;
+  std::string text;
+};
+Exchange exchange(int port, const std::string& bytes, bool head_request = false) {
+  const int fd = connect_from(port);
+  timeval tv{10, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+  ::shutdown(fd, SHUT_WR);
+  Exchange e;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) e.text.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  size_t at = 0;
+  while (at < e.text.size()) {
+    const size_t end = e.text.find("\r\n\r\n", at);
+    std::string head = end == std::string::npos ? std::string() : e.text.substr(at, end - at);
+    std::transform(head.begin(), head.end(), head.begin(), [](unsigned char c) { return std::tolower(c); });
+    const size_t length_at = head.find("\r\ncontent-length:");
+    if (e.text.compare(at, 9, "HTTP/1.1 ") != 0 || length_at == std::string::npos) {
+      e.statuses.push_back(-1);
+      e.framed = false;
+      break;
+    }
+    e.statuses.push_back(std::stoi(e.text.substr(at + 9, 3)));
+    const size_t length = head_request ? 0 : std::stoul(head.substr(length_at + 18));
+    at = end + 4 + length;
+    if (at > e.text.size()) e.framed = false;  // fewer bytes than its Content-Length
+  }
+  return e;
 }
 
 struct Served {
@@ -422,6 +474,91 @@ TEST_CASE("the API key, from any of three headers") {
   CHECK(announced);
 }
 
+TEST_CASE("request smuggling and framing: each case gets exactly one answer of the right status") {
+  Served s;
+  const std::string smuggled = "GET /v1/models/SMUGGLED HTTP/1.1\r\nHost: x\r\n\r\n";
+  const std::string cl = "Content-Length: " + std::to_string(smuggled.size()) + "\r\n";
+  struct Case {
+    const char* name;
+    std::string bytes;
+    std::vector<int> statuses;
+  };
+  const std::vector<Case> cases = {
+      // A body on a method without one is read by its framing, never taken for a request.
+      {"GET with a body", "GET /healthz HTTP/1.1\r\nHost: x\r\n" + cl + "\r\n" + smuggled, {200}},
+      {"OPTIONS with a body", "OPTIONS / HTTP/1.1\r\nHost: x\r\n" + cl + "\r\n" + smuggled, {404}},
+      {"HEAD with a body", "HEAD /healthz HTTP/1.1\r\nHost: x\r\n" + cl + "\r\n" + smuggled, {200}},
+      // Two framings, or one spelled so that parsers disagree on it.
+      {"CL.TE", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nG", {400}},
+      {"TE.CL", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n8\r\nSMUGGLED\r\n0\r\n\r\n", {400}},
+      {"TE.TE, twice", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: x\r\n\r\n0\r\n\r\n", {400}},
+      {"TE.TE, obfuscated value", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: xchunked\r\n\r\n0\r\n\r\n", {411}},
+      {"TE.TE, whitespace before the colon", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding : chunked\r\nContent-Length: 3\r\n\r\n0\r\n\r\n", {400}},
+      {"TE on a GET", "GET /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", {411}},
+      {"TE, chunked", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", {411}},
+      {"obs-fold", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n 13200\r\n\r\n{", {400}},
+      {"two Content-Lengths", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\n{}", {400}},
+      {"a Content-Length list", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2, 2\r\n\r\n{}", {400}},
+      {"a signed Content-Length", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: +2\r\n\r\n{}", {400}},
+      // Broken heads: one 400, and the connection closes.
+      {"a malformed request line", "GARBAGE\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", {400}},
+      {"a request line without a version", "GET /healthz\r\nHost: x\r\n\r\n", {400}},
+      {"bare LF", "GET /healthz HTTP/1.1\nHost: x\n\n", {400}},
+      {"a NUL in a header", std::string("GET /healthz HTTP/1.1\r\nHost: x\r\nX-A: a") + '\0' + "b\r\n\r\n", {400}},
+      {"no Host", "GET /healthz HTTP/1.1\r\n\r\n", {400}},
+      {"two Hosts", "GET /healthz HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n", {400}},
+      {"an absolute-form target", "GET http://x/healthz HTTP/1.1\r\nHost: x\r\n\r\n", {400}},
+      {"an unknown method", "BREW /healthz HTTP/1.1\r\nHost: x\r\n\r\n", {501}},
+      // What is well framed is answered in order, pipelined or not.
+      {"two pipelined GETs", "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /v2/health/live HTTP/1.1\r\nHost: x\r\n\r\n", {200, 200}},
+      {"a POST, then a GET", "POST /v1/models/mnist:predict HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", {400, 200}},
+      {"HTTP/1.0 without Host", "GET /healthz HTTP/1.0\r\n\r\n", {-1}},  // answered in HTTP/1.0: see below
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.name);
+    const Exchange e = exchange(s.port, c.bytes, c.bytes.rfind("HEAD ", 0) == 0);
+    INFO(e.text);
+    if (c.statuses == std::vector<int>{-1}) {  // HTTP/1.0 gets an HTTP/1.0 answer
+      CHECK(e.text.rfind("HTTP/1.0 200", 0) == 0);
+      continue;
+    }
+    CHECK(e.statuses == c.statuses);
+    CHECK(e.framed);
+  }
+  // Nothing smuggled reached the router.
+  std::lock_guard<std::mutex> lock(s.log_mutex);
+  for (const auto& line : s.log) CHECK_MESSAGE(line.find("SMUGGLED") == std::string::npos, line);
+}
+
+TEST_CASE("malformed requests are logged and counted with their own address, route and duration") {
+  Served s;
+  auto c = s.client();
+  c.set_keep_alive(true);
+  CHECK(c.Get("/healthz")->status == 200);
+  // A second later, a malformed request on another connection from another address: its line
+  // names that address and the route "malformed", and its duration is its own (a server that
+  // timed it from its thread's previous request would report about a second).
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  const std::string reply = raw(s.port, "GET /healthz HTTP/1.1\r\nHost: x\r\nBad Header: 1\r\n\r\n", 1 << 16, nullptr, "127.0.0.7");
+  CHECK(reply.rfind("HTTP/1.1 400", 0) == 0);
+  std::string line;
+  {
+    std::lock_guard<std::mutex> lock(s.log_mutex);
+    for (const auto& l : s.log)
+      if (l.find(" 400 ") != std::string::npos) line = l;
+  }
+  INFO(line);
+  CHECK(line.rfind("127.0.0.7 ", 0) == 0);
+  const double ms = std::stod(line.substr(line.rfind(' ') + 1));
+  CHECK(ms < 500.0);
+  const std::string m = c.Get("/metrics")->body;
+  CHECK(m.find("nn_http_requests_total{code=\"400\",route=\"malformed\"} 1") != std::string::npos);
+  const std::string key = "nn_http_request_duration_seconds_sum{route=\"malformed\"} ";
+  const size_t sum = m.find(key);
+  REQUIRE(sum != std::string::npos);
+  CHECK(std::stod(m.substr(sum + key.size())) < 0.5);
+}
+
 TEST_CASE("metrics in Prometheus's format, and an access log line per request") {
   Served s;
   auto c = s.client();
@@ -519,28 +656,28 @@ TEST_CASE("full queues answer 503 at once") {
     CHECK(busy >= 1);
     CHECK(ok + busy == 6);
   }
-  SUBCASE("the connections' queue") {
-    Served s(serving::ServerOptions().threads(1).max_queued_connections(1));
-    // One connection occupies the only thread (it sends nothing), a second waits in the queue:
-    // the third is answered 503 straight away.
-    auto idle = [&] {
-      const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-      sockaddr_in addr{};
-      addr.sin_family = AF_INET;
-      addr.sin_port = htons(static_cast<uint16_t>(s.port));
-      addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-      REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-      return fd;
-    };
-    const int a = idle();
+  SUBCASE("the connections: in all, and from one client") {
+    Served s(serving::ServerOptions().max_connections(3).max_connections_per_client(2));
+    // Two idle connections from 127.0.0.1 are its share: a third from there is answered 503 at
+    // once, while another client (127.0.0.2) is still served, until the server's three are open.
+    const int a = connect_from(s.port, "127.0.0.1"), b = connect_from(s.port, "127.0.0.1");
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    const int b = idle();
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    const std::string reply = raw(s.port, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    std::string reply = raw(s.port, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
     CHECK(reply.rfind("HTTP/1.1 503", 0) == 0);
     CHECK_MESSAGE(well_framed(reply), reply);  // its Content-Length is its body's length
+    const int c = connect_from(s.port, "127.0.0.2");  // the third connection in all
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    reply = raw(s.port, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", 1 << 16, nullptr, "127.0.0.3");
+    CHECK(reply.rfind("HTTP/1.1 503", 0) == 0);
+    ::close(c);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    reply = raw(s.port, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", 1 << 16, nullptr, "127.0.0.3");
+    CHECK(reply.rfind("HTTP/1.1 200", 0) == 0);
     ::close(a);
     ::close(b);
+    auto c2 = s.client();
+    const std::string m = c2.Get("/metrics")->body;
+    CHECK(m.find("nn_overloaded_connections_total 2") != std::string::npos);
   }
 }
 

@@ -24,7 +24,7 @@ CLI::App* add_serve_command(CLI::App& app, ServeOptions& o) {
   cmd->add_option("--model-name", o.model_name, "The model's name in the URLs")->capture_default_str();
   cmd->add_option("--api-key", o.api_key, "Require this key (Authorization: Bearer KEY or X-Api-Key: KEY); "
                                           "also from NN_API_KEY");
-  cmd->add_option("--threads", o.threads, "HTTP worker threads")->check(integer_in(1, 1024))->capture_default_str();
+  cmd->add_option("--threads", o.threads, "Worker threads for requests with a body (predictions)")->check(integer_in(1, 1024))->capture_default_str();
   cmd->add_flag("--no-batching", o.no_batching, "Run each request alone instead of batching requests that arrive together");
   cmd->add_option("--max-batch-size", o.max_batch_size, "Rows in one forward pass")->check(integer_in(1, 1 << 16))->capture_default_str();
   cmd->add_option("--batch-timeout-us", o.batch_timeout_us, "How long a batch waits for more requests")
@@ -38,8 +38,15 @@ CLI::App* add_serve_command(CLI::App& app, ServeOptions& o) {
   cmd->add_option("--max-image-pixels", o.max_image_pixels, "Largest image, in pixels")
       ->check(integer_in(1, int64_t{1} << 32))
       ->capture_default_str();
-  cmd->add_option("--timeout", o.timeout, "Read, write and keep-alive timeout, seconds")->check(integer_in(1, 3600))->capture_default_str();
-  cmd->add_option("--max-queued", o.max_queued, "Connections waiting for a thread before new ones get 503")
+  cmd->add_option("--timeout", o.timeout, "Seconds for a request's head from its first byte, for its body, for taking an "
+                                          "answer, and for a kept-alive connection to idle")
+      ->check(integer_in(1, 3600))
+      ->capture_default_str();
+  cmd->add_option("--max-connections", o.max_connections, "Connections open at once; one more is answered 503")
+      ->check(integer_in(1, 1 << 20))
+      ->capture_default_str();
+  cmd->add_option("--max-connections-per-client", o.max_connections_per_client,
+                  "Connections open at once from one client address")
       ->check(integer_in(1, 1 << 20))
       ->capture_default_str();
   cmd->add_option("--poll-seconds", o.poll_seconds, "How often --model-dir is checked for new versions")
@@ -76,7 +83,8 @@ int run_serve(const ServeOptions& o) {
                                  .max_instances(o.max_instances)
                                  .max_image_pixels(o.max_image_pixels)
                                  .timeout_seconds(static_cast<int>(o.timeout))
-                                 .max_queued_connections(o.max_queued)
+                                 .max_connections(o.max_connections)
+                                 .max_connections_per_client(o.max_connections_per_client)
                                  .poll_seconds(o.poll_seconds));
   const int port = server.start();
   fmt::print("listening on http://{}:{}/ (open it in a browser to draw a digit)\n", o.host, port);

@@ -1,7 +1,7 @@
 #pragma once
 // What the route handlers share: the options, the servables, the batcher, the metrics, and the
 // helpers that turn results and errors into JSON replies.
-#include <httplib.h>
+#include "serving/http_message.hpp"
 
 #include <nlohmann/json.hpp>
 #include <string>
@@ -27,25 +27,25 @@ struct Context {
   std::shared_ptr<const Servable> servable(const std::string& name, const std::string& version) const;
 };
 
-void reply_json(httplib::Response& res, int status, const nlohmann::json& body);
-void reply_error(httplib::Response& res, int status, const std::string& message);
+void reply_json(Response& res, int status, const nlohmann::json& body);
+void reply_error(Response& res, int status, const std::string& message);
 // probabilities (N, C) as nested lists
 nlohmann::json rows_of(const Tensor& probabilities);
 
 // Route handlers; each may throw RequestError (the caller replies with its status).
-void tf_status(const Context& c, const httplib::Request& req, httplib::Response& res, const std::string& name,
+void tf_status(const Context& c, const Request& req, Response& res, const std::string& name,
                const std::string& version);
-void tf_metadata(const Context& c, const httplib::Request& req, httplib::Response& res, const std::string& name,
+void tf_metadata(const Context& c, const Request& req, Response& res, const std::string& name,
                  const std::string& version);
-void tf_predict(const Context& c, const httplib::Request& req, httplib::Response& res, const std::string& name,
+void tf_predict(const Context& c, const Request& req, Response& res, const std::string& name,
                 const std::string& version);
-void kserve_server_metadata(const Context& c, httplib::Response& res);
-void kserve_model_metadata(const Context& c, httplib::Response& res, const std::string& name,
+void kserve_server_metadata(const Context& c, Response& res);
+void kserve_model_metadata(const Context& c, Response& res, const std::string& name,
                            const std::string& version);
-void kserve_ready(const Context& c, httplib::Response& res, const std::string& name, const std::string& version);
-void kserve_infer(const Context& c, const httplib::Request& req, httplib::Response& res, const std::string& name,
+void kserve_ready(const Context& c, Response& res, const std::string& name, const std::string& version);
+void kserve_infer(const Context& c, const Request& req, Response& res, const std::string& name,
                   const std::string& version);
-void seed_predict(const Context& c, const httplib::Request& req, httplib::Response& res);
+void seed_predict(const Context& c, const Request& req, Response& res);
 
 // The drawing page (page.html, compiled in).
 const std::string& page_html();

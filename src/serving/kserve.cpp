@@ -7,11 +7,11 @@ namespace nn::serving::detail {
 
 using json = nlohmann::json;
 
-void kserve_server_metadata(const Context&, httplib::Response& res) {
+void kserve_server_metadata(const Context&, Response& res) {
   reply_json(res, 200, json{{"name", "nn"}, {"version", "0.1.0"}, {"extensions", json::array()}});
 }
 
-void kserve_model_metadata(const Context& c, httplib::Response& res, const std::string& name,
+void kserve_model_metadata(const Context& c, Response& res, const std::string& name,
                            const std::string& version) {
   const auto s = c.servable(name, version);
   std::vector<int64_t> in_shape{-1};
@@ -24,12 +24,12 @@ void kserve_model_metadata(const Context& c, httplib::Response& res, const std::
                   {"outputs", {{{"name", "probabilities"}, {"datatype", "FP32"}, {"shape", {-1, s->classes}}}}}});
 }
 
-void kserve_ready(const Context& c, httplib::Response& res, const std::string& name, const std::string& version) {
+void kserve_ready(const Context& c, Response& res, const std::string& name, const std::string& version) {
   c.servable(name, version);  // 404 when not ready
   res.status = 200;           // "200 indicates true"; the body is empty
 }
 
-void kserve_infer(const Context& c, const httplib::Request& req, httplib::Response& res, const std::string& name,
+void kserve_infer(const Context& c, const Request& req, Response& res, const std::string& name,
                   const std::string& version) {
   const auto s = c.servable(name, version);
   const Batch b = parse_kserve_infer(parse_json(req.body), s->input_shape, c.limits);

@@ -17,7 +17,7 @@ struct Metrics::Impl {
       prometheus::BuildCounter().Name("nn_http_requests_total").Help("HTTP requests by route and status code").Register(*registry);
   prometheus::Family<prometheus::Histogram>& latency = prometheus::BuildHistogram()
                                                            .Name("nn_http_request_duration_seconds")
-                                                           .Help("Time from the request read to the response ready")
+                                                           .Help("Time from a request's first byte to its answer ready")
                                                            .Register(*registry);
   prometheus::Histogram& batch_size = prometheus::BuildHistogram()
                                           .Name("nn_batch_size")
@@ -30,9 +30,11 @@ struct Metrics::Impl {
       prometheus::BuildCounter().Name("nn_predictions_total").Help("Rows predicted").Register(*registry).Add({});
   prometheus::Counter& overloaded = prometheus::BuildCounter()
                                         .Name("nn_overloaded_connections_total")
-                                        .Help("Connections refused with 503 because the queue was full")
+                                        .Help("Connections refused with 503 at a connection limit")
                                         .Register(*registry)
                                         .Add({});
+  prometheus::Gauge& connections =
+      prometheus::BuildGauge().Name("nn_http_connections").Help("Connections open").Register(*registry).Add({});
   prometheus::Family<prometheus::Gauge>& version =
       prometheus::BuildGauge().Name("nn_model_version").Help("The model version serving").Register(*registry);
   std::mutex mutex;  // Family::Add is thread-safe; the latency buckets are created under this
@@ -56,6 +58,8 @@ void Metrics::batch(int64_t rows, int64_t queued) {
 }
 
 void Metrics::overloaded() { impl_->overloaded.Increment(); }
+
+void Metrics::connections(size_t open) { impl_->connections.Set(static_cast<double>(open)); }
 
 void Metrics::model_version(int64_t version) {
   impl_->version.Add({{"model", impl_->model}}).Set(static_cast<double>(version));

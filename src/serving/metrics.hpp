@@ -6,7 +6,9 @@
 //   nn_batch_queue_rows                            gauge: rows waiting for the model
 //   nn_predictions_total                           counter: rows predicted
 //   nn_overloaded_connections_total                counter: connections refused with 503
+//   nn_http_connections                            gauge: connections open
 //   nn_model_version{model}                        gauge: the version serving
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -24,6 +26,7 @@ class Metrics {
   void request(const std::string& route, int status, double seconds);
   void batch(int64_t rows, int64_t queued);
   void overloaded();
+  void connections(size_t open);
   void model_version(int64_t version);
   std::string text() const;
 

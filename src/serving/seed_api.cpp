@@ -23,7 +23,7 @@ json top5(const Tensor& row) {  // row: (1, C)
 
 }  // namespace
 
-void seed_predict(const Context& c, const httplib::Request& req, httplib::Response& res) {
+void seed_predict(const Context& c, const Request& req, Response& res) {
   const auto s = c.servable(c.options.model_name(), "");
   Tensor x;
   if (req.is_multipart_form_data()) {
@@ -34,10 +34,10 @@ void seed_predict(const Context& c, const httplib::Request& req, httplib::Respon
         break;
       }
     if (!field) throw RequestError(400, "expected the image file in the form field \"images\"");
-    const auto file = req.get_file_value(field);
+    const auto file = req.file(field);
     x = image_instance(file.content, file.filename.empty() ? "the uploaded file" : file.filename, s->input_shape, c.limits);
   } else {
-    const std::string type = req.get_header_value("Content-Type");
+    const std::string type = req.header("Content-Type");
     // JSON, also under curl -d's default content type (as TF Serving accepts it).
     if (!type.empty() && type.rfind("application/json", 0) != 0 && type.rfind("application/x-www-form-urlencoded", 0) != 0)
       throw RequestError(415, "send JSON {\"image\": [784 numbers]} or a multipart form (Content-Type " +
@@ -46,7 +46,7 @@ void seed_predict(const Context& c, const httplib::Request& req, httplib::Respon
   }
   const Prediction p = c.batcher->predict(s, x);
   json reply = top5(p.probabilities.slice(0, 1));
-  if (req.has_param("include_image") && req.get_param_value("include_image") != "0" && x.numel() == 28 * 28) {
+  if (req.has_param("include_image") && req.param("include_image") != "0" && x.numel() == 28 * 28) {
     reply["image"] = rows_of(x.reshape({28, 28}));
   }
   reply_json(res, 200, reply);

@@ -27,12 +27,12 @@ std::shared_ptr<const Servable> Context::servable(const std::string& name, const
   return s;
 }
 
-void reply_json(httplib::Response& res, int status, const json& body) {
+void reply_json(Response& res, int status, const json& body) {
   res.status = status;
   res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
 }
 
-void reply_error(httplib::Response& res, int status, const std::string& message) {
+void reply_error(Response& res, int status, const std::string& message) {
   reply_json(res, status, json{{"error", message}});
 }
 
@@ -45,7 +45,7 @@ json rows_of(const Tensor& p) {
   return out;
 }
 
-void tf_status(const Context& c, const httplib::Request&, httplib::Response& res, const std::string& name,
+void tf_status(const Context& c, const Request&, Response& res, const std::string& name,
                const std::string& version) {
   const int64_t wanted = version.empty() ? -1 : parse_version(version);
   if (name != c.options.model_name())
@@ -61,7 +61,7 @@ void tf_status(const Context& c, const httplib::Request&, httplib::Response& res
   reply_json(res, 200, json{{"model_version_status", versions}});
 }
 
-void tf_metadata(const Context& c, const httplib::Request&, httplib::Response& res, const std::string& name,
+void tf_metadata(const Context& c, const Request&, Response& res, const std::string& name,
                  const std::string& version) {
   const auto s = c.servable(name, version);
   auto tensor = [](const std::string& tensor_name, const Shape& shape) {
@@ -77,7 +77,7 @@ void tf_metadata(const Context& c, const httplib::Request&, httplib::Response& r
                   {"metadata", {{"signature_def", {{"signature_def", {{"serving_default", signature}}}}}}}});
 }
 
-void tf_predict(const Context& c, const httplib::Request& req, httplib::Response& res, const std::string& name,
+void tf_predict(const Context& c, const Request& req, Response& res, const std::string& name,
                 const std::string& version) {
   const auto s = c.servable(name, version);
   const Batch b = parse_tf_predict(parse_json(req.body), s->input_shape, c.limits);

@@ -333,6 +333,81 @@ assert any(k in v for k in ("predictions", "outputs", "predicted_label", "model_
     grep -qE 'POST /v1/models/mnist:predict 200' "$work/server.err" || fail "no access log line"
     stop_server
     ;;
+  serve_slow_clients)
+    # Slowloris (-H), slow bodies (-B) and slow reads (-X) from slowhttptest, 200 connections
+    # each, all admitted (the connection limits raised), while a client of its own checks that
+    # health and predictions keep being answered: none failed, p99 under 100 ms.
+    command -v slowhttptest >/dev/null || { echo "NN-SKIPPED: slowhttptest (Debian package slowhttptest) is not installed"; exit 77; }
+    start_server --model-file "$GOOD_MODEL_DIR/model.nn" --max-connections 1000 --max-connections-per-client 1000
+    /usr/bin/python3 -c 'import json; print(json.dumps({"instances": [[[0.5] * 28] * 28]}))' >"$work/predict.json"
+    for mode in H B X; do
+      case $mode in
+        H) attack=(-H -c 200 -r 200 -i 1 -x 8 -t GET -u "$base/v2/health/live") ;;
+        B) attack=(-B -c 200 -r 200 -i 1 -x 8 -s 8192 -t POST -u "$base/v1/models/mnist:predict") ;;
+        X) attack=(-X -c 200 -r 200 -k 4 -n 1 -z 1 -w 1 -y 4 -t GET -u "$base/") ;;
+      esac
+      slowhttptest "${attack[@]}" -l 10 -p 2 >"$work/slow$mode.txt" 2>&1 &
+      slow_pid=$!
+      sleep 1.5  # the attack's connections are open
+      /usr/bin/python3 "$(dirname "$0")/probe.py" "$base" 6 "$work/predict.json" 100 >"$work/probe$mode.txt" 2>&1
+      probe=$?
+      wait "$slow_pid"
+      echo "slowhttptest -$mode: $(grep -E "Exit status|service available" "$work/slow$mode.txt" | sed 's/\x1b\[[0-9;]*m//g' | tr -s ' \n' ' ')"
+      cat "$work/probe$mode.txt"
+      [[ $probe == 0 ]] || fail "slowhttptest -$mode: the server did not keep answering ($(cat "$work/probe$mode.txt"))"
+      if [[ $mode != X ]]; then
+        open=$(sed -n 's/.*most connections open \([0-9]*\).*/\1/p' "$work/probe$mode.txt")
+        (( open >= 100 )) || fail "slowhttptest -$mode held only ${open:-0} connections open: the attack did not happen"
+      fi
+    done
+    kill -0 "$server_pid" || fail "the server died"
+    stop_server
+    ;;
+  serve_many_connections)
+    # wrk at 500 connections, every answer parsed by its strict parser (a malformed one counts as
+    # a read error): no socket errors, no timeouts, every answer 200.
+    command -v wrk >/dev/null || { echo "NN-SKIPPED: wrk (Debian package wrk) is not installed"; exit 77; }
+    start_server --model-file "$GOOD_MODEL_DIR/model.nn" --max-connections 1000 --max-connections-per-client 1000
+    /usr/bin/python3 -c 'import json; print(json.dumps({"instances": [[[0.5] * 28] * 28]}))' >"$work/predict.json"
+    cat >"$work/predict.lua" <<LUA
+local f = assert(io.open("$work/predict.json", "rb"))
+wrk.method = "POST"
+wrk.body = f:read("*a")
+f:close()
+wrk.headers["Content-Type"] = "application/json"
+LUA
+    for target in health predict; do
+      if [[ $target == health ]]; then
+        run 0 wrk -t2 -c500 -d4s --timeout 5s "$base/v2/health/live"
+      else
+        run 0 wrk -t2 -c500 -d4s --timeout 5s -s "$work/predict.lua" "$base/v1/models/mnist:predict"
+      fi
+      echo "wrk -c500 $target: $(grep -E "requests in|Requests/sec|Socket errors|Non-2xx" "$out" | tr -s ' \n' ' ')"
+      requests=$(sed -n 's/^ *\([0-9]*\) requests in.*/\1/p' "$out")
+      (( requests >= 500 )) || fail "wrk made only ${requests:-0} requests"
+      refute_out "Socket errors"
+      refute_out "Non-2xx"
+    done
+    kill -0 "$server_pid" || fail "the server died"
+    stop_server
+    ;;
+  serve_drains)
+    # SIGTERM while requests are in flight (each waits 1.5 s for its batch to fill): every one is
+    # answered 200 before the server exits 0.
+    start_server --model-file "$GOOD_MODEL_DIR/model.nn" --batch-timeout-us 1500000 --max-batch-size 64
+    /usr/bin/python3 -c 'import json; print(json.dumps({"instances": [[[0.5] * 28] * 28]}))' >"$work/predict.json"
+    for i in 1 2 3 4; do
+      curl -s -o "$work/reply$i" -w '%{http_code}' -H 'Content-Type: application/json' --data-binary @"$work/predict.json" \
+        "$base/v1/models/mnist:predict" >"$work/code$i" &
+    done
+    sleep 0.5
+    stop_server
+    wait
+    for i in 1 2 3 4; do
+      [[ $(cat "$work/code$i") == 200 ]] || fail "request $i in flight at SIGTERM got '$(cat "$work/code$i")'"
+      grep -q '"predictions"' "$work/reply$i" || fail "request $i: $(cat "$work/reply$i")"
+    done
+    ;;
   serve_api_key)
     NN_API_KEY=s3cret start_server --model-file "$GOOD_MODEL_DIR/model.nn"
     body='{"instances": [{"b64": "'$(base64 -w0 "$(ls "$DIGITS"/*.jpg | head -1)")'"}]}'

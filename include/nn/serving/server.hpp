@@ -35,12 +35,15 @@ class ServerOptions {
   NN_ARG(std::string, host) = "127.0.0.1";
   NN_ARG(int, port) = 8501;               // 0: any free port (start() returns it)
   NN_ARG(std::string, api_key);           // when set, required on all but the page and health
-  NN_ARG(int, threads) = 8;               // HTTP worker threads
-  NN_ARG(int64_t, max_queued_connections) = 256;  // beyond them: 503
+  NN_ARG(int, threads) = 8;               // worker threads for requests with a body (predictions)
+  NN_ARG(int64_t, max_connections) = 512;             // open at once; one more is answered 503
+  NN_ARG(int64_t, max_connections_per_client) = 128;  // from one client address
   NN_ARG(int64_t, max_body_bytes) = int64_t{10} << 20;
   NN_ARG(int64_t, max_instances) = 1024;  // per request
   NN_ARG(int64_t, max_image_pixels) = 40'000'000;
-  NN_ARG(int, timeout_seconds) = 5;       // read and write timeouts, and keep-alive idle time
+  // Whole-request deadlines: a request's head must arrive within this of its first byte, its
+  // body within this after the head, an answer be taken within this; also the keep-alive idle time.
+  NN_ARG(int, timeout_seconds) = 5;
   NN_ARG(bool, batching) = true;          // dynamic batching (TF Serving's --enable_batching)
   NN_ARG(int64_t, max_batch_size) = 64;   // rows in one forward pass
   NN_ARG(int64_t, batch_timeout_us) = 1000;  // how long a batch waits for more requests
@@ -63,6 +66,7 @@ class Server {
   int start();
   // Blocks until stop() is called (from another thread or a signal handler's thread).
   void wait();
+  // Stops accepting connections, answers the requests in flight, then closes every connection.
   void stop();
   int port() const;
 
