@@ -4,7 +4,7 @@ Usage: report.py OUT_JSON KERNELS_JSON E2E_LINES PIPELINE_LINES [SERVE_LINES]
   KERNELS_JSON   bench_kernels --json output
   E2E_LINES      `nn|pytorch MODEL KEY VALUE` lines from bench_training and pytorch_training.py
   PIPELINE_LINES bench_pipeline's output
-  SERVE_LINES    benchmarks/serve_load.sh's table
+  SERVE_LINES    benchmarks/serve_load.sh's table, and serve_memory.sh's line
 """
 import json
 import os
@@ -57,15 +57,20 @@ def main():
         if m:
             pipeline[m.group(1).replace(" ", "_")] = float(m.group(2))
     serve = []
+    serve_memory_mb = None
     if serve_path:
         for line in open(serve_path):
+            m = re.match(r"serve peak resident memory, 8 x 40 MP uploads at once: (\d+) MB", line)
+            if m:
+                serve_memory_mb = int(m.group(1))
             p = line.split()
             if len(p) == 7 and p[0] != "model":
                 serve.append({"model": p[0], "images_per_request": int(p[1]), "batching": p[2] == "on",
                               "predictions_per_s": float(p[3]), "requests_per_s": float(p[4]),
                               "p50_ms": float(p[5]), "p99_ms": float(p[6])})
     result = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": machine(),
-              "torch": torch_version, "kernels": kernels, "end_to_end": rows, "pipeline": pipeline, "serving": serve}
+              "torch": torch_version, "kernels": kernels, "end_to_end": rows, "pipeline": pipeline, "serving": serve,
+              "serve_peak_memory_mb_8x40mp": serve_memory_mb}
     with open(out_path, "w") as f:
         json.dump(result, f, indent=2)
         f.write("\n")

@@ -65,6 +65,7 @@ done
   benchmarks/serve_load.sh "$bin/mnist" "$models/mlp/model.nn" mlp "$secs"
   benchmarks/serve_load.sh "$bin/mnist" "$models/cnn/model.nn" cnn "$secs" | tail -n +2
 } | tee "$work/serve.txt"
+benchmarks/serve_memory.sh "$bin/mnist" "$models/cnn/model.nn" | tee -a "$work/serve.txt"
 
 /usr/bin/python3 benchmarks/report.py benchmarks/results.json "$work/kernels.json" "$work/e2e.txt" \
   "$work/pipeline.txt" "$work/serve.txt"

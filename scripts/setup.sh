@@ -6,7 +6,7 @@ set -euo pipefail
 
 NN_PACKAGES=(build-essential cmake pkg-config libxtensor-dev libxtensor-blas-dev libopenblas-dev
              libdnnl-dev libfmt-dev doctest-dev zlib1g-dev nlohmann-json3-dev libcli11-dev libpng-dev libturbojpeg0-dev
-             libstb-dev libboost-dev libcpp-httplib-dev libssl-dev libbrotli-dev prometheus-cpp-dev libsodium-dev
+             libstb-dev libjpeg-dev libboost-dev libcpp-httplib-dev libssl-dev libbrotli-dev prometheus-cpp-dev libsodium-dev
              ca-certificates)
 # What the tests drive for real: an HTTP client for the server, a browser for the drawing page.
 NN_TEST_PACKAGES=(curl python3 chromium chromium-driver slowhttptest wrk)

@@ -446,6 +446,37 @@ TEST_CASE("an image over the pixel limit is refused before it is decoded") {
   CHECK(post(c, "/v1/models/mnist:predict", {{"instances", {{{"b64", base64(digit_png())}}}}}, 200)["predictions"].size() == 1);
 }
 
+TEST_CASE("the pixels decoded at once are bounded across requests: eight large uploads hold one at a time") {
+  // A 3000 x 3000 photo of a "1" (9 MP; a small PNG), posted by eight clients at once to a server
+  // that may decode 12 MP at once: at most one is held at a time (a server without the budget
+  // held all eight, 72 MP). Each is answered 200, or 503 when it waited over a second.
+  Served s(serving::ServerOptions().max_image_pixels(10'000'000).max_decoding_pixels(12'000'000).threads(8));
+  std::vector<float> px(3000 * 3000, 1.0f);
+  for (int y = 500; y < 2500; ++y)
+    for (int x = 1400; x < 1600; ++x) px[static_cast<size_t>(y * 3000 + x)] = 0.0f;
+  const std::string png = vision::encode_png(Tensor::from_vector({3000, 3000}, px));
+  std::atomic<int> ok{0}, busy{0};
+  std::vector<std::thread> clients;
+  for (int i = 0; i < 8; ++i)
+    clients.emplace_back([&] {
+      auto c = s.client();
+      httplib::MultipartFormDataItems form{{"images", png, "big.png", "image/png"}};
+      auto r = c.Post("/", form);
+      if (r && r->status == 200 && json::parse(r->body)["predicted_label"].is_string()) ++ok;
+      if (r && r->status == 503 && r->body.find("decoding other images") != std::string::npos) ++busy;
+    });
+  for (auto& t : clients) t.join();
+  CHECK(ok >= 1);
+  CHECK(ok + busy == 8);
+  auto c = s.client();
+  const std::string m = c.Get("/metrics")->body;
+  const std::string key = "\nnn_decoding_pixels_peak ";
+  const size_t at = m.find(key);
+  REQUIRE(at != std::string::npos);
+  const double peak = std::stod(m.substr(at + key.size()));
+  CHECK(peak == 9e6);
+}
+
 TEST_CASE("the API key, from any of three headers") {
   Served s(serving::ServerOptions().api_key("s3cret"));
   auto c = s.client();

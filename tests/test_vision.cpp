@@ -6,10 +6,17 @@
 #include <turbojpeg.h>
 #include <zlib.h>
 
+#include <cstdio>  // before jpeglib.h, which needs FILE
+#include <jpeglib.h>
+
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
+#include <thread>
 
 #include "nn/nn.hpp"
 #include "nn/vision/image.hpp"
@@ -165,6 +172,121 @@ TEST_CASE("JPEG, BMP and binary PGM/PPM decode") {
   le(2835, 4), le(2835, 4), le(0, 4), le(0, 4);
   bmp += std::string("\x30\x20\x10\x00", 4);
   check_rgba(decode_image(bmp, "x.bmp"), 0, 0x10, 0x20, 0x30, 255);
+}
+
+namespace {
+
+// Four 8 x 8 quadrants of these colours, as inverted CMYK (255: no ink), the way Adobe's
+// applications write CMYK JPEGs: k' = max(r, g, b), c' = 255 r / k', ...
+const uint8_t kQuadrants[4][3] = {{255, 255, 255}, {20, 20, 20}, {220, 40, 30}, {30, 90, 200}};
+
+std::vector<uint8_t> quadrants_cmyk() {
+  std::vector<uint8_t> px(16 * 16 * 4);
+  for (int y = 0; y < 16; ++y)
+    for (int x = 0; x < 16; ++x) {
+      const uint8_t* rgb = kQuadrants[(y / 8) * 2 + x / 8];
+      const int k = std::max({rgb[0], rgb[1], rgb[2]});
+      uint8_t* p = &px[static_cast<size_t>((y * 16 + x) * 4)];
+      for (int c = 0; c < 3; ++c) p[c] = static_cast<uint8_t>(k == 0 ? 255 : (rgb[c] * 255 + k / 2) / k);
+      p[3] = static_cast<uint8_t>(k);
+    }
+  return px;
+}
+
+// A plain (untransformed) CMYK JPEG, through libjpeg itself: TurboJPEG writes only YCCK.
+std::string cmyk_jpeg(const std::vector<uint8_t>& px) {
+  jpeg_compress_struct c{};
+  jpeg_error_mgr err{};
+  c.err = jpeg_std_error(&err);
+  jpeg_create_compress(&c);
+  unsigned char* out = nullptr;
+  unsigned long size = 0;
+  jpeg_mem_dest(&c, &out, &size);
+  c.image_width = 16;
+  c.image_height = 16;
+  c.input_components = 4;
+  c.in_color_space = JCS_CMYK;
+  jpeg_set_defaults(&c);
+  jpeg_set_colorspace(&c, JCS_CMYK);  // stored as CMYK, with Adobe's marker (transform 0)
+  jpeg_set_quality(&c, 100, TRUE);
+  jpeg_start_compress(&c, TRUE);
+  for (int y = 0; y < 16; ++y) {
+    JSAMPROW row = const_cast<uint8_t*>(&px[static_cast<size_t>(y * 16 * 4)]);
+    jpeg_write_scanlines(&c, &row, 1);
+  }
+  jpeg_finish_compress(&c);
+  jpeg_destroy_compress(&c);
+  std::string bytes(reinterpret_cast<char*>(out), size);
+  std::free(out);
+  return bytes;
+}
+
+}  // namespace
+
+TEST_CASE("CMYK and YCCK JPEGs decode to their colours") {
+  const std::vector<uint8_t> px = quadrants_cmyk();
+  tjhandle tj = tjInitCompress();
+  unsigned char* jpeg = nullptr;
+  unsigned long jpeg_size = 0;
+  REQUIRE(tjCompress2(tj, px.data(), 16, 0, 16, TJPF_CMYK, &jpeg, &jpeg_size, TJSAMP_444, 100, 0) == 0);
+  const std::string ycck(reinterpret_cast<char*>(jpeg), jpeg_size);
+  tjFree(jpeg);
+  tjDestroy(tj);
+  for (const auto& [name, bytes] : {std::pair<std::string, std::string>{"cmyk.jpg", cmyk_jpeg(px)}, {"ycck.jpg", ycck}}) {
+    CAPTURE(name);
+    // What the file says it holds, read back by TurboJPEG itself.
+    tjhandle d = tjInitDecompress();
+    int w = 0, h = 0, subsamp = 0, colorspace = -1;
+    REQUIRE(tjDecompressHeader3(d, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), &w, &h, &subsamp,
+                                &colorspace) == 0);
+    tjDestroy(d);
+    CHECK(colorspace == (name == "cmyk.jpg" ? TJCS_CMYK : TJCS_YCCK));
+    const Image img = decode_image(bytes, name);
+    REQUIRE(img.width == 16);
+    for (int q = 0; q < 4; ++q) {
+      const int64_t at = (q / 2 * 8 + 4) * 16 + (q % 2) * 8 + 4;  // the quadrant's middle
+      CAPTURE(q);
+      check_rgba(img, static_cast<size_t>(at), kQuadrants[q][0], kQuadrants[q][1], kQuadrants[q][2], 255, 6);
+    }
+  }
+}
+
+TEST_CASE("a pixel budget bounds the pixels decoded at once across threads") {
+  // 64 x 64 PNGs (4096 pixels) decoded by 4 threads, 6 each, with room for two at a time: never
+  // more than two are held at once, every decode succeeds, and the budget is free at the end.
+  std::vector<uint8_t> px(64 * 64, 128);
+  const std::string png = png_bytes(px.data(), 64, 64, PNG_FORMAT_GRAY);
+  PixelBudget budget(2 * 4096);
+  DecodeOptions o;
+  o.budget = &budget;
+  std::atomic<int> decoded{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&] {
+      for (int k = 0; k < 6; ++k) {
+        const Image img = decode_image(png, "p.png", o);
+        CHECK(budget.in_use() <= 2 * 4096);
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));  // held while it lives
+        decoded += img.width == 64;
+      }
+    });
+  for (auto& t : threads) t.join();
+  CHECK(decoded == 24);
+  CHECK(budget.peak() == 2 * 4096);
+  CHECK(budget.in_use() == 0);
+  // A full budget: a decode waits, then fails naming the file and the figures.
+  o.budget_wait = std::chrono::milliseconds(50);
+  const Image a = decode_image(png, "a.png", o), b = decode_image(png, "b.png", o);
+  CHECK_THROWS_WITH_AS(decode_image(png, "c.png", o),
+                       doctest::Contains("c.png: 4096 pixels to decode, and 8192 of the 8192 that may be decoded at once "
+                                         "are in use after waiting 50 ms"),
+                       DecodeBudgetError);
+  // An image larger than the whole budget takes all of it once the others are gone.
+  PixelBudget small(1000);
+  o.budget = &small;
+  const Image big = decode_image(png, "big.png", o);
+  CHECK(small.in_use() == 1000);
+  CHECK_THROWS_AS(PixelBudget(0), std::invalid_argument);
 }
 
 TEST_CASE("bad image files get an error naming the file, before anything large is allocated") {

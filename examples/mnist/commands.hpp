@@ -30,7 +30,7 @@ struct PredictOptions {
   std::string model_file, output, debug_dir;
   std::vector<std::string> paths;
   bool json = false;
-  int64_t batch_size = 256, threads = 0;
+  int64_t batch_size = 256, threads = 0, max_decoding_pixels = 64'000'000;
 };
 CLI::App* add_predict_command(CLI::App& app, PredictOptions& o);
 int run_predict(const PredictOptions& o);
@@ -39,7 +39,7 @@ struct ServeOptions {
   std::string model_file, model_dir, host = "127.0.0.1", model_name = "mnist", api_key;
   int64_t port = 8501, threads = 8, max_batch_size = 64, batch_timeout_us = 1000, max_body_bytes = 10 << 20,
           max_instances = 1024, max_image_pixels = 40'000'000, timeout = 5, max_connections = 512,
-          max_connections_per_client = 128, max_enqueued = 4096;
+          max_connections_per_client = 128, max_enqueued = 4096, max_decoding_pixels = 64'000'000;
   bool no_batching = false;
   double poll_seconds = 1.0;
 };

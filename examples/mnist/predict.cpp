@@ -51,15 +51,18 @@ std::vector<Item> collect(const std::vector<std::string>& paths) {
   return items;
 }
 
-// Reads and preprocesses items [b, e) on `threads` threads.
-void prepare(std::vector<Item>& items, size_t b, size_t e, int threads) {
+// Reads and preprocesses items [b, e) on `threads` threads, the pixels decoded at once bounded by
+// the budget (a thread waits for its share).
+void prepare(std::vector<Item>& items, size_t b, size_t e, int threads, nn::vision::PixelBudget& budget) {
+  nn::vision::DecodeOptions options;
+  options.budget = &budget;
   std::atomic<size_t> next{b};
   auto work = [&] {
     for (size_t i; (i = next++) < e;) {
       Item& it = items[i];
       if (!it.error.empty()) continue;
       try {
-        it.input = nn::vision::to_mnist(nn::vision::read_image(it.path));
+        it.input = nn::vision::to_mnist(nn::vision::read_image(it.path, options));
       } catch (const std::exception& err) {
         it.error = err.what();
         const std::string prefix = it.path + ": ";
@@ -127,6 +130,10 @@ CLI::App* add_predict_command(CLI::App& app, PredictOptions& o) {
   cmd->add_option("--debug-dir", o.debug_dir, "Write the 28x28 images the model saw here, as PNG");
   cmd->add_option("--batch-size", o.batch_size, "Images per forward pass")->check(integer_in(1, 1 << 16))->capture_default_str();
   add_threads_option(cmd, o.threads);
+  cmd->add_option("--max-decoding-pixels", o.max_decoding_pixels,
+                  "Pixels decoded at once, all threads together (a thread waits for its share)")
+      ->check(integer_in(1, int64_t{1} << 40))
+      ->capture_default_str();
   return cmd;
 }
 
@@ -140,9 +147,10 @@ int run_predict(const PredictOptions& o) {
 
   std::vector<Item> items = collect(o.paths);
   const int threads = nn::num_threads();
+  nn::vision::PixelBudget budget(o.max_decoding_pixels);
   for (size_t b = 0; b < items.size(); b += static_cast<size_t>(o.batch_size)) {
     const size_t e = std::min(items.size(), b + static_cast<size_t>(o.batch_size));
-    prepare(items, b, e, threads);
+    prepare(items, b, e, threads, budget);
     std::vector<size_t> ok;
     for (size_t i = b; i < e; ++i)
       if (items[i].error.empty()) ok.push_back(i);

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -16,12 +17,26 @@ namespace mnist {
 
 RunLock::RunLock(const std::string& dir) {
   std::filesystem::create_directories(dir);
-  const std::string path = (std::filesystem::path(dir) / ".lock").string();
-  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
-  if (fd_ < 0)
-    throw std::runtime_error(fmt::format("{}: cannot create the lock file: {}", path, std::strerror(errno)));
-  if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
-    const int err = errno;
+  path_ = (std::filesystem::path(dir) / ".lock").string();
+  const std::string& path = path_;
+  int err = 0;
+  for (;;) {
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd_ < 0)
+      throw std::runtime_error(fmt::format("{}: cannot create the lock file: {}", path, std::strerror(errno)));
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {  // held by another run: said below
+      err = errno;
+      break;
+    }
+    // Locked; but the run that held it may have removed the file in between (its exit), and a
+    // lock on a removed file locks nothing: held only if the name still leads to this file.
+    struct stat mine {}, named {};
+    if (::fstat(fd_, &mine) == 0 && ::stat(path.c_str(), &named) == 0 && mine.st_ino == named.st_ino &&
+        mine.st_dev == named.st_dev)
+      break;
+    ::close(fd_);
+  }
+  if (err != 0) {
     char buf[32] = {};
     const ssize_t n = ::pread(fd_, buf, sizeof buf - 1, 0);
     ::close(fd_);
@@ -39,7 +54,9 @@ RunLock::RunLock(const std::string& dir) {
 }
 
 RunLock::~RunLock() {
-  if (fd_ >= 0) ::close(fd_);  // releases the lock
+  if (fd_ < 0) return;
+  ::unlink(path_.c_str());  // removed while still held, so no other run can hold it meanwhile
+  ::close(fd_);             // releases the lock
 }
 
 }  // namespace mnist

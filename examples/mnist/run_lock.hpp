@@ -1,7 +1,8 @@
 #pragma once
 // An output directory in use by one run at a time: an advisory lock (flock) on DIR/.lock, held
-// until the process exits (or dies: the kernel releases it, so a killed run never leaves a stale
-// lock). A second run into the same directory is refused instead of interleaving its files.
+// until the run ends, which removes the file (a killed run leaves it, but the kernel releases
+// the lock, so it is never stale). A second run into the same directory is refused instead of
+// interleaving its files.
 #include <string>
 
 namespace mnist {
@@ -16,6 +17,7 @@ class RunLock {
   RunLock& operator=(const RunLock&) = delete;
 
  private:
+  std::string path_;
   int fd_ = -1;
 };
 

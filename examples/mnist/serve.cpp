@@ -38,6 +38,11 @@ CLI::App* add_serve_command(CLI::App& app, ServeOptions& o) {
   cmd->add_option("--max-image-pixels", o.max_image_pixels, "Largest image, in pixels")
       ->check(integer_in(1, int64_t{1} << 32))
       ->capture_default_str();
+  cmd->add_option("--max-decoding-pixels", o.max_decoding_pixels,
+                  "Pixels of uploaded images decoded at once, all requests together (then a request waits up "
+                  "to a second, then gets 503)")
+      ->check(integer_in(1, int64_t{1} << 40))
+      ->capture_default_str();
   cmd->add_option("--timeout", o.timeout, "Seconds for a request's head from its first byte, for its body, for taking an "
                                           "answer, and for a kept-alive connection to idle")
       ->check(integer_in(1, 3600))
@@ -82,6 +87,7 @@ int run_serve(const ServeOptions& o) {
                                  .max_body_bytes(o.max_body_bytes)
                                  .max_instances(o.max_instances)
                                  .max_image_pixels(o.max_image_pixels)
+                                 .max_decoding_pixels(o.max_decoding_pixels)
                                  .timeout_seconds(static_cast<int>(o.timeout))
                                  .max_connections(o.max_connections)
                                  .max_connections_per_client(o.max_connections_per_client)

@@ -1,6 +1,10 @@
 // mnist train: trains one of the classic models, keeps the best epoch by validation loss, and
 // reports that model's test accuracy. Only a model this run saved is reported: a run that
-// diverges (TerminateOnNaN) or saves nothing exits non-zero and says why.
+// diverges (TerminateOnNaN) or saves nothing exits non-zero and says why. SIGINT or SIGTERM
+// stops it after the current step: the best model saved so far is kept, the lock removed, and it
+// exits 130 or 143 (128 + the signal) saying where things are; a second signal kills it at once.
+#include <signal.h>
+
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -26,6 +30,37 @@
 
 namespace mnist {
 namespace {
+
+volatile sig_atomic_t g_stop_signal = 0;
+
+void on_stop_signal(int sig) { g_stop_signal = sig; }
+
+// SIGINT and SIGTERM set g_stop_signal; the handler is reset by its first signal, so a second one
+// ends the process the default way. SA_RESTART: no other thread sees EINTR.
+void catch_stop_signals() {
+  struct sigaction sa {};
+  sa.sa_handler = on_stop_signal;
+  sa.sa_flags = SA_RESETHAND | SA_RESTART;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+// Ends training after the step in progress when a stop signal came.
+class StopOnSignal : public nn::Callback {
+ public:
+  void on_train_batch_end(int64_t batch, const nn::Logs&) override {
+    ++steps_;
+    (void)batch;
+    if (g_stop_signal) model().set_stop_training(true);
+  }
+  int64_t steps() const { return steps_; }
+
+ private:
+  int64_t steps_ = 0;
+};
+
+const char* signal_name(int sig) { return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "a signal"; }
 // The history of the run that made the model in --out: a run that saves no model (it diverged,
 // failed or never improved) puts back the history.csv it found, so the directory's model and
 // history stay one run's.
@@ -111,6 +146,7 @@ int run_train(const TrainOptions& o) {
   if (o.threads > 0) nn::set_num_threads(static_cast<int>(o.threads));
   nn::manual_seed(o.seed);
 
+  catch_stop_signals();
   const RunLock lock(out);  // one run per output directory
   nn::Sequential model = make_model(o.model);
   nn::data::MnistOptions data_options = options_for(model.input_shape());
@@ -162,14 +198,23 @@ int run_train(const TrainOptions& o) {
   ck.monitor(validate ? "val_loss" : "loss");
   ck.save_best_only(true);
   auto nan_guard = std::make_shared<nn::TerminateOnNaN>();
+  auto stop_on_signal = std::make_shared<StopOnSignal>();
   auto checkpoint = std::make_shared<nn::ModelCheckpoint>(model_path, ck);
-  fit.callbacks({nan_guard, checkpoint, std::make_shared<nn::TensorBoard>(out + "/logs", 100),
+  fit.callbacks({stop_on_signal, nan_guard, checkpoint, std::make_shared<nn::TensorBoard>(out + "/logs", 100),
                    std::make_shared<nn::CSVLogger>(out + "/history.csv")});
 
   const HistoryGuard history(out + "/history.csv", *checkpoint);
   const auto t0 = std::chrono::steady_clock::now();
-  model.fit(train_ds, fit);
+  if (!g_stop_signal) model.fit(train_ds, fit);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (const int sig = g_stop_signal) {
+    fmt::print(stderr, "mnist train: stopped by {} after {} steps; {}\n", signal_name(sig), stop_on_signal->steps(),
+               checkpoint->last_saved().empty()
+                   ? "no model was saved"
+                   : fmt::format("the best model so far is in {} (history: {}, logs: {})", checkpoint->last_saved(),
+                                 out + "/history.csv", out + "/logs"));
+    return 128 + sig;  // the lock is removed on the way out
+  }
   if (nan_guard->terminated())
     throw std::runtime_error(fmt::format(
         "training diverged: the loss became NaN or infinite in epoch {}, batch {}{}; try a lower --lr",

@@ -1,13 +1,12 @@
 #pragma once
 // What the route handlers share: the options, the servables, the batcher, the metrics, and the
 // helpers that turn results and errors into JSON replies.
-#include "serving/http_message.hpp"
-
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "nn/serving/server.hpp"
 #include "serving/batcher.hpp"
+#include "serving/http_message.hpp"
 #include "serving/metrics.hpp"
 #include "serving/model_store.hpp"
 #include "serving/requests.hpp"
@@ -21,6 +20,7 @@ struct Context {
   std::unique_ptr<Metrics> metrics;
   std::unique_ptr<ModelStore> store;
   std::unique_ptr<Batcher> batcher;
+  std::unique_ptr<vision::PixelBudget> decode_budget;  // limits.decode_budget points here
 
   // The servable for a request's model name and optional version ("" for the latest);
   // RequestError(404) as TF Serving words it when there is none.

@@ -35,6 +35,16 @@ struct Metrics::Impl {
                                         .Add({});
   prometheus::Gauge& connections =
       prometheus::BuildGauge().Name("nn_http_connections").Help("Connections open").Register(*registry).Add({});
+  prometheus::Gauge& decoding = prometheus::BuildGauge()
+                                    .Name("nn_decoding_pixels")
+                                    .Help("Pixels of uploaded images decoded and held now")
+                                    .Register(*registry)
+                                    .Add({});
+  prometheus::Gauge& decoding_peak = prometheus::BuildGauge()
+                                         .Name("nn_decoding_pixels_peak")
+                                         .Help("The most pixels of uploaded images held at once")
+                                         .Register(*registry)
+                                         .Add({});
   prometheus::Family<prometheus::Gauge>& version =
       prometheus::BuildGauge().Name("nn_model_version").Help("The model version serving").Register(*registry);
   std::mutex mutex;  // Family::Add is thread-safe; the latency buckets are created under this
@@ -60,6 +70,11 @@ void Metrics::batch(int64_t rows, int64_t queued) {
 void Metrics::overloaded() { impl_->overloaded.Increment(); }
 
 void Metrics::connections(size_t open) { impl_->connections.Set(static_cast<double>(open)); }
+
+void Metrics::decoding(int64_t pixels, int64_t peak) {
+  impl_->decoding.Set(static_cast<double>(pixels));
+  impl_->decoding_peak.Set(static_cast<double>(peak));
+}
 
 void Metrics::model_version(int64_t version) {
   impl_->version.Add({{"model", impl_->model}}).Set(static_cast<double>(version));

@@ -7,6 +7,7 @@
 //   nn_predictions_total                           counter: rows predicted
 //   nn_overloaded_connections_total                counter: connections refused with 503
 //   nn_http_connections                            gauge: connections open
+//   nn_decoding_pixels, nn_decoding_pixels_peak    gauges: image pixels decoded now, and at most
 //   nn_model_version{model}                        gauge: the version serving
 #include <cstddef>
 #include <cstdint>
@@ -27,6 +28,7 @@ class Metrics {
   void batch(int64_t rows, int64_t queued);
   void overloaded();
   void connections(size_t open);
+  void decoding(int64_t pixels, int64_t peak);
   void model_version(int64_t version);
   std::string text() const;
 

@@ -123,7 +123,9 @@ Tensor image_instance(std::string_view file, const std::string& name, const Shap
   if (numel(input_shape) != 784) bad("the model does not take 28x28 images, so image files cannot be sent to it");
   vision::DecodeOptions o;
   o.max_pixels = pixels_left ? std::min(*pixels_left, limits.max_image_pixels) : limits.max_image_pixels;
-  vision::Image img;
+  o.budget = limits.decode_budget;
+  o.budget_wait = limits.decode_wait;
+  vision::Image img;  // holds its pixels of the budget until this returns
   try {
     if (o.max_pixels < 1) throw vision::ImageTooLargeError(name);
     img = vision::decode_image(file, name, o);
@@ -132,6 +134,8 @@ Tensor image_instance(std::string_view file, const std::string& name, const Shap
       throw RequestError(413, fmt::format("{}: the images of one request hold more than the limit of {} pixels together",
                                           name, limits.max_image_pixels));
     throw RequestError(413, e.what());
+  } catch (const vision::DecodeBudgetError& e) {
+    throw RequestError(503, std::string(e.what()) + "; the server is decoding other images: retry in a moment");
   } catch (const std::runtime_error& e) {
     bad(e.what());
   }

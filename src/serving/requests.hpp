@@ -8,6 +8,7 @@
 //   KServe v2 infer     {"inputs": [{"name", "shape", "datatype", "data"}], "id"?}
 //   the seeds' JSON     {"image": [784 numbers]}
 // Image files go through nn::vision (decode, then to MNIST's form).
+#include <chrono>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -16,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "nn/tensor.hpp"
+#include "nn/vision/pixel_budget.hpp"
 
 namespace nn::serving::detail {
 
@@ -31,6 +33,10 @@ class RequestError : public std::runtime_error {
 struct RequestLimits {
   int64_t max_instances = 1024;
   int64_t max_image_pixels = 40'000'000;  // one image, and all the images of one request together
+  // The pixels decoded at once across requests (none: unbounded); a decode waits this long for
+  // its share, then the request gets 503.
+  vision::PixelBudget* decode_budget = nullptr;
+  std::chrono::milliseconds decode_wait{1000};
 };
 
 // A parsed body: x (N, *input_shape), and what the reply needs to echo.

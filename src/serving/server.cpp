@@ -103,6 +103,7 @@ struct Server::Impl {
       if (get && path == "/metrics") {
         res.route = "metrics";
         ctx.metrics->connections(http->connections());
+        ctx.metrics->decoding(ctx.decode_budget->in_use(), ctx.decode_budget->peak());
         res.set_content(ctx.metrics->text(), "text/plain; version=0.0.4");
         return;
       }
@@ -180,10 +181,14 @@ Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>()) {
   c.options = std::move(options);
   const ServerOptions& o = c.options;
   if (o.max_body_bytes() < 1 || o.max_instances() < 1 || o.max_image_pixels() < 1 || o.threads() < 1 ||
-      o.max_connections() < 1 || o.max_connections_per_client() < 1 || o.timeout_seconds() < 1)
+      o.max_connections() < 1 || o.max_connections_per_client() < 1 || o.timeout_seconds() < 1 ||
+      o.max_decoding_pixels() < 1)
     throw std::invalid_argument("serve: limits, threads and timeouts must be positive");
   c.limits.max_instances = o.max_instances();
   c.limits.max_image_pixels = o.max_image_pixels();
+  c.decode_budget = std::make_unique<vision::PixelBudget>(o.max_decoding_pixels());
+  c.limits.decode_budget = c.decode_budget.get();
+  c.limits.decode_wait = std::min<std::chrono::milliseconds>(std::chrono::seconds(1), std::chrono::seconds(o.timeout_seconds()));
   c.metrics = std::make_unique<detail::Metrics>(o.model_name());
   Impl* impl = impl_.get();
   c.store = std::make_unique<detail::ModelStore>(o.model_file(), o.model_dir(), o.poll_seconds(), [impl](const std::string& m) {

@@ -34,10 +34,13 @@ Format sniff(std::string_view b) {
   return Format::Unknown;
 }
 
-void check_size(int64_t w, int64_t h, const std::string& name, const DecodeOptions& o) {
+// Checks the header's size against the limit, and reserves the pixels in the budget (if any)
+// before any is allocated; the lease goes into the decoded Image.
+std::shared_ptr<void> check_size(int64_t w, int64_t h, const std::string& name, const DecodeOptions& o) {
   if (w <= 0 || h <= 0) file_error(name, fmt::format("invalid image size {}x{}", w, h));
   if (w > o.max_pixels / h)
     throw ImageTooLargeError(fmt::format("{}: image of {}x{} pixels is larger than the limit of {} pixels", name, w, h, o.max_pixels));
+  return o.budget ? o.budget->reserve(w * h, o.budget_wait, name) : nullptr;
 }
 
 Image decode_png(std::string_view b, const std::string& name, const DecodeOptions& o) {
@@ -50,9 +53,10 @@ Image decode_png(std::string_view b, const std::string& name, const DecodeOption
     png_image* p;
     ~Guard() { png_image_free(p); }
   } guard{&img};
-  check_size(img.width, img.height, name, o);
+  auto lease = check_size(img.width, img.height, name, o);
   img.format = PNG_FORMAT_RGBA;  // gray, palette, 16-bit and alpha all converted to 8-bit RGBA
   Image out;
+  out.budget_lease = std::move(lease);
   out.width = img.width;
   out.height = img.height;
   out.rgba.resize(static_cast<size_t>(out.width * out.height * 4));
@@ -68,15 +72,27 @@ Image decode_jpeg(std::string_view b, const std::string& name, const DecodeOptio
   auto* data = reinterpret_cast<const unsigned char*>(b.data());
   if (tjDecompressHeader3(tj.get(), data, static_cast<unsigned long>(b.size()), &w, &h, &subsamp, &colorspace) != 0)
     file_error(name, fmt::format("corrupt or truncated JPEG: {}", tjGetErrorStr2(tj.get())));
-  check_size(w, h, name, o);
   Image out;
+  out.budget_lease = check_size(w, h, name, o);
   out.width = w;
   out.height = h;
   out.rgba.resize(static_cast<size_t>(out.width * out.height * 4));
+  // CMYK and YCCK JPEGs (print workflows) come out as CMYK, converted here; the ink values are
+  // read as Adobe's applications write them, inverted (255: no ink), as libjpeg's own tools and
+  // most decoders take them.
+  const bool cmyk = colorspace == TJCS_CMYK || colorspace == TJCS_YCCK;
   // Warnings count too: libjpeg reports a truncated file ("premature end of data") as one.
-  if (tjDecompress2(tj.get(), data, static_cast<unsigned long>(b.size()), out.rgba.data(), w, 0, h, TJPF_RGBA,
-                    TJFLAG_ACCURATEDCT | TJFLAG_STOPONWARNING) != 0)
+  if (tjDecompress2(tj.get(), data, static_cast<unsigned long>(b.size()), out.rgba.data(), w, 0, h,
+                    cmyk ? TJPF_CMYK : TJPF_RGBA, TJFLAG_ACCURATEDCT | TJFLAG_STOPONWARNING) != 0)
     file_error(name, fmt::format("corrupt or truncated JPEG: {}", tjGetErrorStr2(tj.get())));
+  if (cmyk) {
+    for (size_t i = 0; i < out.rgba.size(); i += 4) {
+      uint8_t* p = &out.rgba[i];
+      const unsigned k = p[3];
+      for (int c = 0; c < 3; ++c) p[c] = static_cast<uint8_t>((p[c] * k + 127) / 255);
+      p[3] = 255;
+    }
+  }
   return out;
 }
 
@@ -117,11 +133,12 @@ Image decode_stb(std::string_view b, const std::string& name, const DecodeOption
   int w = 0, h = 0, comp = 0;
   if (!stbi_info_from_memory(data, len, &w, &h, &comp))
     file_error(name, fmt::format("corrupt {}: {}", what, stbi_failure_reason()));
-  check_size(w, h, name, o);
+  Image out;
+  out.budget_lease = check_size(w, h, name, o);
+  const int64_t header_pixels = int64_t{w} * h;
   std::unique_ptr<stbi_uc, void (*)(void*)> pixels(stbi_load_from_memory(data, len, &w, &h, &comp, 4), stbi_image_free);
   if (!pixels) file_error(name, fmt::format("corrupt or truncated {}: {}", what, stbi_failure_reason()));
-  check_size(w, h, name, o);
-  Image out;
+  if (int64_t{w} * h != header_pixels) file_error(name, fmt::format("corrupt {}: its size changed while decoding", what));
   out.width = w;
   out.height = h;
   out.rgba.assign(pixels.get(), pixels.get() + static_cast<size_t>(out.width * out.height * 4));

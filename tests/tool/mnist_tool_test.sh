@@ -141,6 +141,30 @@ case "$case_name" in
     exec {lock_fd}>&-
     run 0 "$MNIST" train --data "$DATA" --model softmax --steps 5 --verbose 0 --out "$work/o"  # free again
     ;;
+  train_interrupted)
+    # SIGINT, then SIGTERM, during a long run: it stops after the step in progress, keeps the best
+    # model so far (the interrupted epoch's, validated), removes its lock, says where things are
+    # and exits 130 / 143.
+    for sig in INT TERM; do
+      rm -rf "$work/o"
+      "$MNIST" train --data "$DATA" --model mlp --steps 1000000 --validation-size 1000 --verbose 0 --out "$work/o" \
+        >"$out" 2>"$err" &
+      pid=$!
+      for _ in $(seq 600); do grep -q "Total params" "$out" && break; sleep 0.1; done  # the summary: fit starts
+      sleep 1  # some steps done
+      [[ -e "$work/o/.lock" ]] || fail "no lock file while training"
+      kill -"$sig" "$pid"
+      wait "$pid"
+      status=$?
+      expected=$([[ $sig == INT ]] && echo 130 || echo 143)
+      [[ $status == "$expected" ]] || fail "SIG$sig: exit status $status, expected $expected"
+      expect_err "stopped by SIG$sig after"
+      expect_err "the best model so far is in $work/o/model.nn"
+      [[ ! -e "$work/o/.lock" ]] || fail "SIG$sig: the lock file is left"
+      run 0 "$MNIST" evaluate --data "$DATA" --model-file "$work/o/model.nn"
+      expect_out "test_accuracy: 0."
+    done
+    ;;
   history_kept_when_killed)
     mkdir -p "$work/o"
     echo "epoch,loss" >"$work/o/history.csv"

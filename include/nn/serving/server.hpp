@@ -41,6 +41,11 @@ class ServerOptions {
   NN_ARG(int64_t, max_body_bytes) = int64_t{10} << 20;
   NN_ARG(int64_t, max_instances) = 1024;  // per request
   NN_ARG(int64_t, max_image_pixels) = 40'000'000;
+  // Pixels of uploaded images decoded at once, all requests together (each image holds its share
+  // while it is decoded and brought to 28 x 28): a request waits up to a second for its share,
+  // then gets 503. About 11 bytes a pixel at the peak (RGBA and to_mnist's planes): 64 MP is
+  // some 700 MB.
+  NN_ARG(int64_t, max_decoding_pixels) = 64'000'000;
   // Whole-request deadlines: a request's head must arrive within this of its first byte, its
   // body within this after the head, an answer be taken within this; also the keep-alive idle time.
   NN_ARG(int, timeout_seconds) = 5;

@@ -3,13 +3,16 @@
 // RGB, RGBA, palette), JPEG (libjpeg-turbo), BMP and binary PGM/PPM (stb_image). The format is
 // recognised by its magic bytes, not the file name. Sizes are checked from the header before any
 // pixel is decoded.
+#include <chrono>
 #include <cstdint>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "nn/tensor.hpp"
+#include "nn/vision/pixel_budget.hpp"
 
 namespace nn::vision {
 
@@ -18,11 +21,16 @@ namespace nn::vision {
 struct Image {
   int64_t width = 0, height = 0;
   std::vector<uint8_t> rgba;  // height * width * 4
+  std::shared_ptr<void> budget_lease;  // its pixels in DecodeOptions::budget, held while it lives
 };
 
 struct DecodeOptions {
   int64_t max_pixels = 40'000'000;     // larger images are refused before they are decoded
   int64_t max_file_bytes = 64 << 20;   // read_image: larger files are refused before they are read
+  // Shared by concurrent decodes (pixel_budget.hpp): the pixels of all images decoded and alive
+  // at once; a decode waits up to budget_wait for its share (for ever when negative).
+  PixelBudget* budget = nullptr;
+  std::chrono::milliseconds budget_wait{-1};
 };
 
 // An image (or image file) over DecodeOptions' limits; the message names it and both sizes.
@@ -32,7 +40,7 @@ class ImageTooLargeError : public std::runtime_error {
 };
 
 // Throws std::runtime_error("<name>: ...") for an unknown format or a corrupt or truncated image,
-// and ImageTooLargeError for one over the limits.
+// ImageTooLargeError for one over the limits, DecodeBudgetError when the budget stayed full.
 Image decode_image(std::string_view bytes, const std::string& name, const DecodeOptions& options = {});
 Image read_image(const std::string& path, const DecodeOptions& options = {});
 
