@@ -134,15 +134,20 @@ TEST_CASE("PNG in every colour type and depth decodes to RGBA") {
   check_rgba(p, 1, 0, 128, 0, 255);
 }
 
-TEST_CASE("JPEG, BMP and binary PGM/PPM decode") {
-  std::vector<uint8_t> px(16 * 16 * 3, 200);
+// A 16 x 16 JPEG through TurboJPEG (4:4:4), from pixels in the given format.
+std::string tj_jpeg(const std::vector<uint8_t>& px, TJPF format, int quality) {
   tjhandle tj = tjInitCompress();
   unsigned char* jpeg = nullptr;
   unsigned long jpeg_size = 0;
-  REQUIRE(tjCompress2(tj, px.data(), 16, 0, 16, TJPF_RGB, &jpeg, &jpeg_size, TJSAMP_444, 95, 0) == 0);
-  const std::string jpg(reinterpret_cast<char*>(jpeg), jpeg_size);
+  REQUIRE(tjCompress2(tj, px.data(), 16, 0, 16, format, &jpeg, &jpeg_size, TJSAMP_444, quality, 0) == 0);
+  const std::string bytes(reinterpret_cast<char*>(jpeg), jpeg_size);
   tjFree(jpeg);
   tjDestroy(tj);
+  return bytes;
+}
+
+TEST_CASE("JPEG, BMP and binary PGM/PPM decode") {
+  const std::string jpg = tj_jpeg(std::vector<uint8_t>(16 * 16 * 3, 200), TJPF_RGB, 95);
   const Image j = decode_image(jpg, "x.jpg");
   CHECK(j.width == 16);
   check_rgba(j, 100, 200, 200, 200, 255, 3);
@@ -225,13 +230,7 @@ std::string cmyk_jpeg(const std::vector<uint8_t>& px) {
 
 TEST_CASE("CMYK and YCCK JPEGs decode to their colours") {
   const std::vector<uint8_t> px = quadrants_cmyk();
-  tjhandle tj = tjInitCompress();
-  unsigned char* jpeg = nullptr;
-  unsigned long jpeg_size = 0;
-  REQUIRE(tjCompress2(tj, px.data(), 16, 0, 16, TJPF_CMYK, &jpeg, &jpeg_size, TJSAMP_444, 100, 0) == 0);
-  const std::string ycck(reinterpret_cast<char*>(jpeg), jpeg_size);
-  tjFree(jpeg);
-  tjDestroy(tj);
+  const std::string ycck = tj_jpeg(px, TJPF_CMYK, 100);  // TurboJPEG writes CMYK as YCCK
   for (const auto& [name, bytes] : {std::pair<std::string, std::string>{"cmyk.jpg", cmyk_jpeg(px)}, {"ycck.jpg", ycck}}) {
     CAPTURE(name);
     // What the file says it holds, read back by TurboJPEG itself.
