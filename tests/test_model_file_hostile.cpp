@@ -324,8 +324,8 @@ TEST_CASE("every committed model-file fuzz regression gets the outcome it was co
       {"regression-no-metrics.nn", ""},
       {"regression-padding-huge.nn",
        "padding '9223372036854775807,1': expected 'valid', 'same', 'P' or 'PH,PW'"},
-      {"regression-pool-size-out-of-range.nn",
-       "MaxPool2D 'max_pooling2d': stride height must be in [1, 2147483647], got 0"},
+      // Found for its pool size; its header also repeats a key, which is now refused first.
+      {"regression-pool-size-out-of-range.nn", "header refused: duplicate key 'offset' in tensors[0]"},
       {"regression-reshape-target-wraps.nn",
        "cannot reshape inputs of shape (2, 2) to (2147483647, 2147483647, 2147483647, None): too many "
        "elements"},
@@ -396,4 +396,59 @@ TEST_CASE("weights that are NaN or infinite are refused, naming the tensor, unle
     const float got = loaded.parameters().back().value().to_vector().back();
     CHECK((std::isnan(bad) ? std::isnan(got) : got == bad));
   }
+}
+
+TEST_CASE("the header: duplicate keys, deep nesting and too many layers are refused, unknown keys skipped") {
+  TempDir dir;
+  const ModelParts base = saved_conv_model(dir);
+  const std::string text = base.header.dump();
+  auto refused = [&](const std::string& header_text) {
+    const std::string path = dir / "crafted.nn";
+    write_all(path, nn::test::assemble_model(header_text, base.data));
+    try {
+      load_model(path);
+    } catch (const std::runtime_error& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  // The last of two "activation" keys would win: linear instead of relu, silently.
+  std::string twice = text;
+  const std::string relu = "\"activation\":\"relu\"";
+  REQUIRE(twice.find(relu) != std::string::npos);
+  twice.replace(twice.find(relu), relu.size(), relu + ",\"activation\":\"linear\"");
+  CHECK(refused(twice).find("duplicate key 'activation' in model.layers[0].config") != std::string::npos);
+  // Nesting deeper than 32, under a key this reader does not know.
+  const std::string deep = text.substr(0, text.size() - 1) + ",\"zzz\":" + std::string(40, '[') + std::string(40, ']') + "}";
+  CHECK(refused(deep).find("nests deeper than 32 levels") != std::string::npos);
+  // More layers than the limit: refused while parsing (before any layer is made).
+  ModelParts many = base;
+  json layers = json::array();
+  for (int i = 0; i <= 100'000; ++i) layers.push_back({{"type", "Flatten"}, {"config", {{"name", "f" + std::to_string(i)}}}});
+  many.header["model"]["layers"] = layers;
+  CHECK(refused(many.header.dump()).find("more than 100000 layers in model.layers") != std::string::npos);
+  // An unknown top-level key (a newer writer's) is read past, whatever it holds.
+  ModelParts future = base;
+  future.header["future"] = {{"values", std::vector<int>(100'000, 7)}, {"nested", {{"a", {1, 2, 3}}}}};
+  CHECK(refused(future.header.dump()).empty());
+}
+
+TEST_CASE("text from a model file reaches an error message cut short and escaped") {
+  TempDir dir;
+  const ModelParts base = saved_conv_model(dir);
+  // A layer type holding a terminal escape sequence and a NUL (which would end a C string).
+  ModelParts evil = base;
+  evil.header["model"]["layers"][1]["type"] = std::string("\x1b[31mEVIL\x1b[0m\0tail", 19);
+  std::string err = load_error(dir, evil);
+  INFO(err);
+  CHECK(err.find("\\x1B[31mEVIL\\x1B[0m\\x00tail") != std::string::npos);
+  CHECK(err.find('\x1b') == std::string::npos);
+  CHECK(err.find('\0') == std::string::npos);
+  // A config key of a megabyte: the message stays short, and still says what is wrong.
+  ModelParts big = base;
+  big.header["model"]["layers"][0]["config"][std::string(1 << 20, 'k')] = 1;
+  err = load_error(dir, big);
+  CHECK(err.size() < 2048);
+  CHECK(err.find("bytes in all") != std::string::npos);
+  CHECK(err.rfind(dir / "crafted.nn", 0) == 0);
 }

@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "util/printable.hpp"
+
 namespace nn::detail {
 namespace {
 
@@ -27,7 +29,8 @@ bool as_int64(const nlohmann::json& v, int64_t& out) {
 }  // namespace
 
 void JsonField::fail(const std::string& what) const {
-  throw std::invalid_argument(fmt::format("field '{}': {}", path_, what));
+  // The path holds the file's keys: cut and escaped, so that the reason survives a long one.
+  throw std::invalid_argument(fmt::format("field '{}': {}", printable(path_, 200), what));
 }
 
 void JsonField::expect(bool ok, const char* type) const {
@@ -38,7 +41,7 @@ JsonField JsonField::operator[](const std::string& key) const {
   expect(v_->is_object(), "an object");
   auto it = v_->find(key);
   const std::string child = path_.empty() ? key : path_ + "." + key;
-  if (it == v_->end()) throw std::invalid_argument(fmt::format("field '{}' is missing", child));
+  if (it == v_->end()) throw std::invalid_argument(fmt::format("field '{}' is missing", printable(child, 200)));
   return JsonField(*it, child);
 }
 
@@ -85,6 +88,10 @@ std::string JsonField::string(size_t max_length) const {
   expect(v_->is_string(), "a string");
   const auto& s = v_->get_ref<const std::string&>();
   if (s.size() > max_length) fail(fmt::format("is longer than {} characters", max_length));
+  // Names, types and options: no control characters (a NUL would cut a message short, an escape
+  // sequence would reach the terminal that prints one).
+  for (char c : s)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) fail(fmt::format("holds control characters: '{}'", printable(s, 64)));
   return s;
 }
 

@@ -25,7 +25,10 @@ namespace nn::io::detail {
 
 constexpr char kMagic[8] = {'\x89', 'N', 'N', 'M', 'O', 'D', 'E', 'L'};
 constexpr size_t kPrefix = 8 + 4 + 8;  // magic, version, header length
+// Limits on the header, checked before (size) or while (the rest) it is parsed.
 constexpr uint64_t kMaxHeaderBytes = uint64_t{64} << 20;
+constexpr int kMaxHeaderDepth = 32;     // nesting of objects and arrays
+constexpr int64_t kMaxLayers = 100'000;  // in model.layers
 constexpr int64_t kMaxExtent = 0x7fffffff;  // per dimension of a stored tensor or input shape
 
 }  // namespace nn::io::detail

@@ -33,9 +33,8 @@ Sequential& Sequential::add(LayerPtr layer) {
     built_ = true;
     return *this;
   }
-  for (const auto& l : layers_)
-    if (l->name() == layer->name())
-      throw std::invalid_argument("Sequential::add: a layer named '" + layer->name() + "' is already in the model");
+  if (layer_names_.count(layer->name()))
+    throw std::invalid_argument("Sequential::add: a layer named '" + layer->name() + "' is already in the model");
   const Shape declared = layer->declared_input_shape();
   if (built_) {
     if (!declared.empty() && declared != output_shape())
@@ -43,6 +42,7 @@ Sequential& Sequential::add(LayerPtr layer) {
                                   to_string(declared) + " but receives " + to_string(output_shape()));
     layer->build(output_shape());
   }
+  layer_names_.insert(layer->name());
   layers_.push_back(std::move(layer));
   if (!built_ && layers_.size() == 1 && !declared.empty()) build(declared);
   if (optimizer_ && built_) optimizer_->set_parameters(parameters());

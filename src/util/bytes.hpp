@@ -5,6 +5,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "util/printable.hpp"
+
 namespace nn::detail {
 
 inline void put_le(std::string& out, uint64_t v, int bytes) {
@@ -17,8 +19,10 @@ inline uint64_t get_le(const unsigned char* p, int bytes) {
   return v;
 }
 
+// "<path>: <what>", what (which quotes the file's own text) cut to 1 KB and escaped
+// (util/printable.hpp): nothing a file holds reaches a terminal, a log or a response raw.
 [[noreturn]] inline void file_error(const std::string& path, const std::string& what) {
-  throw std::runtime_error(path + ": " + what);
+  throw std::runtime_error(path + ": " + printable(what, 1024));
 }
 
 }  // namespace nn::detail

@@ -15,7 +15,7 @@ inline size_t utf8_sequence(std::string_view s, size_t i) {
   const auto c = static_cast<unsigned char>(s[i]);
   const size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
   if (n == 0 || i + n > s.size()) return 0;
-  uint32_t code = c & (0x7Fu >> n);
+  uint32_t code = c & (n == 1 ? 0x7Fu : 0x7Fu >> n);
   for (size_t k = 1; k < n; ++k) {
     const auto t = static_cast<unsigned char>(s[i + k]);
     if ((t & 0xC0) != 0x80) return 0;

@@ -19,6 +19,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "nn/arg.hpp"
@@ -137,6 +138,7 @@ class Sequential {
 
   std::string name_;
   std::vector<LayerPtr> layers_;
+  std::unordered_set<std::string> layer_names_;  // add() refuses a taken name in O(1)
   bool built_ = false;
   Shape input_shape_;
   OptimizerPtr optimizer_;
