@@ -1,6 +1,8 @@
 #include "nn/tensor.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -17,32 +19,113 @@ std::string to_string(const Device& device) {
 
 // ---------------------------------------------------------------- Tensor
 
-Tensor::Tensor(Shape shape, Device device) : shape_(std::move(shape)), device_(device) {
+namespace {
+
+// Element conversion through double (exact for every value of every dtype here).
+double load(const void* p, DType t, int64_t i) {
+  switch (t) {
+    case kFloat32: return static_cast<const float*>(p)[i];
+    case kFloat16: return to_float(static_cast<const Half*>(p)[i]);
+    case kBFloat16: return to_float(static_cast<const BFloat16*>(p)[i]);
+    case kInt32: return static_cast<const int32_t*>(p)[i];
+    case kInt64: return static_cast<double>(static_cast<const int64_t*>(p)[i]);
+    case kUInt8: return static_cast<const uint8_t*>(p)[i];
+  }
+  return 0.0;
+}
+
+template <class I>
+I to_integer(double v) {  // truncated toward zero, saturated, NaN -> 0
+  if (std::isnan(v)) return 0;
+  if (v <= static_cast<double>(std::numeric_limits<I>::min())) return std::numeric_limits<I>::min();
+  if (v >= static_cast<double>(std::numeric_limits<I>::max())) return std::numeric_limits<I>::max();
+  return static_cast<I>(v);
+}
+
+void store(void* p, DType t, int64_t i, double v) {
+  switch (t) {
+    case kFloat32: static_cast<float*>(p)[i] = static_cast<float>(v); break;
+    case kFloat16: static_cast<Half*>(p)[i] = to_half(static_cast<float>(v)); break;
+    case kBFloat16: static_cast<BFloat16*>(p)[i] = to_bfloat16(static_cast<float>(v)); break;
+    case kInt32: static_cast<int32_t*>(p)[i] = to_integer<int32_t>(v); break;
+    case kInt64: static_cast<int64_t*>(p)[i] = to_integer<int64_t>(v); break;
+    case kUInt8: static_cast<uint8_t*>(p)[i] = to_integer<uint8_t>(v); break;
+  }
+}
+
+}  // namespace
+
+Tensor::Tensor(Shape shape, Device device) : Tensor(std::move(shape), TensorOptions().device(device)) {}
+
+Tensor::Tensor(Shape shape, const TensorOptions& options)
+    : shape_(std::move(shape)), device_(options.device()), dtype_(options.dtype()) {
   for (int64_t d : shape_)
     if (d < 0) throw std::invalid_argument("Tensor: negative extent in shape " + to_string(shape_));
   numel_ = nn::numel(shape_);
-  storage_ = backend_for(device_).allocate(std::max<int64_t>(1, numel_));
+  // The allocator counts 4-byte units; every dtype's elements stay aligned to their size.
+  const int64_t units = (numel_ * static_cast<int64_t>(element_size(dtype_)) + 3) / 4;
+  storage_ = backend_for(device_).allocate(std::max<int64_t>(1, units));
+}
+
+void Tensor::check_dtype(DType wanted) const {
+  if (wanted != dtype_)
+    throw std::invalid_argument(fmt::format("Tensor: {} access to a tensor of dtype {} and shape {}",
+                                            nn::to_string(wanted), nn::to_string(dtype_), to_string(shape_)));
+}
+
+void Tensor::copy_to_host(void* dst) const {
+  if (numel_) backend_for(device_).copy_bytes_to_host(bytes(), dst, nbytes());
 }
 
 Tensor Tensor::empty(Shape shape, Device device) { return Tensor(std::move(shape), device); }
+Tensor Tensor::empty(Shape shape, const TensorOptions& options) { return Tensor(std::move(shape), options); }
 
 Tensor Tensor::full(Shape shape, float value, Device device) {
   Tensor t(std::move(shape), device);
   t.fill(value);
   return t;
 }
+Tensor Tensor::full(Shape shape, double value, const TensorOptions& options) {
+  Tensor t(std::move(shape), options);
+  if (t.dtype_ == kFloat32) {
+    t.fill(static_cast<float>(value));
+  } else if (t.numel_) {
+    std::vector<char> host(t.nbytes());
+    for (int64_t i = 0; i < t.numel_; ++i) store(host.data(), t.dtype_, i, value);
+    backend_for(t.device_).copy_bytes_from_host(host.data(), t.bytes(), host.size());
+  }
+  return t;
+}
 Tensor Tensor::zeros(Shape shape, Device device) { return full(std::move(shape), 0.0f, device); }
+Tensor Tensor::zeros(Shape shape, const TensorOptions& options) { return full(std::move(shape), 0.0, options); }
 Tensor Tensor::ones(Shape shape, Device device) { return full(std::move(shape), 1.0f, device); }
+Tensor Tensor::ones(Shape shape, const TensorOptions& options) { return full(std::move(shape), 1.0, options); }
 Tensor Tensor::scalar(float value, Device device) { return full({}, value, device); }
 
-Tensor Tensor::from_vector(Shape shape, const std::vector<float>& values, Device device) {
-  Tensor t(std::move(shape), device);
+namespace {
+template <class T>
+Tensor tensor_of(Shape shape, const std::vector<T>& values, Device device) {
+  Tensor t(std::move(shape), TensorOptions().dtype(dtype_of<T>::value).device(device));
   if (static_cast<int64_t>(values.size()) != t.numel())
     throw std::invalid_argument(fmt::format("Tensor::from_vector: {} values for shape {}",
                                             values.size(), to_string(t.shape())));
-  backend_for(device).copy_from_host(values.data(), t.data(), t.numel());
+  if (t.numel()) backend_for(device).copy_bytes_from_host(values.data(), t.raw_data(), t.nbytes());
   return t;
 }
+}  // namespace
+
+Tensor Tensor::from_vector(Shape shape, const std::vector<float>& values, Device device) {
+  return tensor_of(std::move(shape), values, device);
+}
+template <class T>
+Tensor Tensor::from_vector(Shape shape, const std::vector<T>& values, Device device) {
+  return tensor_of(std::move(shape), values, device);
+}
+template Tensor Tensor::from_vector(Shape, const std::vector<Half>&, Device);
+template Tensor Tensor::from_vector(Shape, const std::vector<BFloat16>&, Device);
+template Tensor Tensor::from_vector(Shape, const std::vector<int32_t>&, Device);
+template Tensor Tensor::from_vector(Shape, const std::vector<int64_t>&, Device);
+template Tensor Tensor::from_vector(Shape, const std::vector<uint8_t>&, Device);
 
 int64_t Tensor::dim(int axis) const {
   return shape_[static_cast<size_t>(normalize_axis(axis, ndim()))];
@@ -76,55 +159,68 @@ Tensor Tensor::slice(int64_t begin, int64_t end) const {
                                         to_string(shape_)));
   Tensor t = *this;
   const int64_t row = shape_[0] ? numel_ / shape_[0] : 0;
-  t.offset_ += begin * row;
+  t.offset_ += begin * row * static_cast<int64_t>(element_size(dtype_));
   t.shape_[0] = end - begin;
   t.numel_ = t.shape_[0] * row;
   return t;
 }
 
 Tensor Tensor::clone() const {
-  Tensor t(shape_, device_);
-  backend_for(device_).copy(data(), t.data(), numel_);
+  Tensor t(shape_, options());
+  backend_for(device_).copy_bytes(bytes(), t.bytes(), nbytes());
   return t;
 }
 
 Tensor Tensor::to(Device device) const {
   if (device == device_) return *this;
-  Tensor t(shape_, device);
+  Tensor t(shape_, options().device(device));
   if (device_.is_cpu()) {
-    backend_for(device).copy_from_host(data(), t.data(), numel_);
+    backend_for(device).copy_bytes_from_host(bytes(), t.bytes(), nbytes());
   } else if (device.is_cpu()) {
-    backend_for(device_).copy_to_host(data(), t.data(), numel_);
+    backend_for(device_).copy_bytes_to_host(bytes(), t.bytes(), nbytes());
   } else {
     return to(Device::cpu()).to(device);
   }
   return t;
 }
 
+Tensor Tensor::to(DType dtype) const {
+  if (dtype == dtype_) return *this;
+  if (!device_.is_cpu()) return to(Device::cpu()).to(dtype).to(device_);
+  Tensor t(shape_, options().dtype(dtype));
+  const void* src = bytes();
+  void* dst = t.bytes();
+  for (int64_t i = 0; i < numel_; ++i) store(dst, dtype, i, load(src, dtype_, i));
+  return t;
+}
+
 void Tensor::copy_from(const Tensor& src) {
   check_shape(src, shape_, "Tensor::copy_from");
+  if (src.dtype_ != dtype_)
+    throw std::invalid_argument(fmt::format("Tensor::copy_from: a tensor of dtype {} into one of dtype {} (convert "
+                                            "it with to())",
+                                            nn::to_string(src.dtype_), nn::to_string(dtype_)));
   if (src.device_ == device_) {
-    backend_for(device_).copy(src.data(), data(), numel_);
+    backend_for(device_).copy_bytes(src.bytes(), bytes(), nbytes());
   } else {
     Tensor moved = src.to(device_);
-    backend_for(device_).copy(moved.data(), data(), numel_);
+    backend_for(device_).copy_bytes(moved.bytes(), bytes(), nbytes());
   }
 }
 
-void Tensor::fill(float value) { backend_for(device_).fill(data(), value, numel_); }
-
-std::vector<float> Tensor::to_vector() const {
-  std::vector<float> v(static_cast<size_t>(numel_));
-  if (numel_) backend_for(device_).copy_to_host(data(), v.data(), numel_);
-  return v;
+void Tensor::fill(float value) {
+  if (dtype_ == kFloat32) {
+    backend_for(device_).fill(data(), value, numel_);
+  } else {
+    Tensor t = full(shape_, static_cast<double>(value), options());
+    backend_for(device_).copy_bytes(t.bytes(), bytes(), nbytes());
+  }
 }
 
 float Tensor::item() const {
   if (numel_ != 1)
     throw std::invalid_argument("item: tensor of shape " + to_string(shape_) + " is not one element");
-  float v = 0.0f;
-  backend_for(device_).copy_to_host(data(), &v, 1);
-  return v;
+  return at_flat(0);
 }
 
 float Tensor::at(std::initializer_list<int64_t> index) const {
@@ -136,9 +232,14 @@ float Tensor::at(std::initializer_list<int64_t> index) const {
     if (ix < 0 || ix >= shape_[i]) throw std::out_of_range("at: index out of range for " + to_string(shape_));
     flat = flat * shape_[i++] + ix;
   }
-  float v = 0.0f;
-  backend_for(device_).copy_to_host(data() + flat, &v, 1);
-  return v;
+  return at_flat(flat);
+}
+
+float Tensor::at_flat(int64_t flat) const {
+  const size_t size = element_size(dtype_);
+  alignas(8) char v[8] = {};
+  backend_for(device_).copy_bytes_to_host(bytes() + static_cast<size_t>(flat) * size, v, size);
+  return static_cast<float>(load(v, dtype_, 0));
 }
 
 void check_shape(const Tensor& t, const Shape& expected, const std::string& what) {

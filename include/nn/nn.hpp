@@ -13,6 +13,7 @@
 #include "nn/data/idx.hpp"
 #include "nn/data/mnist.hpp"
 #include "nn/device.hpp"
+#include "nn/dtype.hpp"
 #include "nn/io/atomic_file.hpp"
 #include "nn/io/crc32c.hpp"
 #include "nn/io/event_writer.hpp"

@@ -1,34 +1,57 @@
 #pragma once
-// Tensor: a dense, contiguous, row-major float32 n-d array that knows its device.
+// Tensor: a dense, contiguous, row-major n-d array of one element type (dtype.hpp) that knows
+// its device.
 //
 // Tensors share storage on copy (like torch.Tensor); clone() makes a deep copy. Memory comes
 // from the device's Backend, whose caching allocator makes a training step's buffers reuse the
-// previous step's, so steady-state training allocates nothing from the system.
-// Class labels are stored as float32 holding integer values (exact up to 2^24).
+// previous step's, so steady-state training allocates nothing from the system. Element access is
+// typed and checked: data() is float32's, data<T>() any dtype's, and asking for the wrong one is
+// an error naming both.
+//
+//   Tensor labels = Tensor::zeros({64}, TensorOptions().dtype(kInt64));
+//   int64_t* p = labels.data<int64_t>();
+//   Tensor x = images.to(kFloat32);  // converts (uint8 -> float32 keeps the values 0..255)
 #include <cstdint>
 #include <initializer_list>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "nn/arg.hpp"
 #include "nn/device.hpp"
+#include "nn/dtype.hpp"
 #include "nn/shape.hpp"
 
 namespace nn {
 
+class TensorOptions {
+  NN_ARG(DType, dtype) = kFloat32;
+  NN_ARG(Device, device) = Device::cpu();
+};
+
 class Tensor {
  public:
   Tensor() = default;  // undefined: defined() is false
-  explicit Tensor(Shape shape, Device device = Device::cpu());  // uninitialised contents
+  explicit Tensor(Shape shape, Device device = Device::cpu());  // float32, uninitialised contents
+  Tensor(Shape shape, const TensorOptions& options);             // uninitialised contents
 
   static Tensor empty(Shape shape, Device device = Device::cpu());
+  static Tensor empty(Shape shape, const TensorOptions& options);
   static Tensor zeros(Shape shape, Device device = Device::cpu());
+  static Tensor zeros(Shape shape, const TensorOptions& options);
   static Tensor ones(Shape shape, Device device = Device::cpu());
+  static Tensor ones(Shape shape, const TensorOptions& options);
+  // value converted to the dtype as to(DType) converts.
   static Tensor full(Shape shape, float value, Device device = Device::cpu());
+  static Tensor full(Shape shape, double value, const TensorOptions& options);
   static Tensor scalar(float value, Device device = Device::cpu());
-  // Copies `values` (numel(shape) of them, else std::invalid_argument) to a new tensor.
+  // Copies `values` (numel(shape) of them, else std::invalid_argument) to a new tensor of their
+  // element type.
   static Tensor from_vector(Shape shape, const std::vector<float>& values,
                             Device device = Device::cpu());
+  // Any element type: Tensor::from_vector({2}, std::vector<int64_t>{3, 7}) is an int64 tensor.
+  template <class T>
+  static Tensor from_vector(Shape shape, const std::vector<T>& values, Device device = Device::cpu());
 
   bool defined() const { return static_cast<bool>(storage_); }
   const Shape& shape() const { return shape_; }
@@ -36,10 +59,28 @@ class Tensor {
   int64_t dim(int axis) const;  // negative counts from the end
   int64_t numel() const { return numel_; }
   Device device() const { return device_; }
+  DType dtype() const { return dtype_; }
+  TensorOptions options() const { return TensorOptions().dtype(dtype_).device(device_); }
+  size_t nbytes() const { return static_cast<size_t>(numel_) * element_size(dtype_); }
 
-  // Device pointer to the first element (host memory for the CPU).
-  float* data() { return storage_.get() + offset_; }
-  const float* data() const { return storage_.get() + offset_; }
+  // Device pointer to the first element (host memory for the CPU) of a float32 tensor; any other
+  // dtype throws std::invalid_argument naming it.
+  float* data() { return data<float>(); }
+  const float* data() const { return data<float>(); }
+  // The same for element type T (float, Half, BFloat16, int32_t, int64_t, uint8_t).
+  template <class T>
+  T* data() {
+    check_dtype(dtype_of<T>::value);
+    return reinterpret_cast<T*>(bytes());
+  }
+  template <class T>
+  const T* data() const {
+    check_dtype(dtype_of<T>::value);
+    return reinterpret_cast<const T*>(bytes());
+  }
+  // Untyped device pointer to the first element.
+  void* raw_data() { return bytes(); }
+  const void* raw_data() const { return bytes(); }
 
   // Same storage, new shape (one extent may be -1); throws if the element count differs.
   Tensor reshape(Shape shape) const;
@@ -47,24 +88,42 @@ class Tensor {
   Tensor slice(int64_t begin, int64_t end) const;
   Tensor clone() const;
   Tensor to(Device device) const;
-  // Copies the contents of `src` (same shape, any device) into this tensor.
+  // Converted to another element type (itself when it has it already): floats to integers
+  // truncate toward zero as C++ and PyTorch do, saturating at the type's range (NaN becomes 0);
+  // to float16 and bfloat16 rounds to nearest even.
+  Tensor to(DType dtype) const;
+  // Copies the contents of `src` (same shape and dtype, any device) into this tensor.
   void copy_from(const Tensor& src);
   void fill(float value);
 
-  std::vector<float> to_vector() const;  // host copy, row-major
-  float item() const;                    // the single element of a one-element tensor
-  float at(std::initializer_list<int64_t> index) const;  // host read of one element (slow)
+  // Host copies, row-major: to_vector() of a float32 tensor, to_vector<T>() of any.
+  std::vector<float> to_vector() const { return to_vector<float>(); }
+  template <class T>
+  std::vector<T> to_vector() const {
+    check_dtype(dtype_of<T>::value);
+    std::vector<T> v(static_cast<size_t>(numel_));
+    copy_to_host(v.data());
+    return v;
+  }
+  float item() const;  // the single element of a one-element tensor, as float (any dtype)
+  float at(std::initializer_list<int64_t> index) const;  // host read of one element, as float (slow)
 
   // True when no other Tensor shares this storage (used to accumulate gradients in place).
   bool unique() const { return storage_.use_count() == 1; }
   bool same_storage(const Tensor& other) const { return storage_ == other.storage_; }
 
  private:
-  std::shared_ptr<float> storage_;
-  int64_t offset_ = 0;
+  char* bytes() const { return static_cast<char*>(static_cast<void*>(storage_.get())) + offset_; }
+  void check_dtype(DType wanted) const;
+  void copy_to_host(void* dst) const;
+  float at_flat(int64_t flat) const;
+
+  std::shared_ptr<float> storage_;  // the allocator's blocks, in 4-byte units
+  int64_t offset_ = 0;              // in bytes
   Shape shape_;
   int64_t numel_ = 0;
   Device device_;
+  DType dtype_ = kFloat32;
 };
 
 // Throws std::invalid_argument("<what>: expected shape A, got B") when the shapes differ.

@@ -125,6 +125,10 @@ class Backend {
   virtual std::shared_ptr<float> allocate(int64_t count) = 0;  // uninitialised floats
   virtual void release_cached() = 0;                            // give cached blocks back
   virtual MemoryStats memory_stats() const = 0;
+  // Bytes, for tensors of any dtype: device -> device, device -> host, host -> device.
+  virtual void copy_bytes(const void* src, void* dst, size_t n) = 0;
+  virtual void copy_bytes_to_host(const void* src, void* dst, size_t n) = 0;
+  virtual void copy_bytes_from_host(const void* src, void* dst, size_t n) = 0;
   virtual void copy(const float* src, float* dst, int64_t n) = 0;          // device -> device
   virtual void copy_to_host(const float* src, float* dst, int64_t n) = 0;  // device -> host
   virtual void copy_from_host(const float* src, float* dst, int64_t n) = 0;

@@ -53,6 +53,15 @@ void CpuBackend::copy(const float* src, float* dst, int64_t n) {
   });
 }
 
+void CpuBackend::copy_bytes(const void* src, void* dst, size_t n) {
+  if (src == dst || n == 0) return;
+  const auto* s = static_cast<const char*>(src);
+  auto* d = static_cast<char*>(dst);
+  parallel_for(static_cast<int64_t>(n), 1 << 20, [&](int64_t b, int64_t e) {
+    std::memcpy(d + b, s + b, static_cast<size_t>(e - b));
+  });
+}
+
 void CpuBackend::fill(float* y, float value, int64_t n) {
   parallel_for(n, 1 << 18, [&](int64_t b, int64_t e) { std::fill(y + b, y + e, value); });
 }

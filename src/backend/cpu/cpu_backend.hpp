@@ -21,6 +21,9 @@ class CpuBackend : public Backend {
   std::shared_ptr<float> allocate(int64_t count) override;
   void release_cached() override;
   MemoryStats memory_stats() const override { return allocator_.stats(); }
+  void copy_bytes(const void* src, void* dst, size_t n) override;
+  void copy_bytes_to_host(const void* src, void* dst, size_t n) override { copy_bytes(src, dst, n); }
+  void copy_bytes_from_host(const void* src, void* dst, size_t n) override { copy_bytes(src, dst, n); }
   void copy(const float* src, float* dst, int64_t n) override;
   void copy_to_host(const float* src, float* dst, int64_t n) override { copy(src, dst, n); }
   void copy_from_host(const float* src, float* dst, int64_t n) override { copy(src, dst, n); }
