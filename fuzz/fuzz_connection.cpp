@@ -7,6 +7,7 @@
 // it does not send, which this check cannot tell from a short body without parsing the requests.
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -43,6 +44,7 @@ void start_server() {
                                         .timeout_seconds(2)
                                         .batch_timeout_us(0)
                                         .max_body_bytes(1 << 20)
+                                        .max_image_pixels(1 << 20)  // as fuzz_request: quick decodes
                                         .log([](const std::string&) {}));
   g_port = server.start();
   std::filesystem::remove_all(dir);
@@ -55,12 +57,20 @@ std::string exchange(std::string_view bytes) {
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(g_port));
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) __builtin_trap();  // the server is gone
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    // Interrupted by libFuzzer's timer, the connection goes on being made: wait for it.
+    pollfd p{fd, POLLOUT, 0};
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (errno != EINTR || ::poll(&p, 1, 10000) != 1 || ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err)
+      __builtin_trap();  // the server is gone
+  }
   timeval tv{10, 0};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   size_t at = 0;
   while (at < bytes.size()) {
     const ssize_t n = ::send(fd, bytes.data() + at, bytes.size() - at, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;  // the server closed: it answered what it had
     at += static_cast<size_t>(n);
   }
@@ -68,7 +78,10 @@ std::string exchange(std::string_view bytes) {
   std::string reply;
   char buf[8192];
   ssize_t n;
-  while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) reply.append(buf, static_cast<size_t>(n));
+  // libFuzzer's timer signal interrupts recv (EINTR; a socket with a receive timeout is not
+  // restarted): read on.
+  while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0 || (n < 0 && errno == EINTR))
+    if (n > 0) reply.append(buf, static_cast<size_t>(n));
   if (n < 0 && errno != ECONNRESET) __builtin_trap();  // no answer within 10 s: a hang
   ::close(fd);
   return reply;

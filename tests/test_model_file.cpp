@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
@@ -16,7 +17,12 @@
 
 #include <fmt/format.h>
 
+#include <nlohmann/json.hpp>
+
 #include "io/atomic_file_hooks.hpp"
+#include "model_craft.hpp"
+#include "nn/vision/image.hpp"
+#include "nn/vision/mnist_form.hpp"
 #include "temp_dir.hpp"
 #include "nn/io/model_file.hpp"
 #include "nn/model/callbacks/simple.hpp"
@@ -344,4 +350,75 @@ TEST_CASE("batch normalization's moving statistics are saved, loaded and used fo
   CHECK(lbn->gamma().value().to_vector() != gamma_before);
   CHECK(lbn->moving_mean().to_vector() == mean_before);
   CHECK(lbn->moving_variance().to_vector() == var_before);
+}
+
+TEST_CASE("a model file of format version 1 (before dtypes) still loads and predicts exactly as it did") {
+  // tests/fixtures: a softmax-regression model saved by nn before model files recorded dtypes,
+  // and the predictions `mnist predict --json` of that nn made with it for examples/digits.
+  const std::string root = NN_SOURCE_DIR;
+  const std::string fixture = root + "/tests/fixtures/model_v1_softmax.nn";
+  {
+    std::ifstream in(fixture, std::ios::binary);
+    char head[12] = {};
+    in.read(head, 12);
+    REQUIRE(head[8] == 1);  // version 1 indeed
+  }
+  Sequential m = load_model(fixture);
+  std::ifstream lines(root + "/tests/fixtures/model_v1_softmax.predictions.jsonl");
+  int checked = 0;
+  for (std::string line; std::getline(lines, line);) {
+    const auto expected = nlohmann::json::parse(line);
+    const std::string file = root + "/" + expected["file"].get<std::string>();
+    CAPTURE(file);
+    const Tensor x = vision::to_mnist(vision::read_image(file)).reshape({1, 1, 28, 28});
+    const std::vector<float> p = m.predict(x).to_vector();
+    for (const auto& score : expected["scores"]) {
+      const int label = std::stoi(score[0].get<std::string>());
+      CHECK(p[static_cast<size_t>(label)] == doctest::Approx(score[1].get<double>()).epsilon(1e-6));
+    }
+    ++checked;
+  }
+  CHECK(checked == 12);
+}
+
+TEST_CASE("tensors are saved with their dtype, and weights stored in float16 load converted") {
+  TempDir dir;
+  manual_seed(3);
+  Sequential m;
+  m.add(Input({4}));
+  m.add<Dense>(3, "softmax");
+  m.compile("sgd", "sparse_categorical_crossentropy");
+  save_model(m, dir / "m.nn");
+  std::ifstream in(dir / "m.nn", std::ios::binary);
+  const std::string file{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  CHECK(file[8] == 2);  // format version 2
+  auto parts = nn::test::split_model(file);
+  for (const auto& t : parts.header["tensors"]) CHECK(t["dtype"] == "float32");
+  // The kernel rewritten as float16 (its values rounded): the model loads it into float32.
+  const Tensor kernel = m.layers()[0]->parameters()[0].value();
+  const Tensor half = kernel.to(kFloat16);
+  auto& entry = parts.header["tensors"][0];
+  REQUIRE(entry["name"] == "dense/kernel");
+  entry["dtype"] = "float16";
+  const auto offset = entry["offset"].get<size_t>();
+  std::string data = parts.data;
+  std::memcpy(data.data() + offset, half.raw_data(), half.nbytes());
+  std::ofstream(dir / "half.nn", std::ios::binary) << nn::test::assemble_model(parts.header.dump(), data, 2);
+  const Sequential loaded = load_model(dir / "half.nn");
+  CHECK(loaded.layers()[0]->parameters()[0].value().dtype() == kFloat32);
+  CHECK(loaded.layers()[0]->parameters()[0].value().to_vector() == half.to(kFloat32).to_vector());
+  // An integer weight, an unknown dtype and a version 2 entry without one are refused.
+  entry["dtype"] = "int32";
+  std::ofstream(dir / "int.nn", std::ios::binary) << nn::test::assemble_model(parts.header.dump(), data, 2);
+  CHECK_THROWS_WITH_AS(load_model(dir / "int.nn"),
+                       doctest::Contains("tensor 0 ('dense/kernel') is int32: weights and optimizer state are floating point"),
+                       std::runtime_error);
+  entry["dtype"] = "float64";
+  std::ofstream(dir / "f64.nn", std::ios::binary) << nn::test::assemble_model(parts.header.dump(), data, 2);
+  CHECK_THROWS_WITH_AS(load_model(dir / "f64.nn"), doctest::Contains("field 'tensors[0].dtype': unknown dtype 'float64'"),
+                       std::runtime_error);
+  entry.erase("dtype");
+  std::ofstream(dir / "none.nn", std::ios::binary) << nn::test::assemble_model(parts.header.dump(), data, 2);
+  CHECK_THROWS_WITH_AS(load_model(dir / "none.nn"), doctest::Contains("field 'tensors[0].dtype' is missing"),
+                       std::runtime_error);
 }

@@ -27,27 +27,29 @@ struct TensorTable {
   std::vector<Tensor> tensors;
   uint64_t bytes = 0;
   int add(const std::string& name, const Tensor& t) {
-    entries.push_back({{"name", name}, {"shape", t.shape()}, {"offset", bytes}});
+    bytes = (bytes + 7) / 8 * 8;  // every dtype's elements aligned
+    entries.push_back({{"name", name}, {"shape", t.shape()}, {"dtype", to_string(t.dtype())}, {"offset", bytes}});
     tensors.push_back(t);
-    bytes += static_cast<uint64_t>(t.numel()) * 4;
+    bytes += t.nbytes();
     return static_cast<int>(tensors.size()) - 1;
   }
 };
 
 std::string serialize(const json& header, const TensorTable& table) {
-  static_assert(sizeof(float) == 4, "float32 expected");
   const std::string h = header.dump();
   std::string out(detail::kMagic, sizeof(detail::kMagic));
   nn::detail::put_le(out, kModelFormatVersion, 4);
   nn::detail::put_le(out, h.size(), 8);
   out += h;
   out.reserve(out.size() + table.bytes + 4);
+  const size_t data_start = out.size();
   for (const auto& t : table.tensors) {
-    for (float f : t.to_vector()) {  // host copy, any device; little-endian, whatever the host
-      uint32_t bits;
-      std::memcpy(&bits, &f, 4);
-      nn::detail::put_le(out, bits, 4);
-    }
+    out.resize(data_start + (out.size() - data_start + 7) / 8 * 8, '\0');  // the offset add() gave it
+    const Tensor host = t.to(Device::cpu());
+    const size_t at = out.size();
+    out.resize(at + host.nbytes());
+    std::memcpy(out.data() + at, host.raw_data(), host.nbytes());
+    nn::detail::to_little_endian(out.data() + at, host.numel(), element_size(host.dtype()));
   }
   nn::detail::put_le(out, crc32c(out.data(), out.size()), 4);
   return out;

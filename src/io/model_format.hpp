@@ -13,8 +13,9 @@
 //                                             "optimizer_state": {"iterations", "learning_rate",
 //                                                                 "slots": {"<slot>": [i, ...]}},
 //                                             "loss": {"name", "from_logits"}, "metrics": [...]},
-//                          "tensors": [{"name", "shape", "offset"}, ...]}
-//          20+H         float32 little-endian data; tensor i at data + tensors[i].offset
+//                          "tensors": [{"name", "shape", "dtype", "offset"}, ...]}
+//          20+H         little-endian data; tensor i at data + tensors[i].offset, a multiple of
+//                       8 (version 1: float32 only, no "dtype", offsets multiples of 4)
 //          size-4       uint32 CRC-32C of every byte before it
 #include <cstddef>
 #include <cstdint>

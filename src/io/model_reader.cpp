@@ -31,6 +31,7 @@ using nn::detail::JsonField;
 struct TensorEntry {
   std::string name;
   Shape shape;
+  DType dtype = kFloat32;
   uint64_t offset = 0, bytes = 0;
   bool used = false;
 };
@@ -225,7 +226,7 @@ class ModelReader {
         c.fail(e.what());
       }
       for (auto& [slot, ids] : slot_ids_)
-        for (int id : ids) state.slots[slot].push_back(tensor(id));
+        for (int id : ids) state.slots[slot].push_back(tensor(id).to(kFloat32));
       if (model.built()) opt->load_state(state);
     }
     return model;
@@ -275,9 +276,10 @@ class ModelReader {
     if (size < kPrefix + 4) fail(fmt::format("truncated ({} bytes)", size));
     const auto* p = reinterpret_cast<const unsigned char*>(prefix);
     const auto version = static_cast<uint32_t>(nn::detail::get_le(p + 8, 4));
-    if (version != kModelFormatVersion)
-      fail(fmt::format("unsupported format version {} (this build of nn reads version {}){}", version,
+    if (version < 1 || version > kModelFormatVersion)
+      fail(fmt::format("unsupported format version {} (this build of nn reads versions 1 to {}){}", version,
                        kModelFormatVersion, version > kModelFormatVersion ? ": written by a newer nn" : ""));
+    version_ = version;
     const uint64_t header_size = nn::detail::get_le(p + 12, 8);
     if (header_size > size - kPrefix - 4) fail("truncated (header runs past the end of the file)");
     if (header_size > kMaxHeaderBytes)
@@ -328,8 +330,17 @@ class ModelReader {
         } catch (const std::invalid_argument& err) {
           t[i]["shape"].fail(err.what());
         }
-        e.bytes = n * 4;
-        if (e.offset % 4 != 0) t[i]["offset"].fail("is not a multiple of 4");
+        if (version_ >= 2) {
+          try {
+            e.dtype = dtype_from_string(t[i]["dtype"].string(16));
+          } catch (const std::invalid_argument& err) {
+            if (std::strncmp(err.what(), "field '", 7) == 0) throw;
+            t[i]["dtype"].fail(err.what());
+          }
+        }
+        const uint64_t size = element_size(e.dtype);
+        e.bytes = n * size;
+        if (e.offset % size != 0) t[i]["offset"].fail(fmt::format("is not a multiple of {}", size));
         if (e.offset > data_size_ || e.bytes > data_size_ - e.offset)
           t[i].fail(fmt::format("tensor '{}' of shape {} lies outside the data section ({} bytes)", e.name,
                                 to_string(e.shape), data_size_));
@@ -432,6 +443,9 @@ class ModelReader {
     if (e.shape != shape)
       id_field.fail(fmt::format("tensor {} ('{}') has shape {}, expected {}", id, e.name, to_string(e.shape),
                                 to_string(shape)));
+    if (!is_floating(e.dtype))
+      id_field.fail(fmt::format("tensor {} ('{}') is {}: weights and optimizer state are floating point", id, e.name,
+                                nn::to_string(e.dtype)));
     e.used = true;
     return static_cast<int>(id);
   }
@@ -468,7 +482,7 @@ class ModelReader {
     for (size_t i = 0; i < params.size(); ++i) {
       const auto id =
           static_cast<size_t>(weights[i]["tensor"].integer(0, static_cast<int64_t>(tensors_.size()) - 1));
-      values.push_back(tensor(static_cast<int>(id)));
+      values.push_back(tensor(static_cast<int>(id)).to(params[i].value().dtype()));  // stored in any float type
     }
     for (size_t i = 0; i < params.size(); ++i) {
       Tensor dst = params[i].value();  // shares the parameter's storage
@@ -476,34 +490,23 @@ class ModelReader {
     }
   }
 
+  // Table entry id in its stored dtype, on the host.
   Tensor tensor(int id) {
-    Tensor t(tensors_[static_cast<size_t>(id)].shape);
-    read_into(tensors_[static_cast<size_t>(id)], t);
-    return t;
-  }
-
-  void read_into(const TensorEntry& e, Tensor& t) {
-    if (e.bytes == 0) return;
-    Tensor host = t.device().is_cpu() ? t : Tensor(e.shape);
-    src_.read_at(data_start_ + e.offset, host.data(), static_cast<size_t>(e.bytes));
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    float* f = host.data();
-    for (int64_t i = 0; i < host.numel(); ++i) {  // stored little-endian
-      uint32_t bits;
-      std::memcpy(&bits, f + i, 4);
-      bits = __builtin_bswap32(bits);
-      std::memcpy(f + i, &bits, 4);
-    }
-#endif
-    if (!options_.allow_non_finite()) {
-      const float* v = host.data();
-      for (int64_t i = 0; i < host.numel(); ++i)
+    const TensorEntry& e = tensors_[static_cast<size_t>(id)];
+    Tensor t(e.shape, TensorOptions().dtype(e.dtype));
+    if (e.bytes == 0) return t;
+    src_.read_at(data_start_ + e.offset, t.raw_data(), static_cast<size_t>(e.bytes));
+    nn::detail::to_little_endian(t.raw_data(), t.numel(), element_size(e.dtype));
+    if (!options_.allow_non_finite() && is_floating(e.dtype)) {
+      const Tensor f = t.to(kFloat32);
+      const float* v = f.data();
+      for (int64_t i = 0; i < f.numel(); ++i)
         if (!std::isfinite(v[i]))
           fail(fmt::format("tensor '{}' holds {} at element {} of {}: a model with weights that are not finite "
                            "cannot predict (LoadOptions().allow_non_finite(true) loads it for debugging)",
                            e.name, std::isnan(v[i]) ? "NaN" : v[i] > 0 ? "+inf" : "-inf", i, to_string(e.shape)));
     }
-    if (!host.same_storage(t)) t.copy_from(host);
+    return t;
   }
 
  private:
@@ -512,6 +515,7 @@ class ModelReader {
   LoadOptions options_;
   json header_;
   uint64_t data_start_ = 0, data_size_ = 0;
+  uint32_t version_ = kModelFormatVersion;
   std::vector<TensorEntry> tensors_;
   std::map<std::string, std::vector<int>> slot_ids_;
   std::vector<std::pair<std::string, Shape>> planned_;  // check_weights: each weight's name and shape

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "util/printable.hpp"
 
@@ -21,6 +22,18 @@ inline uint64_t get_le(const unsigned char* p, int bytes) {
 
 // "<path>: <what>", what (which quotes the file's own text) cut to 1 KB and escaped
 // (util/printable.hpp): nothing a file holds reaches a terminal, a log or a response raw.
+// Reverses each of n elements of `size` bytes in place on a big-endian host (the formats are
+// little-endian); nothing to do on a little-endian one. Its own inverse.
+inline void to_little_endian(void* data, int64_t n, size_t size) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  auto* p = static_cast<unsigned char*>(data);
+  for (int64_t i = 0; i < n; ++i, p += size)
+    for (size_t a = 0, b = size - 1; a < b; ++a, --b) std::swap(p[a], p[b]);
+#else
+  (void)data, (void)n, (void)size;
+#endif
+}
+
 [[noreturn]] inline void file_error(const std::string& path, const std::string& what) {
   throw std::runtime_error(path + ": " + printable(what, 1024));
 }

@@ -8,7 +8,7 @@
 //   uint32    format version (kModelFormatVersion)
 //   uint64    header length H
 //   H bytes   header: JSON (architecture, compile settings, tensor table)
-//   tensors   float32 data, at the offsets the tensor table gives
+//   tensors   each in its dtype, little-endian, at the offsets the tensor table gives
 //   uint32    CRC-32C of everything before it
 // Writes go to a temporary file in the same directory (an unpredictable name, created with
 // O_EXCL | O_NOFOLLOW), are flushed to disk, then renamed over the target: a crash or kill
@@ -23,7 +23,8 @@
 
 namespace nn::io {
 
-constexpr uint32_t kModelFormatVersion = 1;
+// Version 2 records each tensor's dtype; version 1 files (all float32) still load.
+constexpr uint32_t kModelFormatVersion = 2;
 
 // A model whose weights or optimizer state hold NaN or an infinity is refused at load, naming the
 // tensor (it would predict NaN, or a confident-looking class, without a word);
