@@ -68,7 +68,7 @@ Variable CategoricalCrossentropy::operator()(const Variable& y_pred, const Tenso
   if (y_true.shape() != y_pred.shape())
     throw std::invalid_argument("categorical_crossentropy: targets of shape " + to_string(y_true.shape()) +
                                 " for predictions of shape " + to_string(y_pred.shape()));
-  const Tensor targets = smooth(y_true, label_smoothing_);
+  const Tensor targets = smooth(y_true.to(kFloat32), label_smoothing_);
   if (from_logits_) return softmax_cross_entropy(y_pred, targets, reduction_);
   return reduce(cross_entropy_from_probs(y_pred, targets), reduction_);
 }
@@ -92,7 +92,7 @@ Variable MeanSquaredError::operator()(const Variable& y_pred, const Tensor& y_tr
   if (y_true.shape() != y_pred.shape())
     throw std::invalid_argument("mean_squared_error: targets of shape " + to_string(y_true.shape()) +
                                 " for predictions of shape " + to_string(y_pred.shape()));
-  Variable se = square(sub(y_pred, Variable(y_true)));
+  Variable se = square(sub(y_pred, Variable(y_true.to(kFloat32))));
   if (se.shape().size() >= 2) return reduce(mean(se, -1), reduction_);
   return reduce(se, reduction_);
 }
@@ -101,7 +101,7 @@ Variable MeanAbsoluteError::operator()(const Variable& y_pred, const Tensor& y_t
   if (y_true.shape() != y_pred.shape())
     throw std::invalid_argument("mean_absolute_error: targets of shape " + to_string(y_true.shape()) +
                                 " for predictions of shape " + to_string(y_pred.shape()));
-  Variable ae = abs(sub(y_pred, Variable(y_true)));
+  Variable ae = abs(sub(y_pred, Variable(y_true.to(kFloat32))));
   if (ae.shape().size() >= 2) return reduce(mean(ae, -1), reduction_);
   return reduce(ae, reduction_);
 }
@@ -110,7 +110,7 @@ Variable BinaryCrossentropy::operator()(const Variable& y_pred, const Tensor& y_
   if (y_true.shape() != y_pred.shape())
     throw std::invalid_argument("binary_crossentropy: targets of shape " + to_string(y_true.shape()) +
                                 " for predictions of shape " + to_string(y_pred.shape()));
-  const Variable y(y_true);
+  const Variable y(y_true.to(kFloat32));
   Variable per_element;
   if (from_logits_) {  // softplus(z) - z y: stable for any z
     per_element = sub(softplus(y_pred), mul(y_pred, y));

@@ -9,6 +9,7 @@
 #include "nn/tensor_ops.hpp"
 
 #include "nn/backend/backend.hpp"
+#include "ops/labels.hpp"
 
 namespace nn {
 
@@ -20,9 +21,11 @@ int64_t count_correct(const Tensor& y_pred, const Tensor& y_true) {
   if (!sparse && y_true.shape() != y_pred.shape())
     throw std::invalid_argument("accuracy: targets of shape " + to_string(y_true.shape()) +
                                 " for predictions of shape " + to_string(y_pred.shape()));
+  const Tensor truth = sparse ? detail::class_labels(y_true, cols, "accuracy") : y_true.to(kFloat32);
   Tensor out = Tensor::empty({}, y_pred.device());
-  detail::run_kernel(Kernel::CountCorrect, {&y_pred, &y_true}, {&out}, [&](Backend& be, const auto& in, const auto& o) {
-    be.count_correct(in[0], in[1], sparse, o[0], rows, cols);
+  detail::run_kernel(Kernel::CountCorrect, {&y_pred, &truth}, {&out}, [&](Backend& be, const auto& in, const auto& o) {
+    be.count_correct(detail::as<float>(in[0]), sparse ? nullptr : detail::as<float>(in[1]),
+                     sparse ? detail::as<int64_t>(in[1]) : nullptr, detail::as<float>(o[0]), rows, cols);
   });
   return static_cast<int64_t>(out.item());
 }
@@ -41,8 +44,9 @@ void TopKAccuracy::update(const Tensor& y_pred, const Tensor& y_true) {
     throw std::invalid_argument(name_ + ": targets of shape " + to_string(y_true.shape()) +
                                 " for predictions of shape " + to_string(y_pred.shape()));
   const int64_t k = std::min(k_, cols);
-  const std::vector<float> top = top_k(y_pred, k).indices.to_vector();
-  const std::vector<float> truth = (sparse ? y_true : argmax(y_true)).to_vector();
+  const std::vector<int64_t> top = top_k(y_pred, k).indices.to_vector<int64_t>();
+  const std::vector<int64_t> truth =
+      (sparse ? detail::class_labels(y_true, cols, name_) : argmax(y_true)).to_vector<int64_t>();
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t j = 0; j < k; ++j)
       if (top[static_cast<size_t>(r * k + j)] == truth[static_cast<size_t>(r)]) {

@@ -16,8 +16,10 @@ void check_devices(const Tensor& a, const Tensor& b, const char* op) {
                                 to_string(b.device()));
 }
 
-Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b, const char* name) {
-  check_devices(a, b, name);
+// The kernels compute in float32: operands of other dtypes are converted first (images / 255.0f).
+Tensor binary(BinaryOp op, const Tensor& a_in, const Tensor& b_in, const char* name) {
+  check_devices(a_in, b_in, name);
+  const Tensor a = a_in.to(kFloat32), b = b_in.to(kFloat32);
   Tensor out(broadcast_shapes(a.shape(), b.shape()), a.device());
   backend_for(a.device()).binary(op, a.data(), a.shape(), b.data(), b.shape(), out.data(), out.shape());
   return out;
@@ -28,7 +30,11 @@ Tensor& in_place(BinaryOp op, Tensor& a, const Tensor& b, const char* name) {
   if (broadcast_shapes(a.shape(), b.shape()) != a.shape())
     throw std::invalid_argument(std::string(name) + ": a tensor of shape " + to_string(b.shape()) +
                                 " does not broadcast to " + to_string(a.shape()));
-  backend_for(a.device()).binary(op, a.data(), a.shape(), b.data(), b.shape(), a.data(), a.shape());
+  if (a.dtype() != kFloat32)
+    throw std::invalid_argument(std::string(name) + ": in-place arithmetic on a " + to_string(a.dtype()) +
+                                " tensor (convert it with to(kFloat32) first)");
+  const Tensor b32 = b.to(kFloat32);
+  backend_for(a.device()).binary(op, a.data(), a.shape(), b32.data(), b.shape(), a.data(), a.shape());
   return a;
 }
 
@@ -61,7 +67,7 @@ Tensor& operator/=(Tensor& a, float b) { return a /= scalar_like(a, b); }
 
 Tensor sum(const Tensor& x) {
   Tensor out = Tensor::empty({}, x.device());
-  backend_for(x.device()).sum(x.data(), out.data(), x.numel());
+  backend_for(x.device()).sum(x.to(kFloat32).data(), out.data(), x.numel());
   return out;
 }
 
@@ -72,7 +78,8 @@ Tensor mean(const Tensor& x) {
   return out;
 }
 
-Tensor argmax(const Tensor& x, int axis) {
+Tensor argmax(const Tensor& x_in, int axis) {
+  const Tensor x = x_in.to(kFloat32);
   const int a = normalize_axis(axis, x.ndim());
   const Shape& s = x.shape();
   if (s[static_cast<size_t>(a)] == 0)
@@ -82,30 +89,32 @@ Tensor argmax(const Tensor& x, int axis) {
   for (int i = a + 1; i < x.ndim(); ++i) inner *= s[static_cast<size_t>(i)];
   Shape out_shape = s;
   out_shape.erase(out_shape.begin() + a);
-  Tensor out(out_shape, x.device());
+  Tensor out(out_shape, TensorOptions().dtype(kInt64).device(x.device()));
   const int64_t n = s[static_cast<size_t>(a)];
   detail::run_kernel(Kernel::Argmax, {&x}, {&out}, [&](Backend& be, const auto& in, const auto& o) {
-    be.argmax(in[0], o[0], outer, n, inner);
+    be.argmax(detail::as<float>(in[0]), detail::as<int64_t>(o[0]), outer, n, inner);
   });
   return out;
 }
 
-TopK top_k(const Tensor& x, int64_t k) {
+TopK top_k(const Tensor& x_in, int64_t k) {
+  const Tensor x = x_in.to(kFloat32);
   if (x.ndim() < 1) throw std::invalid_argument("top_k: needs at least one dimension");
   const int64_t cols = x.dim(-1);
   if (k < 1 || k > cols)
     throw std::invalid_argument("top_k: k = " + std::to_string(k) + " for rows of " + std::to_string(cols));
   Shape out_shape = x.shape();
   out_shape.back() = k;
-  TopK r{Tensor(out_shape, x.device()), Tensor(out_shape, x.device())};
+  TopK r{Tensor(out_shape, x.device()), Tensor(out_shape, TensorOptions().dtype(kInt64).device(x.device()))};
   detail::run_kernel(Kernel::TopK, {&x}, {&r.values, &r.indices}, [&](Backend& be, const auto& in, const auto& o) {
-    be.top_k(in[0], o[0], o[1], x.numel() / cols, cols, k);
+    be.top_k(detail::as<float>(in[0]), detail::as<float>(o[0]), detail::as<int64_t>(o[1]), x.numel() / cols, cols, k);
   });
   return r;
 }
 
 namespace {
-Tensor softmax_impl(const Tensor& x, bool log) {
+Tensor softmax_impl(const Tensor& x_in, bool log) {
+  const Tensor x = x_in.to(kFloat32);
   if (x.ndim() < 1) throw std::invalid_argument("softmax: needs at least one dimension");
   const int64_t cols = x.dim(-1), rows = cols ? x.numel() / cols : 0;
   Tensor y(x.shape(), x.device());

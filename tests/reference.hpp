@@ -37,7 +37,7 @@ inline void check_close(const std::string& what, const Tensor& got, const Shape&
   CHECK_MESSAGE(got.shape() == shape,
                 what << ": shape " << to_string(got.shape()) << ", want " << to_string(shape));
   if (got.shape() != shape || static_cast<size_t>(got.numel()) != want.size()) return;
-  const auto g = got.to_vector();
+  const auto g = got.to(kFloat32).to_vector();  // integer results (indices) compared exactly
   int bad = 0;
   size_t first = 0;
   for (size_t i = 0; i < g.size(); ++i) {

@@ -336,7 +336,7 @@ namespace {
 class DecliningBackend final : public detail::CpuBackend {
  public:
   bool supports(Kernel kernel) const override { return kernel != Kernel::TopK; }
-  void top_k(const float*, float*, float*, int64_t, int64_t, int64_t) override {
+  void top_k(const float*, float*, int64_t*, int64_t, int64_t, int64_t) override {
     throw std::logic_error("a declined kernel was called");
   }
 };
@@ -345,23 +345,23 @@ class DecliningBackend final : public detail::CpuBackend {
 TEST_CASE("a kernel a backend declines runs on the CPU backend over host copies") {
   DecliningBackend declining;
   const Tensor x = Tensor::from_vector({2, 4}, {0.5f, 3.0f, -1.0f, 2.0f, 7.0f, 7.5f, 0.0f, -2.0f});
-  Tensor values({2, 2}), indices({2, 2});
+  Tensor values({2, 2}), indices({2, 2}, TensorOptions().dtype(kInt64));
   const Backend* ran_on = nullptr;
   detail::run_kernel(declining, Kernel::TopK, {&x}, {&values, &indices},
                      [&](Backend& be, const auto& in, const auto& out) {
                        ran_on = &be;
-                       be.top_k(in[0], out[0], out[1], 2, 4, 2);
+                       be.top_k(detail::as<float>(in[0]), detail::as<float>(out[0]), detail::as<int64_t>(out[1]), 2, 4, 2);
                      });
   CHECK(ran_on == &backend_for(Device::cpu()));
   CHECK(values.to_vector() == std::vector<float>{3.0f, 2.0f, 7.5f, 7.0f});
-  CHECK(indices.to_vector() == std::vector<float>{1, 3, 1, 0});
+  CHECK(indices.to_vector<int64_t>() == std::vector<int64_t>{1, 3, 1, 0});
   // A kernel it supports runs on the backend itself, on the operands' own memory.
-  Tensor arg({2});
+  Tensor arg({2}, TensorOptions().dtype(kInt64));
   detail::run_kernel(declining, Kernel::Argmax, {&x}, {&arg}, [&](Backend& be, const auto& in, const auto& out) {
     ran_on = &be;
     CHECK(in[0] == x.data());
-    be.argmax(in[0], out[0], 2, 4, 1);
+    be.argmax(detail::as<float>(in[0]), detail::as<int64_t>(out[0]), 2, 4, 1);
   });
   CHECK(ran_on == &declining);
-  CHECK(arg.to_vector() == std::vector<float>{1, 1});
+  CHECK(arg.to_vector<int64_t>() == std::vector<int64_t>{1, 1});
 }

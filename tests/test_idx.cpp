@@ -98,7 +98,8 @@ TEST_CASE("read_idx reads every element type, raw and gzip, with the stored shap
     IdxArray a = read_idx_array(dir / "u8");
     CHECK(a.type == IdxType::ubyte);
     CHECK(a.values.shape() == Shape{2, 3, 4});
-    CHECK(a.values.to_vector() == std::vector<float>(v.begin(), v.end()));
+    CHECK(a.values.dtype() == kUInt8);  // bytes stay bytes
+    CHECK(a.values.to_vector<uint8_t>() == v);
     CHECK(a.values.at({1, 2, 3}) == 253.0f);
   }
   SUBCASE("sbyte, 1-d, gzip") {
@@ -108,7 +109,7 @@ TEST_CASE("read_idx reads every element type, raw and gzip, with the stored shap
     IdxArray a = read_idx_array(dir / "s8.gz");
     CHECK(a.type == IdxType::sbyte);
     CHECK(a.values.shape() == Shape{4});
-    CHECK(a.values.to_vector() == std::vector<float>{-128, -1, 0, 127});
+    CHECK(a.values.to_vector<int32_t>() == std::vector<int32_t>{-128, -1, 0, 127});
   }
   SUBCASE("int16, 2-d, raw") {
     std::string s = idx_header(0x0B, {2, 2});
@@ -117,7 +118,7 @@ TEST_CASE("read_idx reads every element type, raw and gzip, with the stored shap
     IdxArray a = read_idx_array(dir / "i16");
     CHECK(a.type == IdxType::int16);
     CHECK(a.values.shape() == Shape{2, 2});
-    CHECK(a.values.to_vector() == std::vector<float>{-32768, -2, 258, 32767});
+    CHECK(a.values.to_vector<int32_t>() == std::vector<int32_t>{-32768, -2, 258, 32767});
   }
   SUBCASE("int32, 1-d, gzip") {
     std::string s = idx_header(0x0C, {3});
@@ -125,7 +126,7 @@ TEST_CASE("read_idx reads every element type, raw and gzip, with the stored shap
     write_gzip(dir / "i32", s);  // compressed without a .gz name: detected by content
     IdxArray a = read_idx_array(dir / "i32");
     CHECK(a.type == IdxType::int32);
-    CHECK(a.values.to_vector() == std::vector<float>{-16777216, 70000, 16777216});
+    CHECK(a.values.to_vector<int32_t>() == std::vector<int32_t>{-16777216, 70000, 16777216});  // exact
   }
   SUBCASE("float32, 4-d, raw under a .gz name") {
     const std::vector<float> v{1.5f, -0.25f, 3.0e38f, -1.0e-38f, 0.0f, 7.0f};
@@ -163,9 +164,9 @@ TEST_CASE("read_idx reads every element type, raw and gzip, with the stored shap
     write_gzip(dir / "a.gz", s.substr(0, 1000));
     write_gzip(dir / "b.gz", s.substr(1000));
     write_raw(dir / "big.gz", read_bytes(dir / "a.gz") + read_bytes(dir / "b.gz"));
-    const std::vector<float> got = read_idx(dir / "big.gz").to_vector();
+    const std::vector<uint8_t> got = read_idx(dir / "big.gz").to_vector<uint8_t>();
     REQUIRE(got.size() == v.size());
-    CHECK(std::equal(got.begin(), got.end(), v.begin()));
+    CHECK(got == v);
   }
 }
 
@@ -285,12 +286,12 @@ TEST_CASE("load_mnist reads the four files, raw or .gz, and validates them") {
   SUBCASE("values and shapes") {
     Mnist m = load_mnist(dir.path.string());
     CHECK(m.train_images.shape() == Shape{3, 2, 3});
-    CHECK(m.train_images.to_vector() == std::vector<float>(train_px.begin(), train_px.end()));
+    CHECK(m.train_images.to_vector<uint8_t>() == std::vector<uint8_t>(train_px.begin(), train_px.end()));
     CHECK(m.train_labels.shape() == Shape{3});
-    CHECK(m.train_labels.to_vector() == std::vector<float>{5, 0, 9});
+    CHECK(m.train_labels.to_vector<int64_t>() == std::vector<int64_t>{5, 0, 9});
     CHECK(m.test_images.shape() == Shape{2, 2, 3});
-    CHECK(m.test_images.to_vector() == std::vector<float>(test_px.begin(), test_px.end()));
-    CHECK(m.test_labels.to_vector() == std::vector<float>{7, 2});
+    CHECK(m.test_images.to_vector<uint8_t>() == std::vector<uint8_t>(test_px.begin(), test_px.end()));
+    CHECK(m.test_labels.to_vector<int64_t>() == std::vector<int64_t>{7, 2});
   }
   SUBCASE("one split only, and headers checked before any data is read") {
     nn::data::MnistOptions test_only;

@@ -93,6 +93,8 @@ TEST_CASE("reference: argmax and top_k, ties to the lower index") {
       if (c == 0 || x[r * 6 + c] > x[r * 6 + static_cast<size_t>(rows[r])]) rows[r] = static_cast<double>(c);
       if (r == 0 || x[r * 6 + c] > x[static_cast<size_t>(cols[c]) * 6 + c]) cols[c] = static_cast<double>(r);
     }
+  CHECK(argmax(t).dtype() == kInt64);
+  CHECK(top_k(t, 2).indices.dtype() == kInt64);
   check_close("argmax axis -1", argmax(t), {4}, rows, 0, 0);
   check_close("argmax axis 1", argmax(t, 1), {4}, rows, 0, 0);
   check_close("argmax axis 0", argmax(t, 0), {6}, cols, 0, 0);

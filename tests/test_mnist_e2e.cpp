@@ -27,13 +27,15 @@ TEST_CASE("the real MNIST files: shapes, well-known labels, pixel range") {
   CHECK(m.test_images.shape() == Shape{10000, 28, 28});
   CHECK(m.test_labels.shape() == Shape{10000});
   // The well-known first training labels, and pixels spanning 0..255.
-  CHECK(m.train_labels.slice(0, 5).to_vector() == std::vector<float>{5, 0, 4, 1, 9});
-  CHECK(m.test_labels.slice(0, 3).to_vector() == std::vector<float>{7, 2, 1});
-  const std::vector<float> px = m.train_images.slice(0, 1).to_vector();
-  CHECK(*std::min_element(px.begin(), px.end()) == 0.0f);
-  CHECK(*std::max_element(px.begin(), px.end()) == 255.0f);
+  CHECK(m.train_images.dtype() == kUInt8);
+  CHECK(m.train_labels.dtype() == kInt64);
+  CHECK(m.train_labels.slice(0, 5).to_vector<int64_t>() == std::vector<int64_t>{5, 0, 4, 1, 9});
+  CHECK(m.test_labels.slice(0, 3).to_vector<int64_t>() == std::vector<int64_t>{7, 2, 1});
+  const std::vector<uint8_t> px = m.train_images.slice(0, 1).to_vector<uint8_t>();
+  CHECK(*std::min_element(px.begin(), px.end()) == 0);
+  CHECK(*std::max_element(px.begin(), px.end()) == 255);
   std::vector<int> counts(10, 0);
-  for (float y : m.train_labels.to_vector()) ++counts[static_cast<size_t>(y)];
+  for (int64_t y : m.train_labels.to_vector<int64_t>()) ++counts[static_cast<size_t>(y)];
   CHECK(counts[1] == 6742);  // the most frequent digit in the training set
 }
 
@@ -46,7 +48,7 @@ TEST_CASE("the mlp learns MNIST to at least 95% in one epoch") {
 
   auto scale = [](data::Example e) {
     Tensor x({e.x.numel()});
-    for (int64_t i = 0; i < x.numel(); ++i) x.data()[i] = e.x.data()[i] / 255.0f;
+    for (int64_t i = 0; i < x.numel(); ++i) x.data()[i] = e.x.data<uint8_t>()[i] / 255.0f;
     return data::Example{x, e.y};
   };
   auto train = data::Dataset::from_tensor_slices(mnist.train_images, mnist.train_labels)
@@ -82,7 +84,7 @@ TEST_CASE("the mlp learns MNIST to at least 95% in one epoch") {
   Generator g(5);
   Tensor originals({n, 784}), photos({n, 784});
   for (int64_t i = 0; i < n; ++i) {
-    const float* raw = mnist.test_images.data() + i * 784;
+    const uint8_t* raw = mnist.test_images.data<uint8_t>() + i * 784;
     std::vector<float> digit(784);
     for (int k = 0; k < 784; ++k) digit[static_cast<size_t>(k)] = raw[k] / 255.0f;
     std::copy(digit.begin(), digit.end(), originals.data() + i * 784);

@@ -48,12 +48,12 @@ TEST_CASE("sum, mean, argmax, top_k, softmax") {
   const Tensor x = Tensor::from_vector({2, 4}, {0.1f, 3.0f, -1.0f, 3.0f, 5.0f, 1.0f, 2.0f, 4.0f});
   CHECK(sum(x).item() == doctest::Approx(17.1));
   CHECK(mean(x).item() == doctest::Approx(17.1 / 8));
-  CHECK(argmax(x).to_vector() == std::vector<float>{1, 0});  // first on ties
-  CHECK(argmax(x, 0).to_vector() == std::vector<float>{1, 0, 1, 1});
+  CHECK(argmax(x).to_vector<int64_t>() == std::vector<int64_t>{1, 0});  // first on ties
+  CHECK(argmax(x, 0).to_vector<int64_t>() == std::vector<int64_t>{1, 0, 1, 1});
   const TopK top = top_k(x, 3);
   CHECK(top.values.shape() == Shape{2, 3});
   CHECK(top.values.to_vector() == std::vector<float>{3, 3, 0.1f, 5, 4, 2});
-  CHECK(top.indices.to_vector() == std::vector<float>{1, 3, 0, 0, 3, 2});
+  CHECK(top.indices.to_vector<int64_t>() == std::vector<int64_t>{1, 3, 0, 0, 3, 2});
   CHECK_THROWS_AS(top_k(x, 5), std::invalid_argument);
   const Tensor p = softmax(x);
   const auto pv = p.to_vector();

@@ -6,7 +6,7 @@ namespace mnist {
 
 nn::data::Example normalize(nn::data::Example e) {
   nn::Tensor x({1, e.x.dim(0), e.x.dim(1)});
-  const float* src = e.x.data();
+  const uint8_t* src = e.x.data<uint8_t>();  // MNIST's bytes
   float* dst = x.data();
   for (int64_t i = 0; i < x.numel(); ++i) dst[i] = src[i] * (1.0f / 255.0f);
   return {x, e.y};
@@ -20,7 +20,7 @@ nn::Tensor scaled(const nn::Tensor& images, const nn::Shape& input_shape) {
                              ", the images are " + std::to_string(images.dim(1)) + "x" +
                              std::to_string(images.dim(2)));
   nn::Tensor x(shape);
-  const float* src = images.data();
+  const uint8_t* src = images.data<uint8_t>();  // MNIST's bytes
   float* dst = x.data();
   for (int64_t i = 0; i < x.numel(); ++i) dst[i] = src[i] * (1.0f / 255.0f);
   return x;

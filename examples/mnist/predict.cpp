@@ -163,7 +163,8 @@ int run_predict(const PredictOptions& o) {
       nn::Tensor p = model.predict(x, static_cast<int64_t>(ok.size()));
       if (!softmax_output) p = nn::softmax(p);
       const nn::TopK top = nn::top_k(p, std::min<int64_t>(5, p.dim(1)));
-      const auto values = top.values.to_vector(), labels = top.indices.to_vector();
+      const auto values = top.values.to_vector();
+      const auto labels = top.indices.to_vector<int64_t>();
       const size_t k = static_cast<size_t>(top.values.dim(1));
       for (size_t j = 0; j < ok.size(); ++j)
         for (size_t r = 0; r < k; ++r)

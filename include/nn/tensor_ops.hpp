@@ -1,12 +1,13 @@
 #pragma once
 // Arithmetic and reductions on plain tensors, outside autograd (data preparation, reading a
-// model's outputs). Elementwise operators broadcast as NumPy does; results are new tensors on the
-// operands' device, except the compound assignments, which write into the left operand's
-// storage (shared by its copies, as in PyTorch).
+// model's outputs). Elementwise operators broadcast as NumPy does; results are new float32
+// tensors on the operands' device (operands of other dtypes, such as uint8 images, are converted),
+// except the compound assignments, which write into the left operand's storage (shared by its
+// copies, as in PyTorch) and need it to be float32.
 //
 //   nn::Tensor x = images / 255.0f;                        // scale
 //   nn::Tensor probs = nn::softmax(logits);                // (N, C), rows sum to 1
-//   nn::Tensor labels = nn::argmax(probs);                 // (N), class indices as floats
+//   nn::Tensor labels = nn::argmax(probs);                 // (N) int64 class indices
 //   auto [p, classes] = nn::top_k(probs, 5);               // (N, 5) each, best first
 #include <cstdint>
 
@@ -42,12 +43,12 @@ Tensor& operator/=(Tensor& a, float b);
 Tensor sum(const Tensor& x);
 Tensor mean(const Tensor& x);
 
-// The index of the largest value along `axis` (which is removed from the shape), as floats;
-// the first one on ties.
+// The index of the largest value along `axis` (which is removed from the shape), int64; the
+// first one on ties.
 Tensor argmax(const Tensor& x, int axis = -1);
 
-// The k largest values of each row (last axis), best first: values and their indices, both of
-// shape (..., k).
+// The k largest values of each row (last axis), best first: values (the input's dtype) and their
+// int64 indices, both of shape (..., k).
 struct TopK {
   Tensor values;
   Tensor indices;

@@ -4,11 +4,11 @@ namespace nn::detail {
 
 void run_kernel(Backend& be, Kernel kernel, const std::vector<const Tensor*>& inputs,
                 const std::vector<Tensor*>& outputs, const KernelFn& fn) {
-  std::vector<const float*> in;
-  std::vector<float*> out;
+  std::vector<const void*> in;
+  std::vector<void*> out;
   if (be.supports(kernel)) {
-    for (const Tensor* t : inputs) in.push_back(t->data());
-    for (Tensor* t : outputs) out.push_back(t->data());
+    for (const Tensor* t : inputs) in.push_back(t->raw_data());
+    for (Tensor* t : outputs) out.push_back(t->raw_data());
     fn(be, in, out);
     return;
   }
@@ -17,11 +17,11 @@ void run_kernel(Backend& be, Kernel kernel, const std::vector<const Tensor*>& in
   host_out.reserve(outputs.size());
   for (const Tensor* t : inputs) {
     host_in.push_back(t->to(Device::cpu()));
-    in.push_back(host_in.back().data());
+    in.push_back(host_in.back().raw_data());
   }
   for (Tensor* t : outputs) {
-    host_out.emplace_back(t->shape(), Device::cpu());
-    out.push_back(host_out.back().data());
+    host_out.emplace_back(t->shape(), t->options().device(Device::cpu()));
+    out.push_back(host_out.back().raw_data());
   }
   fn(backend_for(Device::cpu()), in, out);
   for (size_t i = 0; i < outputs.size(); ++i) outputs[i]->copy_from(host_out[i]);

@@ -20,26 +20,28 @@ Tensor stack_field(const Example* examples, int64_t n, Tensor Example::*field, c
   for (int64_t i = 1; i < n; ++i) {
     const Tensor& t = examples[i].*field;
     if (t.defined() != first.defined() ||
-        (first.defined() && (t.shape() != first.shape() || t.device() != first.device())))
+        (first.defined() && (t.shape() != first.shape() || t.device() != first.device() || t.dtype() != first.dtype())))
       throw std::invalid_argument(
-          fmt::format("Dataset::batch: element {} has {} of shape {}, element 0 has shape {}", i, name,
-                      t.defined() ? to_string(t.shape()) : "undefined",
-                      first.defined() ? to_string(first.shape()) : "undefined"));
+          fmt::format("Dataset::batch: element {} has {} of shape {} ({}), element 0 has shape {} ({})", i, name,
+                      t.defined() ? to_string(t.shape()) : "undefined", t.defined() ? to_string(t.dtype()) : "-",
+                      first.defined() ? to_string(first.shape()) : "undefined",
+                      first.defined() ? to_string(first.dtype()) : "-"));
   }
   if (!first.defined()) return Tensor();
   Shape shape{n};
   shape.insert(shape.end(), first.shape().begin(), first.shape().end());
-  Tensor out(std::move(shape), first.device());
-  const int64_t row = first.numel();
-  float* dst = out.data();
+  Tensor out(std::move(shape), first.options());
+  const size_t row = first.nbytes();  // any dtype: bytes
+  char* dst = static_cast<char*>(out.raw_data());
   if (first.device().is_cpu()) {
     // memcpy on the calling thread: the CPU backend's copy would go through the shared thread
     // pool, which a prefetch or map thread must not compete for.
     for (int64_t i = 0; i < n; ++i)
-      std::memcpy(dst + i * row, (examples[i].*field).data(), static_cast<size_t>(row) * sizeof(float));
+      std::memcpy(dst + static_cast<size_t>(i) * row, (examples[i].*field).raw_data(), row);
   } else {
     Backend& backend = backend_for(first.device());
-    for (int64_t i = 0; i < n; ++i) backend.copy((examples[i].*field).data(), dst + i * row, row);
+    for (int64_t i = 0; i < n; ++i)
+      backend.copy_bytes((examples[i].*field).raw_data(), dst + static_cast<size_t>(i) * row, row);
   }
   return out;
 }

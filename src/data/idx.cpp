@@ -160,17 +160,30 @@ uint64_t load_be64(const unsigned char* p) {
   return uint64_t{load_be32(p)} << 32 | load_be32(p + 4);
 }
 
-// Big-endian elements of `type` -> float; memcpy reinterprets the bits without UB.
-void convert(IdxType type, const unsigned char* src, float* dst, size_t count) {
+// The dtype an IDX element type is held in: ubyte as uint8, the signed integers as int32, both
+// floats as float32.
+DType dtype_for(IdxType type) {
+  switch (type) {
+    case IdxType::ubyte: return kUInt8;
+    case IdxType::sbyte: case IdxType::int16: case IdxType::int32: return kInt32;
+    case IdxType::float32: case IdxType::float64: return kFloat32;
+  }
+  return kFloat32;
+}
+
+// Big-endian elements of `type` -> dtype_for(type); memcpy reinterprets the bits without UB.
+void convert(IdxType type, const unsigned char* src, void* out, size_t count) {
+  auto* i32 = static_cast<int32_t*>(out);
+  auto* f32 = static_cast<float*>(out);
   switch (type) {
     case IdxType::ubyte:
-      for (size_t i = 0; i < count; ++i) dst[i] = static_cast<float>(src[i]);
+      std::memcpy(out, src, count);
       break;
     case IdxType::sbyte:
       for (size_t i = 0; i < count; ++i) {
         int8_t v;
         std::memcpy(&v, src + i, 1);
-        dst[i] = static_cast<float>(v);
+        i32[i] = v;
       }
       break;
     case IdxType::int16:
@@ -178,21 +191,19 @@ void convert(IdxType type, const unsigned char* src, float* dst, size_t count) {
         const auto u = static_cast<uint16_t>(src[2 * i] << 8 | src[2 * i + 1]);
         int16_t v;
         std::memcpy(&v, &u, 2);
-        dst[i] = static_cast<float>(v);
+        i32[i] = v;
       }
       break;
     case IdxType::int32:
       for (size_t i = 0; i < count; ++i) {
         const uint32_t u = load_be32(src + 4 * i);
-        int32_t v;
-        std::memcpy(&v, &u, 4);
-        dst[i] = static_cast<float>(v);
+        std::memcpy(i32 + i, &u, 4);
       }
       break;
     case IdxType::float32:
       for (size_t i = 0; i < count; ++i) {
         const uint32_t u = load_be32(src + 4 * i);
-        std::memcpy(dst + i, &u, 4);
+        std::memcpy(f32 + i, &u, 4);
       }
       break;
     case IdxType::float64:
@@ -200,7 +211,7 @@ void convert(IdxType type, const unsigned char* src, float* dst, size_t count) {
         const uint64_t u = load_be64(src + 8 * i);
         double v;
         std::memcpy(&v, &u, 8);
-        dst[i] = static_cast<float>(v);
+        f32[i] = static_cast<float>(v);
       }
       break;
   }
@@ -298,8 +309,9 @@ IdxArray read_array(const nn::detail::ByteSource& source, const IdxOptions& opti
                            "more than a gzip file of {} bytes can hold",
                            payload, header, size));
 
-  IdxArray result{h.type, Tensor(h.shape)};
-  float* out = result.values.data();
+  const DType dtype = dtype_for(h.type);
+  IdxArray result{h.type, Tensor(h.shape, TensorOptions().dtype(dtype))};
+  auto* out = static_cast<char*>(result.values.raw_data());
   std::vector<unsigned char> buffer(static_cast<size_t>(std::min<int64_t>(payload, kChunk)));
   int64_t done = 0;
   while (done < payload) {
@@ -307,7 +319,7 @@ IdxArray read_array(const nn::detail::ByteSource& source, const IdxOptions& opti
     const size_t got = in.read(buffer.data(), want);
     const size_t elements = got / static_cast<size_t>(esize);
     convert(h.type, buffer.data(), out, elements);
-    out += elements;
+    out += elements * element_size(dtype);
     done += static_cast<int64_t>(got);
     if (got < want)
       fail(path, fmt::format("truncated: expected {} bytes of data after the {}-byte header, "

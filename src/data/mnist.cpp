@@ -64,11 +64,11 @@ std::pair<Tensor, Tensor> load_split(const SplitFiles& f, const MnistOptions& o)
   const IdxOptions limits{o.max_elements};
   IdxArray images = read_idx_array(f.images, limits);
   IdxArray labels = read_idx_array(f.labels, limits);
-  const float* y = labels.values.data();  // CPU tensor straight from read_idx
+  const uint8_t* y = labels.values.data<uint8_t>();  // CPU tensor straight from read_idx
   for (int64_t i = 0; i < labels.values.numel(); ++i)
-    if (y[i] > 9.0f)
+    if (y[i] > 9)
       throw std::runtime_error(fmt::format("{}: label {} at index {} is outside 0..9", f.labels, y[i], i));
-  return {images.values, labels.values};
+  return {images.values, labels.values.to(kInt64)};
 }
 
 }  // namespace

@@ -180,16 +180,23 @@ void Sequential::resolve_training_loss() {
   training_loss_ = train_on_logits_ ? loss_->with_logits() : loss_;
 }
 
+namespace {
+// The model computes in float32: inputs of other dtypes (uint8 images) are converted on entry.
+Variable float_input(const Variable& x) {
+  return x.value().dtype() == kFloat32 ? x : Variable(x.value().to(kFloat32));
+}
+}  // namespace
+
 Variable Sequential::operator()(const Variable& x, bool training) {
   if (layers_.empty()) throw std::logic_error("Sequential: the model has no layers");
-  Variable h = x;
+  Variable h = float_input(x);
   for (auto& l : layers_) h = (*l)(h, training);
   return h;
 }
 
 Variable Sequential::forward_for_loss(const Variable& x, bool training) {
   if (!train_on_logits_) return (*this)(x, training);
-  Variable h = x;
+  Variable h = float_input(x);
   for (size_t i = 0; i + 1 < layers_.size(); ++i) h = (*layers_[i])(h, training);
   return layers_.back()->call_logits(h, training);
 }

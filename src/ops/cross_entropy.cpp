@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "nn/backend/backend.hpp"
+#include "ops/labels.hpp"
 
 namespace nn {
 
@@ -16,25 +17,27 @@ Variable softmax_cross_entropy(const Variable& logits, const Tensor& targets, Re
     throw std::invalid_argument("softmax_cross_entropy: targets of shape " + to_string(targets.shape()) +
                                 " for logits of shape " + to_string(ls) + " (expected (" +
                                 std::to_string(rows) + ",) labels or " + to_string(ls) + " one-hot)");
+  // Labels as int64 class indices, checked here; dense targets as float32.
+  const Tensor target = sparse ? detail::class_labels(targets, cols, "softmax_cross_entropy") : targets.to(kFloat32);
   Backend& be = backend_for(logits.device());
   Tensor probs(ls, logits.device());
   Tensor per_row({rows}, logits.device());
-  be.softmax_cross_entropy(logits.value().data(), targets.data(), sparse, probs.data(), per_row.data(),
-                           rows, cols);
+  be.softmax_cross_entropy(logits.value().data(), sparse ? nullptr : target.data(),
+                           sparse ? target.data<int64_t>() : nullptr, probs.data(), per_row.data(), rows, cols);
   Tensor out = per_row;
   if (reduction != Reduction::None) {
     out = Tensor::empty({}, logits.device());
     be.sum(per_row.data(), out.data(), rows);
     if (reduction == Reduction::Mean) be.scale(1, 1.0f / static_cast<float>(std::max<int64_t>(1, rows)), out.data(), out.data());
   }
-  return make_variable(out, {logits}, [probs, targets, sparse, rows, cols, reduction](
+  return make_variable(out, {logits}, [probs, target, sparse, rows, cols, reduction](
                                           std::vector<Variable>& in, const Tensor& g) {
     Backend& b = backend_for(g.device());
     Tensor dlogits({rows, cols}, g.device());
     if (reduction == Reduction::None) {
       Tensor one = Tensor::scalar(1.0f, g.device());
-      b.softmax_cross_entropy_backward(probs.data(), targets.data(), sparse, one.data(), dlogits.data(),
-                                       rows, cols);
+      b.softmax_cross_entropy_backward(probs.data(), sparse ? nullptr : target.data(),
+                                       sparse ? target.data<int64_t>() : nullptr, one.data(), dlogits.data(), rows, cols);
       Tensor scaled({rows, cols}, g.device());  // row r times g[r]
       b.binary(BinaryOp::Mul, dlogits.data(), {rows, cols}, g.data(), {rows, 1}, scaled.data(), {rows, cols});
       in[0].add_grad(scaled);
@@ -43,8 +46,8 @@ Variable softmax_cross_entropy(const Variable& logits, const Tensor& targets, Re
     Tensor s = Tensor::empty({}, g.device());
     const float k = reduction == Reduction::Mean ? 1.0f / static_cast<float>(std::max<int64_t>(1, rows)) : 1.0f;
     b.scale(1, k, g.data(), s.data());
-    b.softmax_cross_entropy_backward(probs.data(), targets.data(), sparse, s.data(), dlogits.data(),
-                                     rows, cols);
+    b.softmax_cross_entropy_backward(probs.data(), sparse ? nullptr : target.data(),
+                                     sparse ? target.data<int64_t>() : nullptr, s.data(), dlogits.data(), rows, cols);
     in[0].add_grad(dlogits);
   });
 }

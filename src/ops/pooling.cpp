@@ -63,13 +63,13 @@ Variable max_pool2d(const Variable& x, int64_t kernel_h, int64_t kernel_w, int64
   const Pool2DParams p = max_pool2d_params(x.shape(), kernel_h, kernel_w, stride_h, stride_w, padding);
   const Shape out_shape{p.n, p.c, p.out_h(), p.out_w()};
   Tensor y(out_shape, x.device());
-  // argmax indices live in a float-sized buffer of the same device, viewed as int32.
-  Tensor argmax(out_shape, x.device());
-  auto* arg = reinterpret_cast<int32_t*>(argmax.data());
+  // Each window's argmax: an int32 flat index into its plane.
+  Tensor argmax(out_shape, TensorOptions().dtype(kInt32).device(x.device()));
+  auto* arg = argmax.data<int32_t>();
   backend_for(x.device()).max_pool2d_forward(p, x.value().data(), y.data(), arg);
   return make_variable(y, {x}, [p, argmax](std::vector<Variable>& in, const Tensor& g) {
     Tensor dx(in[0].shape(), g.device());
-    const auto* a = reinterpret_cast<const int32_t*>(argmax.data());
+    const auto* a = argmax.data<int32_t>();
     backend_for(g.device()).max_pool2d_backward(p, g.data(), a, dx.data());
     in[0].add_grad(dx);
   });

@@ -38,14 +38,14 @@ Shape permuted_shape(const Shape& shape, const std::vector<int>& axes) {
 Variable permute(const Variable& x, const std::vector<int>& axes) {
   Tensor y(permuted_shape(x.shape(), axes), x.device());
   detail::run_kernel(Kernel::Permute, {&x.value()}, {&y}, [&](Backend& be, const auto& in, const auto& o) {
-    be.permute(in[0], x.shape(), axes, o[0]);
+    be.permute(detail::as<float>(in[0]), x.shape(), axes, detail::as<float>(o[0]));
   });
   return make_variable(y, {x}, [axes](std::vector<Variable>& in, const Tensor& g) {
     std::vector<int> inverse(axes.size());
     for (size_t i = 0; i < axes.size(); ++i) inverse[static_cast<size_t>(axes[i])] = static_cast<int>(i);
     Tensor dx(in[0].shape(), g.device());
     detail::run_kernel(Kernel::Permute, {&g}, {&dx}, [&](Backend& be, const auto& gin, const auto& o) {
-      be.permute(gin[0], g.shape(), inverse, o[0]);
+      be.permute(detail::as<float>(gin[0]), g.shape(), inverse, detail::as<float>(o[0]));
     });
     in[0].add_grad(dx);
   });

@@ -15,10 +15,11 @@ namespace {
 
 json top5(const Tensor& row) {  // row: (1, C)
   const TopK top = top_k(row, std::min<int64_t>(5, row.dim(1)));
-  const auto p = top.values.to_vector(), i = top.indices.to_vector();
+  const auto p = top.values.to_vector();
+  const auto i = top.indices.to_vector<int64_t>();
   json scores = json::array();
-  for (size_t k = 0; k < p.size(); ++k) scores.push_back({std::to_string(static_cast<int>(i[k])), p[k]});
-  return json{{"predicted_label", std::to_string(static_cast<int>(i[0]))}, {"scores", scores}};
+  for (size_t k = 0; k < p.size(); ++k) scores.push_back({std::to_string(i[k]), p[k]});
+  return json{{"predicted_label", std::to_string(i[0])}, {"scores", scores}};
 }
 
 }  // namespace

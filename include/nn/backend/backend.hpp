@@ -170,32 +170,32 @@ class Backend {
   // y = x with its axes reordered: y's axis i is x's axis axes[i] (numpy.transpose).
   virtual void permute(const float* x, const Shape& x_shape, const std::vector<int>& axes, float* y) = 0;
   // out(outer, inner) = index of the maximum of x(outer, n, inner) along n (first on ties; NaN
-  // wins), as floats.
-  virtual void argmax(const float* x, float* out, int64_t outer, int64_t n, int64_t inner) = 0;
+  // wins).
+  virtual void argmax(const float* x, int64_t* out, int64_t outer, int64_t n, int64_t inner) = 0;
   // The k largest of each row of x(rows, cols), in descending order (ties: lower index first):
-  // values(rows, k), indices(rows, k) as floats.
-  virtual void top_k(const float* x, float* values, float* indices, int64_t rows, int64_t cols, int64_t k) = 0;
+  // values(rows, k), indices(rows, k).
+  virtual void top_k(const float* x, float* values, int64_t* indices, int64_t rows, int64_t cols, int64_t k) = 0;
   // y = min(max(x, lo), hi); backward: dx = dy where lo < x < hi, else 0.
   virtual void clip(const float* x, float* y, int64_t n, float lo, float hi) = 0;
   virtual void clip_backward(const float* x, const float* dy, float* dx, int64_t n, float lo,
                              float hi) = 0;
-  // out(rows, cols) = one-hot rows of labels(rows) (as floats); throws for a bad label.
-  virtual void one_hot(const float* labels, float* out, int64_t rows, int64_t cols) = 0;
+  // out(rows, cols) = one-hot rows of labels(rows). Labels in [0, cols) (the ops check them on
+  // the host first: no kernel throws).
+  virtual void one_hot(const int64_t* labels, float* out, int64_t rows, int64_t cols) = 0;
 
   // ---- softmax family, over the last axis of x: (rows, cols) ----
   virtual void softmax(const float* x, float* y, int64_t rows, int64_t cols, bool log) = 0;
   // dx = softmax'/log_softmax' applied to dy, given y = softmax(x) or log_softmax(x).
   virtual void softmax_backward(const float* y, const float* dy, float* dx, int64_t rows,
                                 int64_t cols, bool log) = 0;
-  // Cross-entropy from logits(rows, cols) against integer labels(rows) (as floats) when
-  // `sparse`, else against target distributions(rows, cols). Writes probs(rows, cols) =
-  // softmax(logits) and loss(rows). Throws std::out_of_range for a label outside [0, cols).
-  virtual void softmax_cross_entropy(const float* logits, const float* targets, bool sparse,
+  // Cross-entropy from logits(rows, cols) against class labels(rows) in [0, cols) when labels is
+  // given, else against target distributions(rows, cols). Writes probs(rows, cols) =
+  // softmax(logits) and loss(rows).
+  virtual void softmax_cross_entropy(const float* logits, const float* targets, const int64_t* labels,
                                      float* probs, float* loss, int64_t rows, int64_t cols) = 0;
   // dlogits = scale[0] * (probs - targets); scale is a device scalar (dloss * 1/N).
-  virtual void softmax_cross_entropy_backward(const float* probs, const float* targets,
-                                              bool sparse, const float* scale, float* dlogits,
-                                              int64_t rows, int64_t cols) = 0;
+  virtual void softmax_cross_entropy_backward(const float* probs, const float* targets, const int64_t* labels,
+                                              const float* scale, float* dlogits, int64_t rows, int64_t cols) = 0;
 
   // ---- convolution and pooling, NCHW ----
   // The plan for convolutions of p's geometry (p.n is not part of it).
@@ -248,8 +248,8 @@ class Backend {
                        uint64_t seed, uint64_t offset) = 0;
 
   // ---- metrics ----
-  // out(1) = number of rows whose argmax equals labels (sparse) or argmax of targets.
-  virtual void count_correct(const float* scores, const float* targets, bool sparse, float* out,
+  // out(1) = number of rows whose argmax equals labels(rows), when given, or argmax of targets.
+  virtual void count_correct(const float* scores, const float* targets, const int64_t* labels, float* out,
                              int64_t rows, int64_t cols) = 0;
 
   // ---- optimizers (fused, in place) ----

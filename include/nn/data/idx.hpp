@@ -40,11 +40,12 @@ struct IdxHeader {
 
 // Bounds on what a reader may allocate for a file's contents.
 struct IdxOptions {
-  int64_t max_elements = int64_t{1} << 30;  // 4 GiB as float32
+  int64_t max_elements = int64_t{1} << 30;
 };
 
-// An IDX file's contents: the stored element type and the values converted to float32
-// (int32 values beyond 2^24 and float64 values are rounded to the nearest float).
+// An IDX file's contents: the stored element type and the values, in the dtype that holds them
+// exactly: ubyte as kUInt8 (MNIST's images stay bytes), sbyte, int16 and int32 as kInt32,
+// float32 as kFloat32; float64 is rounded to kFloat32.
 struct IdxArray {
   IdxType type = IdxType::ubyte;
   Tensor values;  // the stored shape

@@ -6,14 +6,15 @@
 
 namespace nn::data {
 
-// Images keep their raw 0..255 values (as keras.datasets.mnist.load_data does): callers
-// normalise. Labels are class indices stored as float32. A split that was not asked for is left
-// undefined.
+// Images stay uint8 with their raw 0..255 values (as keras.datasets.mnist.load_data and tf.data
+// keep them, a quarter of float32's memory): a map or the model converts them (arithmetic on them
+// gives float32: images / 255.0f). Labels are int64 class indices. A split that was not asked for
+// is left undefined.
 struct Mnist {
-  Tensor train_images;  // (N_train, H, W)
-  Tensor train_labels;  // (N_train)
-  Tensor test_images;   // (N_test, H, W)
-  Tensor test_labels;   // (N_test)
+  Tensor train_images;  // (N_train, H, W) uint8
+  Tensor train_labels;  // (N_train) int64
+  Tensor test_images;   // (N_test, H, W) uint8
+  Tensor test_labels;   // (N_test) int64
 };
 
 struct MnistOptions {
@@ -22,7 +23,7 @@ struct MnistOptions {
   // When set, images must have this (height, width); checked from the file headers, before any
   // data is read.
   int64_t height = 0, width = 0;
-  // The most elements one file may hold (checked from its header): 1 GiB as float32, 5x EMNIST.
+  // The most elements one file may hold (checked from its header): 5x EMNIST.
   int64_t max_elements = int64_t{1} << 28;
 };
 

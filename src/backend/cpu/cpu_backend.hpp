@@ -48,20 +48,19 @@ class CpuBackend : public Backend {
                                 int64_t channels, int64_t inner, Epilogue act) override;
   void sum(const float* x, float* out, int64_t n) override;
   void permute(const float* x, const Shape& x_shape, const std::vector<int>& axes, float* y) override;
-  void argmax(const float* x, float* out, int64_t outer, int64_t n, int64_t inner) override;
-  void top_k(const float* x, float* values, float* indices, int64_t rows, int64_t cols, int64_t k) override;
+  void argmax(const float* x, int64_t* out, int64_t outer, int64_t n, int64_t inner) override;
+  void top_k(const float* x, float* values, int64_t* indices, int64_t rows, int64_t cols, int64_t k) override;
   void clip(const float* x, float* y, int64_t n, float lo, float hi) override;
   void clip_backward(const float* x, const float* dy, float* dx, int64_t n, float lo, float hi) override;
-  void one_hot(const float* labels, float* out, int64_t rows, int64_t cols) override;
+  void one_hot(const int64_t* labels, float* out, int64_t rows, int64_t cols) override;
 
   void softmax(const float* x, float* y, int64_t rows, int64_t cols, bool log) override;
   void softmax_backward(const float* y, const float* dy, float* dx, int64_t rows, int64_t cols,
                         bool log) override;
-  void softmax_cross_entropy(const float* logits, const float* targets, bool sparse,
-                             float* probs, float* loss, int64_t rows, int64_t cols) override;
-  void softmax_cross_entropy_backward(const float* probs, const float* targets, bool sparse,
-                                      const float* scale, float* dlogits, int64_t rows,
-                                      int64_t cols) override;
+  void softmax_cross_entropy(const float* logits, const float* targets, const int64_t* labels, float* probs,
+                             float* loss, int64_t rows, int64_t cols) override;
+  void softmax_cross_entropy_backward(const float* probs, const float* targets, const int64_t* labels,
+                                      const float* scale, float* dlogits, int64_t rows, int64_t cols) override;
 
   std::shared_ptr<KernelPlan> plan_conv2d(const Conv2DParams& p) override;
   void conv2d_forward(KernelPlan& plan, const Conv2DParams& p, const float* x, const float* w,
@@ -88,8 +87,8 @@ class CpuBackend : public Backend {
 
   void dropout(const float* x, float* y, float* mask, int64_t n, float rate, uint64_t seed,
                uint64_t offset) override;
-  void count_correct(const float* scores, const float* targets, bool sparse, float* out,
-                     int64_t rows, int64_t cols) override;
+  void count_correct(const float* scores, const float* targets, const int64_t* labels, float* out, int64_t rows,
+                     int64_t cols) override;
   void sgd_update(const SgdParams& p, float* w, const float* g, float* velocity,
                   int64_t n) override;
   void adam_update(const AdamParams& p, float* w, const float* g, float* m, float* v,

@@ -44,7 +44,7 @@ void CpuBackend::permute(const float* x, const Shape& x_shape, const std::vector
   });
 }
 
-void CpuBackend::argmax(const float* x, float* out, int64_t outer, int64_t n, int64_t inner) {
+void CpuBackend::argmax(const float* x, int64_t* out, int64_t outer, int64_t n, int64_t inner) {
   parallel_for(outer * inner, 4096, [&](int64_t b, int64_t e) {
     for (int64_t oi = b; oi < e; ++oi) {
       const int64_t o = oi / inner, i = oi % inner;
@@ -58,12 +58,12 @@ void CpuBackend::argmax(const float* x, float* out, int64_t outer, int64_t n, in
           best = j;
         }
       }
-      out[oi] = static_cast<float>(best);
+      out[oi] = best;
     }
   });
 }
 
-void CpuBackend::top_k(const float* x, float* values, float* indices, int64_t rows, int64_t cols, int64_t k) {
+void CpuBackend::top_k(const float* x, float* values, int64_t* indices, int64_t rows, int64_t cols, int64_t k) {
   parallel_for(rows, std::max<int64_t>(1, 4096 / std::max<int64_t>(1, cols)), [&](int64_t b, int64_t e) {
     std::vector<int64_t> order(static_cast<size_t>(cols));
     for (int64_t r = b; r < e; ++r) {
@@ -78,7 +78,7 @@ void CpuBackend::top_k(const float* x, float* values, float* indices, int64_t ro
       std::partial_sort(order.begin(), order.begin() + k, order.end(), before);
       for (int64_t j = 0; j < k; ++j) {
         values[r * k + j] = row[order[static_cast<size_t>(j)]];
-        indices[r * k + j] = static_cast<float>(order[static_cast<size_t>(j)]);
+        indices[r * k + j] = order[static_cast<size_t>(j)];
       }
     }
   });

@@ -10,22 +10,10 @@
 #include "thread_pool.hpp"
 
 namespace nn::detail {
-namespace {
-int64_t label_at(const float* targets, int64_t row, int64_t cols) {
-  const float v = targets[row];
-  const auto label = static_cast<int64_t>(v);
-  if (!(v >= 0.0f) || label >= cols || static_cast<float>(label) != v)
-    throw std::out_of_range(
-        fmt::format("label {} of row {} is not a class index in [0, {})", v, row, cols));
-  return label;
-}
-}  // namespace
-
-void CpuBackend::one_hot(const float* labels, float* out, int64_t rows, int64_t cols) {
+void CpuBackend::one_hot(const int64_t* labels, float* out, int64_t rows, int64_t cols) {
   for (int64_t r = 0; r < rows; ++r) {
-    const int64_t label = label_at(labels, r, cols);
     std::fill(out + r * cols, out + (r + 1) * cols, 0.0f);
-    out[r * cols + label] = 1.0f;
+    out[r * cols + labels[r]] = 1.0f;
   }
 }
 
@@ -73,10 +61,8 @@ void CpuBackend::softmax_backward(const float* y, const float* dy, float* dx, in
   });
 }
 
-void CpuBackend::softmax_cross_entropy(const float* logits, const float* targets, bool sparse,
+void CpuBackend::softmax_cross_entropy(const float* logits, const float* targets, const int64_t* labels,
                                        float* probs, float* loss, int64_t rows, int64_t cols) {
-  if (sparse)  // validate labels up front so no worker throws
-    for (int64_t r = 0; r < rows; ++r) label_at(targets, r, cols);
   parallel_for(rows, std::max<int64_t>(1, kGrain / cols), [&](int64_t b, int64_t e) {
     for (int64_t r = b; r < e; ++r) {
       const float* xr = logits + r * cols;
@@ -90,8 +76,8 @@ void CpuBackend::softmax_cross_entropy(const float* logits, const float* targets
       const double lse = mx + std::log(s);
       const auto inv = static_cast<float>(1.0 / s);
       for (int64_t j = 0; j < cols; ++j) pr[j] *= inv;
-      if (sparse) {
-        loss[r] = static_cast<float>(lse - xr[static_cast<int64_t>(targets[r])]);
+      if (labels) {
+        loss[r] = static_cast<float>(lse - xr[labels[r]]);
       } else {
         const float* tr = targets + r * cols;
         double l = 0.0;
@@ -103,18 +89,17 @@ void CpuBackend::softmax_cross_entropy(const float* logits, const float* targets
   });
 }
 
-void CpuBackend::softmax_cross_entropy_backward(const float* probs, const float* targets,
-                                                bool sparse, const float* scale, float* dlogits,
-                                                int64_t rows, int64_t cols) {
+void CpuBackend::softmax_cross_entropy_backward(const float* probs, const float* targets, const int64_t* labels,
+                                                const float* scale, float* dlogits, int64_t rows, int64_t cols) {
   const float s = scale[0];
   parallel_for(rows, std::max<int64_t>(1, kGrain / cols), [&](int64_t b, int64_t e) {
     for (int64_t r = b; r < e; ++r) {
       const float* pr = probs + r * cols;
       float* dr = dlogits + r * cols;
-      const int64_t label = sparse ? static_cast<int64_t>(targets[r]) : -1;
-      const float* tr = sparse ? nullptr : targets + r * cols;
+      const int64_t label = labels ? labels[r] : -1;
+      const float* tr = labels ? nullptr : targets + r * cols;
       for (int64_t j = 0; j < cols; ++j) {
-        const float t = sparse ? (j == label ? 1.0f : 0.0f) : tr[j];
+        const float t = labels ? (j == label ? 1.0f : 0.0f) : tr[j];
         dr[j] = s * (pr[j] - t);
       }
     }
@@ -123,15 +108,15 @@ void CpuBackend::softmax_cross_entropy_backward(const float* probs, const float*
 
 // ---------------------------------------------------------------- metrics
 
-void CpuBackend::count_correct(const float* scores, const float* targets, bool sparse,
-                               float* out, int64_t rows, int64_t cols) {
+void CpuBackend::count_correct(const float* scores, const float* targets, const int64_t* labels, float* out,
+                               int64_t rows, int64_t cols) {
   int64_t correct = 0;
   for (int64_t r = 0; r < rows; ++r) {
     const float* sr = scores + r * cols;
     const int64_t pred = std::max_element(sr, sr + cols) - sr;
     int64_t truth;
-    if (sparse) {
-      truth = static_cast<int64_t>(targets[r]);
+    if (labels) {
+      truth = labels[r];
     } else {
       const float* tr = targets + r * cols;
       truth = std::max_element(tr, tr + cols) - tr;
