@@ -171,7 +171,7 @@ struct Served {
 
   explicit Served(serving::ServerOptions o = {}) {
     model.save(dir / "model.nn");
-    if (o.model_dir().empty()) o.model_file(dir / "model.nn");
+    if (o.model_dir().empty() && o.model_file().empty()) o.model_file(dir / "model.nn");
     o.port(0).timeout_seconds(2).log([this](const std::string& line) {
       std::lock_guard<std::mutex> lock(log_mutex);
       log.push_back(line);
@@ -475,6 +475,42 @@ TEST_CASE("the pixels decoded at once are bounded across requests: eight large u
   REQUIRE(at != std::string::npos);
   const double peak = std::stod(m.substr(at + key.size()));
   CHECK(peak == 9e6);
+}
+
+TEST_CASE("the server reads the model's input signature: any input shape, and images through a named transform") {
+  // A model of 12 inputs (3 x 4), not MNIST's 784: TF Serving's and KServe's JSON take 12 numbers;
+  // an image file is refused saying why (the 'mnist' transform makes 28x28 images).
+  test::TempDir dir("nn_signature");
+  manual_seed(4);
+  Sequential small;
+  small.add(Input({3, 4}));
+  small.add<Flatten>();
+  small.add<Dense>(5, "softmax");
+  small.compile("sgd", "sparse_categorical_crossentropy");
+  small.save(dir / "small.nn");
+  Served s(serving::ServerOptions().model_file(dir / "small.nn"));
+  auto c = s.client();
+  std::vector<float> x(12);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(i) / 12.0f;
+  const json reply = post(c, "/v1/models/mnist:predict", {{"instances", {x}}}, 200);
+  const std::vector<float> want = small.predict(Tensor::from_vector({1, 3, 4}, x)).to_vector();
+  check_rows(reply["predictions"], want);
+  const json k = post(c, "/v2/models/mnist/infer",
+                      {{"inputs", {{{"name", "x"}, {"shape", {1, 12}}, {"datatype", "FP32"}, {"data", x}}}}}, 200);
+  CHECK(k["outputs"][0]["shape"] == json({1, 5}));
+  CHECK(get(c, "/v1/models/mnist/metadata", 200).dump().find("\"size\":\"3\"") != std::string::npos);
+  const json refused = post(c, "/v1/models/mnist:predict", {{"instances", {{{"b64", base64(digit_png())}}}}}, 400);
+  CHECK(refused["error"].get<std::string>().find("the model takes inputs of shape (3, 4), and the image transform "
+                                                 "'mnist' makes 28x28 images") != std::string::npos);
+  CHECK(post(c, "/", {{"image", x}}, 200)["predicted_label"].is_string());  // the seeds' JSON: 12 numbers here
+  // With the transform 'none', an MNIST model takes numbers only.
+  Served plain(serving::ServerOptions().image_transform("none"));
+  auto pc = plain.client();
+  const json none = post(pc, "/v1/models/mnist:predict", {{"instances", {{{"b64", base64(digit_png())}}}}}, 400);
+  CHECK(none["error"].get<std::string>().find("this server takes no image files") != std::string::npos);
+  post(pc, "/v1/models/mnist:predict", {{"instances", {digit_values(1)}}}, 200);
+  CHECK_THROWS_WITH_AS(serving::Server(serving::ServerOptions().model_file(dir / "small.nn").image_transform("sepia")),
+                       doctest::Contains("unknown image transform 'sepia'"), std::invalid_argument);
 }
 
 TEST_CASE("the API key, from any of three headers") {

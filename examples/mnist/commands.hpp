@@ -36,7 +36,7 @@ CLI::App* add_predict_command(CLI::App& app, PredictOptions& o);
 int run_predict(const PredictOptions& o);
 
 struct ServeOptions {
-  std::string model_file, model_dir, host = "127.0.0.1", model_name = "mnist", api_key;
+  std::string model_file, model_dir, host = "127.0.0.1", model_name = "mnist", api_key, image_transform = "mnist";
   int64_t port = 8501, threads = 8, max_batch_size = 64, batch_timeout_us = 1000, max_body_bytes = 10 << 20,
           max_instances = 1024, max_image_pixels = 40'000'000, timeout = 5, max_connections = 512,
           max_connections_per_client = 128, max_enqueued = 4096, max_decoding_pixels = 64'000'000;

@@ -38,6 +38,11 @@ CLI::App* add_serve_command(CLI::App& app, ServeOptions& o) {
   cmd->add_option("--max-image-pixels", o.max_image_pixels, "Largest image, in pixels")
       ->check(integer_in(1, int64_t{1} << 32))
       ->capture_default_str();
+  cmd->add_option("--image-transform", o.image_transform,
+                  "How an uploaded image becomes the model's input: mnist (a digit brought into MNIST's 28x28 form) "
+                  "or none (image files refused)")
+      ->check(CLI::IsMember({"mnist", "none"}))
+      ->capture_default_str();
   cmd->add_option("--max-decoding-pixels", o.max_decoding_pixels,
                   "Pixels of uploaded images decoded at once, all requests together (then a request waits up "
                   "to a second, then gets 503)")
@@ -88,6 +93,7 @@ int run_serve(const ServeOptions& o) {
                                  .max_instances(o.max_instances)
                                  .max_image_pixels(o.max_image_pixels)
                                  .max_decoding_pixels(o.max_decoding_pixels)
+                                 .image_transform(o.image_transform)
                                  .timeout_seconds(static_cast<int>(o.timeout))
                                  .max_connections(o.max_connections)
                                  .max_connections_per_client(o.max_connections_per_client)

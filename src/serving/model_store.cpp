@@ -66,10 +66,7 @@ std::shared_ptr<const Servable> ModelStore::load(int64_t version, const std::str
   s->version = version;
   s->model = std::make_shared<Sequential>(load_model(path));
   if (!s->model->built()) throw std::runtime_error(path + ": the model has no input shape (it was never built)");
-  s->input_shape = s->model->input_shape();
-  if (numel(s->input_shape) != 784)
-    throw std::runtime_error(fmt::format("{}: the model takes inputs of shape {}, not 28x28 images", path,
-                                         to_string(s->input_shape)));
+  s->input_shape = s->model->input_shape();  // the signature requests are parsed against
   const Shape out = s->model->output_shape();
   if (out.size() != 1 || out[0] < 2)
     throw std::runtime_error(fmt::format("{}: the model's outputs have shape {}, not class scores", path, to_string(out)));

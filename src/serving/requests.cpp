@@ -120,7 +120,13 @@ std::string base64_decode(std::string_view text) {
 
 Tensor image_instance(std::string_view file, const std::string& name, const Shape& input_shape,
                       const RequestLimits& limits, int64_t* pixels_left) {
-  if (numel(input_shape) != 784) bad("the model does not take 28x28 images, so image files cannot be sent to it");
+  if (limits.image_transform == "none")
+    bad(name + ": this server takes no image files (its image transform is 'none'); send the model's " +
+        std::to_string(numel(input_shape)) + " numbers");
+  // "mnist": to_mnist's 28 x 28 image, for a model that takes 784 values.
+  if (numel(input_shape) != 784)
+    bad(fmt::format("{}: the model takes inputs of shape {}, and the image transform 'mnist' makes 28x28 images",
+                    name, to_string(input_shape)));
   vision::DecodeOptions o;
   o.max_pixels = pixels_left ? std::min(*pixels_left, limits.max_image_pixels) : limits.max_image_pixels;
   o.budget = limits.decode_budget;
@@ -145,6 +151,11 @@ Tensor image_instance(std::string_view file, const std::string& name, const Shap
   } catch (const vision::NoDigitError& e) {
     bad(name + ": " + e.what());
   }
+}
+
+const std::vector<std::string>& image_transforms() {
+  static const std::vector<std::string> names{"mnist", "none"};
+  return names;
 }
 
 Batch parse_tf_predict(const json& body, const Shape& input_shape, const RequestLimits& limits) {
@@ -218,7 +229,9 @@ Batch parse_kserve_infer(const json& body, const Shape& input_shape, const Reque
 
 Batch parse_seed_json(const json& body, const Shape& input_shape, const RequestLimits& limits) {
   if (!body.is_object() || !body.contains("image"))
-    bad("expected {\"image\": [784 numbers]} (or a multipart form with the image file in the field \"images\")");
+    bad(fmt::format("expected {{\"image\": [{} numbers]}} (or a multipart form with the image file in the field "
+                    "\"images\")",
+                    numel(input_shape)));
   std::vector<float> values;
   int64_t pixels_left = limits.max_image_pixels;
   instance(body["image"], input_shape, limits, pixels_left, values, "\"image\"");

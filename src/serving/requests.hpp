@@ -13,6 +13,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -37,7 +38,11 @@ struct RequestLimits {
   // its share, then the request gets 503.
   vision::PixelBudget* decode_budget = nullptr;
   std::chrono::milliseconds decode_wait{1000};
+  std::string image_transform = "mnist";  // image_transforms() names the choices
 };
+
+// The image transforms a server may be configured with: "mnist" and "none".
+const std::vector<std::string>& image_transforms();
 
 // A parsed body: x (N, *input_shape), and what the reply needs to echo.
 struct Batch {
@@ -53,7 +58,8 @@ nlohmann::json parse_json(std::string_view body);
 Batch parse_tf_predict(const nlohmann::json& body, const Shape& input_shape, const RequestLimits& limits);
 Batch parse_kserve_infer(const nlohmann::json& body, const Shape& input_shape, const RequestLimits& limits);
 Batch parse_seed_json(const nlohmann::json& body, const Shape& input_shape, const RequestLimits& limits);
-// An image file (PNG, JPEG, BMP, PGM/PPM) -> one input (1, *input_shape) in MNIST's form.
+// An image file (PNG, JPEG, BMP, PGM/PPM) -> one input (1, *input_shape) through the configured
+// image transform.
 // RequestError(413) over max_image_pixels; with pixels_left (the budget of a whole request, which
 // starts at max_image_pixels), also when the request's images together exceed it.
 Tensor image_instance(std::string_view file, const std::string& name, const Shape& input_shape,

@@ -3,6 +3,7 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <chrono>
@@ -186,6 +187,10 @@ Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>()) {
     throw std::invalid_argument("serve: limits, threads and timeouts must be positive");
   c.limits.max_instances = o.max_instances();
   c.limits.max_image_pixels = o.max_image_pixels();
+  const auto& transforms = detail::image_transforms();
+  if (std::find(transforms.begin(), transforms.end(), o.image_transform()) == transforms.end())
+    throw std::invalid_argument("serve: unknown image transform '" + o.image_transform() + "' (mnist or none)");
+  c.limits.image_transform = o.image_transform();
   c.decode_budget = std::make_unique<vision::PixelBudget>(o.max_decoding_pixels());
   c.limits.decode_budget = c.decode_budget.get();
   c.limits.decode_wait = std::min<std::chrono::milliseconds>(std::chrono::seconds(1), std::chrono::seconds(o.timeout_seconds()));

@@ -41,6 +41,11 @@ class ServerOptions {
   NN_ARG(int64_t, max_body_bytes) = int64_t{10} << 20;
   NN_ARG(int64_t, max_instances) = 1024;  // per request
   NN_ARG(int64_t, max_image_pixels) = 40'000'000;
+  // How an uploaded image file becomes one input of the model (the model's own input shape says
+  // how many numbers a JSON instance holds): "mnist", vision::to_mnist (a person's photo or
+  // drawing of a digit in MNIST's 28 x 28 form), for models that take 784 values; "none": image
+  // files are refused, for models whose inputs are not images.
+  NN_ARG(std::string, image_transform) = "mnist";
   // Pixels of uploaded images decoded at once, all requests together (each image holds its share
   // while it is decoded and brought to 28 x 28): a request waits up to a second for its share,
   // then gets 503. About 11 bytes a pixel at the peak (RGBA and to_mnist's planes): 64 MP is
