@@ -1,5 +1,7 @@
 #include "nn/losses.hpp"
 
+#include "nn/registry.hpp"
+
 #include <stdexcept>
 
 #include "nn/ops/activation.hpp"
@@ -123,21 +125,41 @@ Variable BinaryCrossentropy::operator()(const Variable& y_pred, const Tensor& y_
   return reduce(per_element, reduction_);
 }
 
-LossPtr make_loss(const std::string& name, bool from_logits, float label_smoothing) {
-  if (name == "sparse_categorical_crossentropy")
-    return std::make_shared<SparseCategoricalCrossentropy>(
-        CrossentropyOptions().from_logits(from_logits).label_smoothing(label_smoothing));
-  if (name == "categorical_crossentropy")
-    return std::make_shared<CategoricalCrossentropy>(
-        CrossentropyOptions().from_logits(from_logits).label_smoothing(label_smoothing));
-  if (label_smoothing != 0.0f)
-    throw std::invalid_argument("label_smoothing applies to the cross-entropies, not to '" + name + "'");
-  if (name == "binary_crossentropy") return std::make_shared<BinaryCrossentropy>(from_logits);
-  if (name == "mean_squared_error" || name == "mse") return std::make_shared<MeanSquaredError>();
-  if (name == "mean_absolute_error" || name == "mae") return std::make_shared<MeanAbsoluteError>();
-  throw std::invalid_argument("unknown loss '" + name +
-                              "' (expected sparse_categorical_crossentropy, categorical_crossentropy, "
-                              "binary_crossentropy, mean_squared_error (mse) or mean_absolute_error (mae))");
+namespace {
+// A loss without label smoothing: smoothing given to it is an error.
+template <class Make>
+LossFactory plain(Make make) {
+  return [make](const std::string& name, bool from_logits, float label_smoothing) -> LossPtr {
+    if (label_smoothing != 0.0f)
+      throw std::invalid_argument("label_smoothing applies to the cross-entropies, not to '" + name + "'");
+    return make(from_logits);
+  };
 }
+
+Registry<LossFactory>& losses() {
+  static Registry<LossFactory>* r = [] {
+    auto* reg = new Registry<LossFactory>("loss", "nn::register_loss");
+    reg->add("sparse_categorical_crossentropy", [](const std::string&, bool from_logits, float smoothing) -> LossPtr {
+      return std::make_shared<SparseCategoricalCrossentropy>(
+          CrossentropyOptions().from_logits(from_logits).label_smoothing(smoothing));
+    });
+    reg->add("categorical_crossentropy", [](const std::string&, bool from_logits, float smoothing) -> LossPtr {
+      return std::make_shared<CategoricalCrossentropy>(
+          CrossentropyOptions().from_logits(from_logits).label_smoothing(smoothing));
+    });
+    reg->add("binary_crossentropy", plain([](bool from_logits) { return std::make_shared<BinaryCrossentropy>(from_logits); }));
+    reg->add("mean_squared_error", plain([](bool) { return std::make_shared<MeanSquaredError>(); }), {"mse"});
+    reg->add("mean_absolute_error", plain([](bool) { return std::make_shared<MeanAbsoluteError>(); }), {"mae"});
+    return reg;
+  }();
+  return *r;
+}
+}  // namespace
+
+LossPtr make_loss(const std::string& name, bool from_logits, float label_smoothing) {
+  return losses().get(name)(name, from_logits, label_smoothing);
+}
+
+void register_loss(const std::string& name, LossFactory factory) { losses().add(name, std::move(factory)); }
 
 }  // namespace nn

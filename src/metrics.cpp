@@ -1,5 +1,7 @@
 #include "nn/metrics.hpp"
 
+#include "nn/registry.hpp"
+
 #include "backend/fallback.hpp"
 
 #include <algorithm>
@@ -70,19 +72,27 @@ void MeanError::update(const Tensor& y_pred, const Tensor& y_true) {
   count_ += static_cast<double>(p.size());
 }
 
-MetricPtr make_metric(const std::string& name) {
-  if (name == "accuracy" || name == "acc" || name == "sparse_categorical_accuracy" ||
-      name == "categorical_accuracy")
-    return std::make_shared<Accuracy>(name == "acc" ? "accuracy" : name);
-  if (name == "top_k_categorical_accuracy" || name == "sparse_top_k_categorical_accuracy")
-    return std::make_shared<TopKAccuracy>(5, name);
-  if (name == "mean_squared_error" || name == "mse") return std::make_shared<MeanError>(true, name);
-  if (name == "mean_absolute_error" || name == "mae") return std::make_shared<MeanError>(false, name);
-  throw std::invalid_argument(
-      "unknown metric '" + name +
-      "' (expected accuracy (acc), sparse_categorical_accuracy, categorical_accuracy, "
-      "top_k_categorical_accuracy, sparse_top_k_categorical_accuracy, mean_squared_error "
-      "(mse) or mean_absolute_error (mae))");
+namespace {
+Registry<MetricFactory>& metrics() {
+  static Registry<MetricFactory>* r = [] {
+    auto* reg = new Registry<MetricFactory>("metric", "nn::register_metric");
+    reg->add("accuracy", [](const std::string&) -> MetricPtr { return std::make_shared<Accuracy>("accuracy"); }, {"acc"});
+    for (const char* name : {"sparse_categorical_accuracy", "categorical_accuracy"})
+      reg->add(name, [](const std::string& n) -> MetricPtr { return std::make_shared<Accuracy>(n); });
+    for (const char* name : {"top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy"})
+      reg->add(name, [](const std::string& n) -> MetricPtr { return std::make_shared<TopKAccuracy>(5, n); });
+    reg->add("mean_squared_error", [](const std::string& n) -> MetricPtr { return std::make_shared<MeanError>(true, n); },
+             {"mse"});
+    reg->add("mean_absolute_error",
+             [](const std::string& n) -> MetricPtr { return std::make_shared<MeanError>(false, n); }, {"mae"});
+    return reg;
+  }();
+  return *r;
 }
+}  // namespace
+
+MetricPtr make_metric(const std::string& name) { return metrics().get(name)(name); }
+
+void register_metric(const std::string& name, MetricFactory factory) { metrics().add(name, std::move(factory)); }
 
 }  // namespace nn

@@ -156,3 +156,44 @@ TEST_CASE("callbacks and fit take named options, and each option has its effect"
   CHECK(h2.epochs.size() == 3);
   CHECK(stop2->stopped_epoch() == 2);
 }
+
+TEST_CASE("optimizers, schedules, losses and metrics are found by name in registries a program can add to") {
+  // The built-in names, with their aliases, as compile() and model files spell them.
+  CHECK(create_optimizer("AdamW")->type() == "AdamW");
+  CHECK(make_loss("mae")->name() == "mean_absolute_error");
+  CHECK(make_metric("mse")->name() == "mse");
+  CHECK(make_metric("acc")->name() == "accuracy");
+  // A program's own: an optimizer under a new name, a loss, a metric and a schedule.
+  register_optimizer("halfsgd", [](const std::string&, const Config& config) -> OptimizerPtr {
+    ConfigReader c(config, "optimizer halfsgd");
+    auto opt = std::make_shared<SGD>(SGDOptions(c.number("learning_rate", 0.5)));
+    c.done();
+    return opt;
+  });
+  register_loss("mse_too", [](const std::string&, bool, float) -> LossPtr { return std::make_shared<MeanSquaredError>(); });
+  register_metric("mae_too", [](const std::string&) -> MetricPtr { return make_metric("mean_absolute_error"); });
+  register_schedule("Fixed", [](const Config& config) -> SchedulePtr {
+    ConfigReader r(config, "Fixed");
+    auto s = std::make_shared<ExponentialDecay>(ExponentialDecayOptions(r.number("learning_rate"), 1, 1.0));
+    r.done();
+    return s;
+  });
+  Sequential m;
+  m.add(Input({2}));
+  m.add<Dense>(1);
+  m.compile("HalfSGD", "mse_too", {"mae_too"});  // optimizer names match without case
+  CHECK(m.optimizer().type() == "SGD");
+  CHECK(m.optimizer().learning_rate() == doctest::Approx(0.5));
+  const Logs logs = m.train_on_batch(Tensor::ones({4, 2}), Tensor::zeros({4, 1}));
+  CHECK(logs.count("mean_absolute_error") == 1);
+  CHECK((*create_schedule("Fixed", {{"learning_rate", 0.25}}))(100) == doctest::Approx(0.25));
+  // Unknown names list what the registry holds, added ones included, and how to add one.
+  CHECK_THROWS_WITH_AS(create_optimizer("lion"),
+                       doctest::Contains("adagrad or halfsgd; register your own with nn::register_optimizer"),
+                       std::invalid_argument);
+  CHECK_THROWS_WITH_AS(create_schedule("Step", {}), doctest::Contains("unknown learning-rate schedule 'Step' (expected "
+                                                                      "ExponentialDecay, CosineDecay, OneCycle or Fixed"),
+                       std::invalid_argument);
+  CHECK_THROWS_WITH_AS(make_loss("mse", false, 0.1f), doctest::Contains("label_smoothing applies to the cross-entropies"),
+                       std::invalid_argument);
+}

@@ -14,6 +14,7 @@
 // from_logits=false takes probabilities: normalised to sum 1, clipped to [1e-7, 1 - 1e-7], then
 // -sum(y log p), as Keras does. A model whose last layer is a softmax is better compiled with
 // that softmax's input and from_logits=true: Sequential does this for you.
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -119,6 +120,9 @@ class BinaryCrossentropy : public Loss {
 // "binary_crossentropy", "mean_squared_error" / "mse", "mean_absolute_error" / "mae". Throws
 // std::invalid_argument listing them for others, or for label smoothing on a loss without it.
 LossPtr make_loss(const std::string& name, bool from_logits = false, float label_smoothing = 0.0f);
+// Adds a loss make_loss (and so compile() and model files) can name.
+using LossFactory = std::function<LossPtr(const std::string& name, bool from_logits, float label_smoothing)>;
+void register_loss(const std::string& name, LossFactory factory);
 
 // Any loss, as Keras's compile takes it: by name, as an object, or shared.
 class AnyLoss : public AnyPtr<Loss> {

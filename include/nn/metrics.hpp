@@ -1,5 +1,6 @@
 #pragma once
 // Metrics: streaming (update per batch, result over all batches since reset), as in Keras.
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -72,5 +73,8 @@ int64_t count_correct(const Tensor& y_pred, const Tensor& y_true);
 // "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy", "mean_squared_error" ("mse"),
 // "mean_absolute_error" ("mae"). Throws std::invalid_argument listing them for others.
 MetricPtr make_metric(const std::string& name);
+// Adds a metric make_metric (and so compile() and model files) can name.
+using MetricFactory = std::function<MetricPtr(const std::string& name)>;
+void register_metric(const std::string& name, MetricFactory factory);
 
 }  // namespace nn

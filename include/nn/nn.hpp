@@ -62,6 +62,7 @@
 #include "nn/optim/schedules.hpp"
 #include "nn/optim/sgd.hpp"
 #include "nn/random.hpp"
+#include "nn/registry.hpp"
 #include "nn/shape.hpp"
 #include "nn/tensor.hpp"
 #include "nn/tensor_ops.hpp"

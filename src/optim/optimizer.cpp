@@ -1,5 +1,7 @@
 #include "nn/optim/optimizer.hpp"
 
+#include "nn/registry.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -113,48 +115,73 @@ std::string lower(std::string s) {
 }
 }  // namespace
 
+namespace {
+AdamEpsilon epsilon_convention(ConfigReader& c, const std::string& name) {
+  const std::string conv = c.string("epsilon_convention", "keras");
+  if (conv != "keras" && conv != "pytorch")
+    throw std::invalid_argument("optimizer " + name + ": epsilon_convention '" + conv + "' (expected keras or pytorch)");
+  return conv == "pytorch" ? AdamEpsilon::PyTorch : AdamEpsilon::Keras;
+}
+
+template <class Options>
+Options adam_options(ConfigReader& c, const std::string& name, double weight_decay) {
+  return Options(c.number("learning_rate", 0.001))
+      .beta_1(c.number("beta_1", 0.9))
+      .beta_2(c.number("beta_2", 0.999))
+      .epsilon(c.number("epsilon", 1e-7))
+      .weight_decay(c.number("weight_decay", weight_decay))
+      .epsilon_convention(epsilon_convention(c, name));
+}
+
+Registry<OptimizerFactory>& optimizers() {
+  static Registry<OptimizerFactory>* r = [] {
+    auto* reg = new Registry<OptimizerFactory>("optimizer", "nn::register_optimizer");
+    reg->add("sgd", [](const std::string& name, const Config& config) -> OptimizerPtr {
+      ConfigReader c(config, "optimizer " + name);
+      SGDOptions o(c.number("learning_rate", 0.01));
+      o.momentum(c.number("momentum", 0.0)).nesterov(c.boolean("nesterov", false)).weight_decay(c.number("weight_decay", 0.0));
+      c.done();
+      return std::make_shared<SGD>(o);
+    });
+    reg->add("adam", [](const std::string& name, const Config& config) -> OptimizerPtr {
+      ConfigReader c(config, "optimizer " + name);
+      auto opt = std::make_shared<Adam>(adam_options<AdamOptions>(c, name, 0.0));
+      c.done();
+      return opt;
+    });
+    reg->add("adamw", [](const std::string& name, const Config& config) -> OptimizerPtr {
+      ConfigReader c(config, "optimizer " + name);
+      auto opt = std::make_shared<AdamW>(adam_options<AdamWOptions>(c, name, 0.004));
+      c.done();
+      return opt;
+    });
+    reg->add("rmsprop", [](const std::string& name, const Config& config) -> OptimizerPtr {
+      ConfigReader c(config, "optimizer " + name);
+      RMSpropOptions o(c.number("learning_rate", 0.001));
+      o.rho(c.number("rho", 0.9)).momentum(c.number("momentum", 0.0)).epsilon(c.number("epsilon", 1e-7));
+      o.centered(c.boolean("centered", false));
+      c.done();
+      return std::make_shared<RMSprop>(o);
+    });
+    reg->add("adagrad", [](const std::string& name, const Config& config) -> OptimizerPtr {
+      ConfigReader c(config, "optimizer " + name);
+      AdagradOptions o(c.number("learning_rate", 0.001));
+      o.initial_accumulator_value(c.number("initial_accumulator_value", 0.1)).epsilon(c.number("epsilon", 1e-7));
+      c.done();
+      return std::make_shared<Adagrad>(o);
+    });
+    return reg;
+  }();
+  return *r;
+}
+}  // namespace
+
 OptimizerPtr create_optimizer(const std::string& name, const Config& config) {
-  const std::string n = lower(name);
-  ConfigReader c(config, "optimizer " + name);
-  OptimizerPtr opt;
-  if (n == "sgd") {
-    SGDOptions o(c.number("learning_rate", 0.01));
-    o.momentum(c.number("momentum", 0.0))
-        .nesterov(c.boolean("nesterov", false))
-        .weight_decay(c.number("weight_decay", 0.0));
-    opt = std::make_shared<SGD>(o);
-  } else if (n == "adam" || n == "adamw") {
-    const bool w = n == "adamw";
-    const double lr = c.number("learning_rate", 0.001), b1 = c.number("beta_1", 0.9),
-                 b2 = c.number("beta_2", 0.999);
-    const double eps = c.number("epsilon", 1e-7), wd = c.number("weight_decay", w ? 0.004 : 0.0);
-    const std::string conv = c.string("epsilon_convention", "keras");
-    if (conv != "keras" && conv != "pytorch")
-      throw std::invalid_argument("optimizer " + name + ": epsilon_convention '" + conv +
-                                  "' (expected keras or pytorch)");
-    const AdamEpsilon e = conv == "pytorch" ? AdamEpsilon::PyTorch : AdamEpsilon::Keras;
-    if (w)
-      opt = std::make_shared<AdamW>(
-          AdamWOptions(lr).beta_1(b1).beta_2(b2).epsilon(eps).weight_decay(wd).epsilon_convention(e));
-    else
-      opt = std::make_shared<Adam>(
-          AdamOptions(lr).beta_1(b1).beta_2(b2).epsilon(eps).weight_decay(wd).epsilon_convention(e));
-  } else if (n == "rmsprop") {
-    RMSpropOptions o(c.number("learning_rate", 0.001));
-    o.rho(c.number("rho", 0.9)).momentum(c.number("momentum", 0.0)).epsilon(c.number("epsilon", 1e-7));
-    o.centered(c.boolean("centered", false));
-    opt = std::make_shared<RMSprop>(o);
-  } else if (n == "adagrad") {
-    AdagradOptions o(c.number("learning_rate", 0.001));
-    o.initial_accumulator_value(c.number("initial_accumulator_value", 0.1))
-        .epsilon(c.number("epsilon", 1e-7));
-    opt = std::make_shared<Adagrad>(o);
-  } else {
-    throw std::invalid_argument("unknown optimizer '" + name +
-                                "' (expected sgd, adam, adamw, rmsprop or adagrad)");
-  }
-  c.done();
-  return opt;
+  return optimizers().get(lower(name))(name, config);
+}
+
+void register_optimizer(const std::string& name, OptimizerFactory factory) {
+  optimizers().add(lower(name), std::move(factory));
 }
 
 }  // namespace nn

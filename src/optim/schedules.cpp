@@ -1,5 +1,7 @@
 #include "nn/optim/schedules.hpp"
 
+#include "nn/registry.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
@@ -90,30 +92,44 @@ double OneCycle::operator()(int64_t step) const {
   return cosine(max, end, std::min(1.0, (s - up_end) / (down_end - up_end)));
 }
 
-SchedulePtr create_schedule(const std::string& type, const Config& config) {
-  ConfigReader r(config, type);
-  SchedulePtr s;
-  if (type == "ExponentialDecay") {
-    s = std::make_shared<ExponentialDecay>(
-        ExponentialDecayOptions(r.number("initial_learning_rate"), r.integer("decay_steps"), r.number("decay_rate"))
-            .staircase(r.boolean("staircase", false)));
-  } else if (type == "CosineDecay") {
-    CosineDecayOptions o(r.number("initial_learning_rate"), r.integer("decay_steps"));
-    o.alpha(r.number("alpha", 0.0)).warmup_steps(r.integer("warmup_steps", 0));
-    // Absent, or -1 in files written before it was optional: none.
-    if (const double target = r.number("warmup_target", -1.0); target != -1.0) o.warmup_target(target);
-    s = std::make_shared<CosineDecay>(o);
-  } else if (type == "OneCycle") {
-    s = std::make_shared<OneCycle>(OneCycleOptions(r.number("max_learning_rate"), r.integer("total_steps"))
-                                       .pct_start(r.number("pct_start", 0.3))
-                                       .div_factor(r.number("div_factor", 25.0))
-                                       .final_div_factor(r.number("final_div_factor", 1e4)));
-  } else {
-    throw std::invalid_argument("unknown learning-rate schedule '" + type +
-                                "' (expected ExponentialDecay, CosineDecay or OneCycle)");
-  }
-  r.done();
-  return s;
+namespace {
+Registry<ScheduleFactory>& schedules() {
+  static Registry<ScheduleFactory>* r = [] {
+    auto* reg = new Registry<ScheduleFactory>("learning-rate schedule", "nn::register_schedule");
+    reg->add("ExponentialDecay", [](const Config& config) -> SchedulePtr {
+      ConfigReader r(config, "ExponentialDecay");
+      auto s = std::make_shared<ExponentialDecay>(
+          ExponentialDecayOptions(r.number("initial_learning_rate"), r.integer("decay_steps"), r.number("decay_rate"))
+              .staircase(r.boolean("staircase", false)));
+      r.done();
+      return s;
+    });
+    reg->add("CosineDecay", [](const Config& config) -> SchedulePtr {
+      ConfigReader r(config, "CosineDecay");
+      CosineDecayOptions o(r.number("initial_learning_rate"), r.integer("decay_steps"));
+      o.alpha(r.number("alpha", 0.0)).warmup_steps(r.integer("warmup_steps", 0));
+      // Absent, or -1 in files written before it was optional: none.
+      if (const double target = r.number("warmup_target", -1.0); target != -1.0) o.warmup_target(target);
+      r.done();
+      return std::make_shared<CosineDecay>(o);
+    });
+    reg->add("OneCycle", [](const Config& config) -> SchedulePtr {
+      ConfigReader r(config, "OneCycle");
+      auto s = std::make_shared<OneCycle>(OneCycleOptions(r.number("max_learning_rate"), r.integer("total_steps"))
+                                              .pct_start(r.number("pct_start", 0.3))
+                                              .div_factor(r.number("div_factor", 25.0))
+                                              .final_div_factor(r.number("final_div_factor", 1e4)));
+      r.done();
+      return s;
+    });
+    return reg;
+  }();
+  return *r;
 }
+}  // namespace
+
+SchedulePtr create_schedule(const std::string& type, const Config& config) { return schedules().get(type)(config); }
+
+void register_schedule(const std::string& type, ScheduleFactory factory) { schedules().add(type, std::move(factory)); }
 
 }  // namespace nn

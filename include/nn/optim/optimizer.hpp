@@ -3,6 +3,7 @@
 // between steps (schedules, ReduceLROnPlateau). state() captures everything a step depends on
 // (iteration count and per-parameter slots) so a restored optimizer continues identically.
 #include <map>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -79,6 +80,10 @@ using OptimizerPtr = std::shared_ptr<Optimizer>;
 // "adagrad"), with Keras's defaults for every key the config leaves out. A key the optimizer does
 // not have, or an unknown name, is std::invalid_argument naming what is accepted.
 OptimizerPtr create_optimizer(const std::string& name, const Config& config = {});
+// Adds an optimizer create_optimizer (and so compile() and model files) can name; the name is
+// matched without case. The factory reads its keys through ConfigReader and calls done().
+using OptimizerFactory = std::function<OptimizerPtr(const std::string& name, const Config& config)>;
+void register_optimizer(const std::string& name, OptimizerFactory factory);
 
 // Any optimizer, as Keras's compile takes it: by name, as an object, or shared.
 //   model.compile("adam", ...)   model.compile(nn::Adam(1e-4), ...)   model.compile(opt_ptr, ...)

@@ -8,6 +8,7 @@
 //   opt->set_schedule(nn::CosineDecay(1e-3, /*decay_steps=*/10000));
 //   opt->set_schedule(nn::OneCycle(nn::OneCycleOptions(3e-3, 1000).pct_start(0.25)));
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -111,6 +112,9 @@ class OneCycle : public LearningRateSchedule {
 // A schedule by class name and config (what a model file holds); std::invalid_argument names an
 // unknown type, a missing or unknown key, or a value out of range.
 SchedulePtr create_schedule(const std::string& type, const Config& config);
+// Adds a schedule create_schedule (and so model files) can name.
+using ScheduleFactory = std::function<SchedulePtr(const Config& config)>;
+void register_schedule(const std::string& type, ScheduleFactory factory);
 
 // A schedule as set_schedule takes it: an object or shared.
 using AnySchedule = AnyPtr<LearningRateSchedule>;
