@@ -48,9 +48,7 @@ for r in rows:
 PY
     NN_BODY="$work/body.json" wrk -t1 -c"$conns" -d"${secs}s" --latency -s "$here/serve_load.lua" "$endpoint" >"$work/wrk.txt"
     # Failed replies, and timed-out requests (which would drop out of the latencies), fail the run.
-    # Read errors are reported: the server ends a kept-alive connection with "Connection: close"
-    # when other connections wait for a thread, and wrk, which ignores that header, counts its next
-    # request on the closed connection as a read error and reconnects.
+    # Read errors (an answer wrk could not parse, or a connection closed under it) are reported.
     if grep -qE "Non-2xx|timeout [1-9]" "$work/wrk.txt"; then
       cat "$work/wrk.txt" >&2
       echo "serve_load.sh: some requests failed or timed out" >&2
