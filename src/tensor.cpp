@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <stdexcept>
+#include <type_traits>
 
 #include <fmt/format.h>
 
@@ -21,18 +22,26 @@ std::string to_string(const Device& device) {
 
 namespace {
 
-// Element conversion through double (exact for every value of every dtype here).
-double load(const void* p, DType t, int64_t i) {
+// Element conversion through double (exact for every value of every dtype here), with the dtype
+// switch outside the loops: with_type(t, f) calls f with a value of t's C++ type.
+template <class F>
+void with_type(DType t, F&& f) {
   switch (t) {
-    case kFloat32: return static_cast<const float*>(p)[i];
-    case kFloat16: return to_float(static_cast<const Half*>(p)[i]);
-    case kBFloat16: return to_float(static_cast<const BFloat16*>(p)[i]);
-    case kInt32: return static_cast<const int32_t*>(p)[i];
-    case kInt64: return static_cast<double>(static_cast<const int64_t*>(p)[i]);
-    case kUInt8: return static_cast<const uint8_t*>(p)[i];
+    case kFloat32: return f(float{});
+    case kFloat16: return f(Half{});
+    case kBFloat16: return f(BFloat16{});
+    case kInt32: return f(int32_t{});
+    case kInt64: return f(int64_t{});
+    case kUInt8: return f(uint8_t{});
   }
-  return 0.0;
 }
+
+double as_double(float v) { return v; }
+double as_double(Half v) { return to_float(v); }
+double as_double(BFloat16 v) { return to_float(v); }
+double as_double(int32_t v) { return v; }
+double as_double(int64_t v) { return static_cast<double>(v); }
+double as_double(uint8_t v) { return v; }
 
 template <class I>
 I to_integer(double v) {  // truncated toward zero, saturated, NaN -> 0
@@ -42,15 +51,25 @@ I to_integer(double v) {  // truncated toward zero, saturated, NaN -> 0
   return static_cast<I>(v);
 }
 
-void store(void* p, DType t, int64_t i, double v) {
-  switch (t) {
-    case kFloat32: static_cast<float*>(p)[i] = static_cast<float>(v); break;
-    case kFloat16: static_cast<Half*>(p)[i] = to_half(static_cast<float>(v)); break;
-    case kBFloat16: static_cast<BFloat16*>(p)[i] = to_bfloat16(static_cast<float>(v)); break;
-    case kInt32: static_cast<int32_t*>(p)[i] = to_integer<int32_t>(v); break;
-    case kInt64: static_cast<int64_t*>(p)[i] = to_integer<int64_t>(v); break;
-    case kUInt8: static_cast<uint8_t*>(p)[i] = to_integer<uint8_t>(v); break;
-  }
+template <class T>
+T from_double(double v) {
+  if constexpr (std::is_same_v<T, float>) return static_cast<float>(v);
+  else if constexpr (std::is_same_v<T, Half>) return to_half(static_cast<float>(v));
+  else if constexpr (std::is_same_v<T, BFloat16>) return to_bfloat16(static_cast<float>(v));
+  else return to_integer<T>(v);
+}
+
+// dst[i] = src[i] converted, for n elements of the two dtypes.
+void convert(const void* src, DType from, void* dst, DType to, int64_t n) {
+  with_type(from, [&](auto s) {
+    with_type(to, [&](auto d) {
+      using S = decltype(s);
+      using D = decltype(d);
+      const S* in = static_cast<const S*>(src);
+      D* out = static_cast<D*>(dst);
+      for (int64_t i = 0; i < n; ++i) out[i] = from_double<D>(as_double(in[i]));
+    });
+  });
 }
 
 }  // namespace
@@ -91,7 +110,10 @@ Tensor Tensor::full(Shape shape, double value, const TensorOptions& options) {
     t.fill(static_cast<float>(value));
   } else if (t.numel_) {
     std::vector<char> host(t.nbytes());
-    for (int64_t i = 0; i < t.numel_; ++i) store(host.data(), t.dtype_, i, value);
+    with_type(t.dtype_, [&](auto tag) {
+      using T = decltype(tag);
+      std::fill_n(reinterpret_cast<T*>(host.data()), t.numel_, from_double<T>(value));
+    });
     backend_for(t.device_).copy_bytes_from_host(host.data(), t.bytes(), host.size());
   }
   return t;
@@ -188,9 +210,7 @@ Tensor Tensor::to(DType dtype) const {
   if (dtype == dtype_) return *this;
   if (!device_.is_cpu()) return to(Device::cpu()).to(dtype).to(device_);
   Tensor t(shape_, options().dtype(dtype));
-  const void* src = bytes();
-  void* dst = t.bytes();
-  for (int64_t i = 0; i < numel_; ++i) store(dst, dtype, i, load(src, dtype_, i));
+  convert(bytes(), dtype_, t.bytes(), dtype, numel_);
   return t;
 }
 
@@ -239,7 +259,9 @@ float Tensor::at_flat(int64_t flat) const {
   const size_t size = element_size(dtype_);
   alignas(8) char v[8] = {};
   backend_for(device_).copy_bytes_to_host(bytes() + static_cast<size_t>(flat) * size, v, size);
-  return static_cast<float>(load(v, dtype_, 0));
+  float f = 0.0f;
+  convert(v, dtype_, &f, kFloat32, 1);
+  return f;
 }
 
 void check_shape(const Tensor& t, const Shape& expected, const std::string& what) {
