@@ -2,7 +2,6 @@
 
 #include <atomic>
 #include <limits>
-#include <cstdio>
 #include <mutex>
 #include <optional>
 #include <stdexcept>

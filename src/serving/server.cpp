@@ -1,16 +1,15 @@
-// The HTTP layer: routing, the API key, request limits, JSON errors, the access log and metrics.
+// The routes over the HTTP layer (http_server.cpp): the API key, request checks, JSON errors, the
+// access log and metrics.
 #include "nn/serving/server.hpp"
 
 #include <sodium.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <memory>
 #include <regex>
-#include <thread>
 
 #include <fmt/format.h>
 
