@@ -12,12 +12,6 @@
 
 namespace nn {
 
-// ---------------------------------------------------------------- Device
-
-std::string to_string(const Device& device) {
-  return device.is_cpu() ? std::string("cpu") : fmt::format("cuda:{}", device.index);
-}
-
 // ---------------------------------------------------------------- Tensor
 
 namespace {
@@ -92,6 +86,13 @@ void Tensor::check_dtype(DType wanted) const {
                                             nn::to_string(wanted), nn::to_string(dtype_), to_string(shape_)));
 }
 
+void Tensor::check_host(const char* what) const {
+  if (!device_.is_host())
+    throw std::logic_error(fmt::format("Tensor::{}: the tensor of shape {} is on device {}, whose memory the host "
+                                       "cannot read; copy it with to_vector(), item() or to(Device::cpu())",
+                                       what, to_string(shape_), nn::to_string(device_)));
+}
+
 void Tensor::copy_to_host(void* dst) const {
   if (numel_) backend_for(device_).copy_bytes_to_host(bytes(), dst, nbytes());
 }
@@ -131,7 +132,7 @@ Tensor tensor_of(Shape shape, const std::vector<T>& values, Device device) {
   if (static_cast<int64_t>(values.size()) != t.numel())
     throw std::invalid_argument(fmt::format("Tensor::from_vector: {} values for shape {}",
                                             values.size(), to_string(t.shape())));
-  if (t.numel()) backend_for(device).copy_bytes_from_host(values.data(), t.raw_data(), t.nbytes());
+  if (t.numel()) backend_for(device).copy_bytes_from_host(values.data(), t.untyped_data_ptr(), t.nbytes());
   return t;
 }
 }  // namespace
@@ -230,7 +231,7 @@ void Tensor::copy_from(const Tensor& src) {
 
 void Tensor::fill(float value) {
   if (dtype_ == kFloat32) {
-    backend_for(device_).fill(data(), value, numel_);
+    backend_for(device_).fill(data_ptr(), value, numel_);
   } else {
     Tensor t = full(shape_, static_cast<double>(value), options());
     backend_for(device_).copy_bytes(t.bytes(), bytes(), nbytes());
@@ -268,6 +269,25 @@ void check_shape(const Tensor& t, const Shape& expected, const std::string& what
   if (t.shape() != expected)
     throw std::invalid_argument(fmt::format("{}: expected shape {}, got {}", what,
                                             to_string(expected), to_string(t.shape())));
+}
+
+void check_same_device(const std::string& what, std::initializer_list<const Tensor*> tensors) {
+  const Tensor* first = nullptr;
+  for (const Tensor* t : tensors) {
+    if (!t || !t->defined()) continue;
+    if (!first) {
+      first = t;
+    } else if (t->device() != first->device()) {
+      throw std::invalid_argument(fmt::format("{}: operands on different devices: {} (shape {}) and {} (shape {}); move "
+                                              "them to one device with to()",
+                                              what, nn::to_string(first->device()), to_string(first->shape()),
+                                              nn::to_string(t->device()), to_string(t->shape())));
+    }
+  }
+}
+
+void check_same_device(const std::string& what, const Tensor& a, const Tensor& b) {
+  check_same_device(what, {&a, &b});
 }
 
 }  // namespace nn

@@ -11,9 +11,7 @@ namespace {
 
 void check_devices(const Tensor& a, const Tensor& b, const char* op) {
   if (!a.defined() || !b.defined()) throw std::invalid_argument(std::string(op) + ": undefined tensor");
-  if (a.device() != b.device())
-    throw std::invalid_argument(std::string(op) + ": operands on " + to_string(a.device()) + " and " +
-                                to_string(b.device()));
+  check_same_device(op, a, b);
 }
 
 // The kernels compute in float32: operands of other dtypes are converted first (images / 255.0f).
@@ -21,7 +19,7 @@ Tensor binary(BinaryOp op, const Tensor& a_in, const Tensor& b_in, const char* n
   check_devices(a_in, b_in, name);
   const Tensor a = a_in.to(kFloat32), b = b_in.to(kFloat32);
   Tensor out(broadcast_shapes(a.shape(), b.shape()), a.device());
-  backend_for(a.device()).binary(op, a.data(), a.shape(), b.data(), b.shape(), out.data(), out.shape());
+  backend_for(a.device()).binary(op, a.data_ptr(), a.shape(), b.data_ptr(), b.shape(), out.data_ptr(), out.shape());
   return out;
 }
 
@@ -34,7 +32,7 @@ Tensor& in_place(BinaryOp op, Tensor& a, const Tensor& b, const char* name) {
     throw std::invalid_argument(std::string(name) + ": in-place arithmetic on a " + to_string(a.dtype()) +
                                 " tensor (convert it with to(kFloat32) first)");
   const Tensor b32 = b.to(kFloat32);
-  backend_for(a.device()).binary(op, a.data(), a.shape(), b32.data(), b.shape(), a.data(), a.shape());
+  backend_for(a.device()).binary(op, a.data_ptr(), a.shape(), b32.data_ptr(), b.shape(), a.data_ptr(), a.shape());
   return a;
 }
 
@@ -67,14 +65,14 @@ Tensor& operator/=(Tensor& a, float b) { return a /= scalar_like(a, b); }
 
 Tensor sum(const Tensor& x) {
   Tensor out = Tensor::empty({}, x.device());
-  backend_for(x.device()).sum(x.to(kFloat32).data(), out.data(), x.numel());
+  backend_for(x.device()).sum(x.to(kFloat32).data_ptr(), out.data_ptr(), x.numel());
   return out;
 }
 
 Tensor mean(const Tensor& x) {
   Tensor out = sum(x);
   if (x.numel() > 0)
-    backend_for(x.device()).scale(1, 1.0f / static_cast<float>(x.numel()), out.data(), out.data());
+    backend_for(x.device()).scale(1, 1.0f / static_cast<float>(x.numel()), out.data_ptr(), out.data_ptr());
   return out;
 }
 
@@ -118,7 +116,7 @@ Tensor softmax_impl(const Tensor& x_in, bool log) {
   if (x.ndim() < 1) throw std::invalid_argument("softmax: needs at least one dimension");
   const int64_t cols = x.dim(-1), rows = cols ? x.numel() / cols : 0;
   Tensor y(x.shape(), x.device());
-  backend_for(x.device()).softmax(x.data(), y.data(), rows, cols, log);
+  backend_for(x.device()).softmax(x.data_ptr(), y.data_ptr(), rows, cols, log);
   return y;
 }
 }  // namespace

@@ -63,24 +63,47 @@ class Tensor {
   TensorOptions options() const { return TensorOptions().dtype(dtype_).device(device_); }
   size_t nbytes() const { return static_cast<size_t>(numel_) * element_size(dtype_); }
 
-  // Device pointer to the first element (host memory for the CPU) of a float32 tensor; any other
-  // dtype throws std::invalid_argument naming it.
+  // Host access: a pointer to the first element of a float32 tensor in memory the host may read
+  // and write. Another dtype throws std::invalid_argument naming it; a tensor on a device whose
+  // memory the host cannot touch (a GPU, the test device) throws std::logic_error: read it with
+  // to_vector(), item() or to(Device::cpu()), which copy and synchronize.
   float* data() { return data<float>(); }
   const float* data() const { return data<float>(); }
   // The same for element type T (float, Half, BFloat16, int32_t, int64_t, uint8_t).
   template <class T>
   T* data() {
+    check_host("data");
+    return data_ptr<T>();
+  }
+  template <class T>
+  const T* data() const {
+    check_host("data");
+    return data_ptr<T>();
+  }
+  void* raw_data() {  // untyped host access, checked as data()
+    check_host("raw_data");
+    return bytes();
+  }
+  const void* raw_data() const {
+    check_host("raw_data");
+    return bytes();
+  }
+  // The device pointer to the first element, on any device (as torch's data_ptr): for passing to
+  // the device's Backend, never to dereference on the host. The typed form checks the dtype.
+  template <class T>
+  T* data_ptr() {
     check_dtype(dtype_of<T>::value);
     return reinterpret_cast<T*>(bytes());
   }
   template <class T>
-  const T* data() const {
+  const T* data_ptr() const {
     check_dtype(dtype_of<T>::value);
     return reinterpret_cast<const T*>(bytes());
   }
-  // Untyped device pointer to the first element.
-  void* raw_data() { return bytes(); }
-  const void* raw_data() const { return bytes(); }
+  float* data_ptr() { return data_ptr<float>(); }  // float32's
+  const float* data_ptr() const { return data_ptr<float>(); }
+  void* untyped_data_ptr() { return bytes(); }
+  const void* untyped_data_ptr() const { return bytes(); }
 
   // Same storage, new shape (one extent may be -1); throws if the element count differs.
   Tensor reshape(Shape shape) const;
@@ -115,6 +138,7 @@ class Tensor {
  private:
   char* bytes() const { return static_cast<char*>(static_cast<void*>(storage_.get())) + offset_; }
   void check_dtype(DType wanted) const;
+  void check_host(const char* what) const;
   void copy_to_host(void* dst) const;
   float at_flat(int64_t flat) const;
 
@@ -128,5 +152,9 @@ class Tensor {
 
 // Throws std::invalid_argument("<what>: expected shape A, got B") when the shapes differ.
 void check_shape(const Tensor& t, const Shape& expected, const std::string& what);
+// Throws std::invalid_argument("<what>: operands on different devices: cpu and cuda:0 ...") unless
+// every defined tensor given is on the first one's device. Ops call it before any kernel.
+void check_same_device(const std::string& what, const Tensor& a, const Tensor& b);
+void check_same_device(const std::string& what, std::initializer_list<const Tensor*> tensors);
 
 }  // namespace nn

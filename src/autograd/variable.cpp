@@ -32,16 +32,23 @@ Variable make_variable(Tensor value, std::vector<Variable> inputs, GradFn grad_f
   return v;
 }
 
+void Variable::move_to(Device device) {
+  node_->value = node_->value.to(device);
+  if (node_->grad.defined()) node_->grad = node_->grad.to(device);
+}
+
 void Variable::add_grad(const Tensor& g) {
   if (!node_->requires_grad) return;
-  check_shape(g, node_->value.shape(), "gradient of " + (node_->name.empty() ? std::string("variable") : node_->name));
+  const std::string what = "gradient of " + (node_->name.empty() ? std::string("variable") : node_->name);
+  check_shape(g, node_->value.shape(), what);
+  check_same_device(what, g, node_->value);
   Tensor& grad = node_->grad;
   if (!grad.defined()) {
     grad = g;  // adopt; an in-place add later only happens when no one else holds it
     return;
   }
   if (!grad.unique()) grad = grad.clone();
-  backend_for(grad.device()).axpy(grad.numel(), 1.0f, g.data(), grad.data());
+  backend_for(grad.device()).axpy(grad.numel(), 1.0f, g.data_ptr(), grad.data_ptr());
 }
 
 void Variable::backward() {

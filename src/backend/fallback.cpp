@@ -7,8 +7,8 @@ void run_kernel(Backend& be, Kernel kernel, const std::vector<const Tensor*>& in
   std::vector<const void*> in;
   std::vector<void*> out;
   if (be.supports(kernel)) {
-    for (const Tensor* t : inputs) in.push_back(t->raw_data());
-    for (Tensor* t : outputs) out.push_back(t->raw_data());
+    for (const Tensor* t : inputs) in.push_back(t->untyped_data_ptr());
+    for (Tensor* t : outputs) out.push_back(t->untyped_data_ptr());
     fn(be, in, out);
     return;
   }
@@ -17,11 +17,11 @@ void run_kernel(Backend& be, Kernel kernel, const std::vector<const Tensor*>& in
   host_out.reserve(outputs.size());
   for (const Tensor* t : inputs) {
     host_in.push_back(t->to(Device::cpu()));
-    in.push_back(host_in.back().raw_data());
+    in.push_back(host_in.back().untyped_data_ptr());
   }
   for (Tensor* t : outputs) {
     host_out.emplace_back(t->shape(), t->options().device(Device::cpu()));
-    out.push_back(host_out.back().raw_data());
+    out.push_back(host_out.back().untyped_data_ptr());
   }
   fn(backend_for(Device::cpu()), in, out);
   for (size_t i = 0; i < outputs.size(); ++i) outputs[i]->copy_from(host_out[i]);

@@ -1,25 +1,53 @@
-// The one place backends are registered: add a line here for a new one.
+// The one place backends are registered: a backend built as an optional component (its own folder
+// and NN_WITH_<NAME> option, which defines NN_HAVE_<NAME>) adds its devices here.
 #include <atomic>
 #include <memory>
-#include <mutex>
 #include <stdexcept>
+#include <vector>
+
+#include <fmt/format.h>
 
 #include "cpu/cpu_backend.hpp"
 #include "cpu/thread_pool.hpp"
 #include "nn/backend/backend.hpp"
+#include "test/test_backend.hpp"
 
 namespace nn {
+namespace {
+
+std::string listing() {
+  std::string out;
+  for (const Device& d : devices()) out += (out.empty() ? "" : ", ") + to_string(d);
+  return out;
+}
+
+}  // namespace
+
+std::vector<Device> devices() {
+  std::vector<Device> out{Device::cpu()};
+  // CUDA devices join here when the CUDA backend is built (NN_WITH_CUDA), one per GPU present.
+  return out;
+}
+
+bool device_available(Device device) {
+  if (device == Device::test()) return true;
+  for (const Device& d : devices())
+    if (d == device) return true;
+  return false;
+}
 
 Backend& backend_for(Device device) {
-  if (device.is_cpu()) {
+  if (device == Device::cpu()) {
     static detail::CpuBackend cpu;
     return cpu;
   }
-  throw std::runtime_error("no backend for device " + to_string(device) +
-                           ": this build of nn has only the CPU backend");
+  if (device == Device::test()) {
+    static auto* test = new detail::TestBackend();  // never destroyed: tensors in statics may outlive main
+    return *test;
+  }
+  throw std::runtime_error(fmt::format("no device {} in this build of nn on this machine; there is {}",
+                                       to_string(device), listing()));
 }
-
-bool device_available(Device device) { return device.is_cpu(); }
 
 namespace {
 std::atomic<bool> g_poison{false};

@@ -444,7 +444,13 @@ namespace nn::io {
 
 Sequential load_model(const std::string& path, const LoadOptions& options) {
   const nn::detail::InputFile file(path);
-  return detail::read_model(file, options);
+  Sequential model = detail::read_model(file, options);
+  if (options.device() != Device::cpu()) model.to(options.device());
+  return model;
+}
+
+Sequential load_model(const std::string& path, Device device) {
+  return load_model(path, LoadOptions().device(device));
 }
 
 void load_weights(Sequential& model, const std::string& path, const LoadOptions& options) {

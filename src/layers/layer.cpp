@@ -45,7 +45,8 @@ void Layer::build(const Shape& input_shape, bool initialize) {
   for (WeightSpec& spec : weight_specs(input_shape)) {
     Tensor value;
     try {
-      value = initialize ? spec.initializer(spec.shape, spec.fan_in, spec.fan_out) : Tensor(spec.shape);
+      value = initialize ? spec.initializer(spec.shape, spec.fan_in, spec.fan_out).to(device_)
+                         : Tensor(spec.shape, device_);
     } catch (const std::invalid_argument& e) {
       fail(spec.name + ": " + e.what());
     }
@@ -108,6 +109,11 @@ Config Layer::config() const {
 void Layer::set_trainable(bool on) {
   trainable_ = on;
   for (size_t i = 0; i < params_.size(); ++i) params_[i].second.set_requires_grad(on && param_trainable_[i]);
+}
+
+void Layer::to(Device device) {
+  for (auto& [name, p] : params_) p.move_to(device);
+  device_ = device;
 }
 
 std::vector<Variable> Layer::parameters() const {

@@ -27,12 +27,13 @@ Logs running_logs(double loss_sum, int64_t seen, const std::vector<MetricPtr>& m
 
 }  // namespace
 
-Logs Sequential::run_batch(const Tensor& x, const Tensor& y, bool train, std::vector<MetricPtr>& metrics,
+Logs Sequential::run_batch(const Tensor& x_in, const Tensor& y_in, bool train, std::vector<MetricPtr>& metrics,
                            double& loss_sum, int64_t& seen) {
-  ensure_built(x);  // compiled and built: training_loss_ is resolved
-  if (x.ndim() < 1 || y.ndim() < 1 || x.dim(0) != y.dim(0))
-    throw std::invalid_argument("Sequential: batch of inputs " + to_string(x.shape()) + " and targets " +
-                                to_string(y.shape()) + " differ in size");
+  ensure_built(x_in);  // compiled and built: training_loss_ is resolved
+  if (x_in.ndim() < 1 || y_in.ndim() < 1 || x_in.dim(0) != y_in.dim(0))
+    throw std::invalid_argument("Sequential: batch of inputs " + to_string(x_in.shape()) + " and targets " +
+                                to_string(y_in.shape()) + " differ in size");
+  const Tensor x = x_in.to(device_), y = y_in.to(device_);  // the batch goes where the model is
   Variable out, loss;
   if (train) {
     out = forward_for_loss(Variable(x), true);
@@ -164,14 +165,15 @@ Tensor Sequential::predict(const Tensor& x, int64_t batch_size) {
   Shape out_shape{n};
   const Shape o = output_shape();
   out_shape.insert(out_shape.end(), o.begin(), o.end());
-  Tensor out(out_shape, x.device());
+  // Computed on the model's device, returned on x's (as Keras returns host arrays).
+  Tensor out(out_shape, device_);
   const int64_t row = numel(o);
   for (int64_t b = 0; b < n; b += batch_size) {
     const int64_t e = std::min(n, b + batch_size);
-    Tensor y = (*this)(Variable(x.slice(b, e)), false).value();
-    backend_for(out.device()).copy(y.data(), out.data() + b * row, y.numel());
+    Tensor y = (*this)(Variable(x.slice(b, e).to(device_)), false).value();
+    backend_for(device_).copy(y.data_ptr(), out.data_ptr() + b * row, y.numel());
   }
-  return out;
+  return out.to(x.device());
 }
 
 Logs Sequential::train_on_batch(const Tensor& x, const Tensor& y) {

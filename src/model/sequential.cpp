@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "nn/backend/backend.hpp"
 #include "nn/io/model_file.hpp"
 #include "nn/layers/reshape.hpp"
 
@@ -36,6 +37,7 @@ Sequential& Sequential::add(LayerPtr layer) {
   if (layer_names_.count(layer->name()))
     throw std::invalid_argument("Sequential::add: a layer named '" + layer->name() + "' is already in the model");
   const Shape declared = layer->declared_input_shape();
+  layer->to(device_);
   if (built_) {
     if (!declared.empty() && declared != output_shape())
       throw std::invalid_argument("Sequential::add: " + layer->describe() + " declares input_shape " +
@@ -68,6 +70,14 @@ void Sequential::build(const Shape& input_shape, bool initialize) {
   built_ = true;
   if (optimizer_) optimizer_->set_parameters(parameters());
   resolve_training_loss();
+}
+
+Sequential& Sequential::to(Device device) {
+  backend_for(device);  // exists, else the registry's error naming it and what there is
+  for (auto& layer : layers_) layer->to(device);
+  if (optimizer_) optimizer_->to(device);
+  device_ = device;
+  return *this;
 }
 
 Shape Sequential::output_shape() const {

@@ -7,11 +7,11 @@ namespace {
 
 Variable unary_op(UnaryOp op, const Variable& x, float alpha = 0.0f) {
   Tensor y(x.shape(), x.device());
-  backend_for(x.device()).unary(op, alpha, x.value().data(), y.data(), y.numel());
+  backend_for(x.device()).unary(op, alpha, x.value().data_ptr(), y.data_ptr(), y.numel());
   return make_variable(y, {x}, [op, alpha, y](std::vector<Variable>& in, const Tensor& g) {
     Tensor dx(g.shape(), g.device());
     backend_for(g.device())
-        .unary_backward(op, alpha, in[0].value().data(), y.data(), g.data(), dx.data(), g.numel());
+        .unary_backward(op, alpha, in[0].value().data_ptr(), y.data_ptr(), g.data_ptr(), dx.data_ptr(), g.numel());
     in[0].add_grad(dx);
   });
 }

@@ -16,13 +16,14 @@ void check_same_device(const Variable& a, const Variable& b, const char* op) {
 Tensor reduce_grad(const Tensor& g, const Shape& to) {
   if (g.shape() == to) return g;
   Tensor out(to, g.device());
-  backend_for(g.device()).reduce_to_shape(g.data(), g.shape(), out.data(), to);
+  backend_for(g.device()).reduce_to_shape(g.data_ptr(), g.shape(), out.data_ptr(), to);
   return out;
 }
 
 Tensor binary_tensor(BinaryOp op, const Tensor& a, const Tensor& b) {
+  check_same_device(op == BinaryOp::Add ? "add" : op == BinaryOp::Sub ? "sub" : op == BinaryOp::Mul ? "mul" : "div", a, b);
   Tensor out(broadcast_shapes(a.shape(), b.shape()), a.device());
-  backend_for(a.device()).binary(op, a.data(), a.shape(), b.data(), b.shape(), out.data(), out.shape());
+  backend_for(a.device()).binary(op, a.data_ptr(), a.shape(), b.data_ptr(), b.shape(), out.data_ptr(), out.shape());
   return out;
 }
 
@@ -44,7 +45,7 @@ Variable sub(const Variable& a, const Variable& b) {
                          in[0].add_grad(reduce_grad(g, in[0].shape()));
                          if (!in[1].requires_grad()) return;
                          Tensor ng(g.shape(), g.device());
-                         backend_for(g.device()).scale(g.numel(), -1.0f, g.data(), ng.data());
+                         backend_for(g.device()).scale(g.numel(), -1.0f, g.data_ptr(), ng.data_ptr());
                          in[1].add_grad(reduce_grad(ng, in[1].shape()));
                        });
 }
@@ -68,7 +69,7 @@ Variable div(const Variable& a, const Variable& b) {
     if (in[0].requires_grad()) in[0].add_grad(reduce_grad(gb, in[0].shape()));
     if (in[1].requires_grad()) {  // d(a/b)/db = -(a/b)/b
       Tensor t = binary_tensor(BinaryOp::Mul, gb, out);
-      backend_for(t.device()).scale(t.numel(), -1.0f, t.data(), t.data());
+      backend_for(t.device()).scale(t.numel(), -1.0f, t.data_ptr(), t.data_ptr());
       in[1].add_grad(reduce_grad(t, in[1].shape()));
     }
   });
@@ -76,10 +77,10 @@ Variable div(const Variable& a, const Variable& b) {
 
 Variable scale(const Variable& x, float alpha) {
   Tensor out(x.shape(), x.device());
-  backend_for(x.device()).scale(out.numel(), alpha, x.value().data(), out.data());
+  backend_for(x.device()).scale(out.numel(), alpha, x.value().data_ptr(), out.data_ptr());
   return make_variable(out, {x}, [alpha](std::vector<Variable>& in, const Tensor& g) {
     Tensor dx(g.shape(), g.device());
-    backend_for(g.device()).scale(g.numel(), alpha, g.data(), dx.data());
+    backend_for(g.device()).scale(g.numel(), alpha, g.data_ptr(), dx.data_ptr());
     in[0].add_grad(dx);
   });
 }

@@ -29,7 +29,7 @@ Layout layout(const char* op, const Shape& x, int axis, const Variable& gamma, c
   return l;
 }
 
-const float* data_or_null(const Variable& v) { return v.defined() ? v.value().data() : nullptr; }
+const float* data_or_null(const Variable& v) { return v.defined() ? v.value().data_ptr() : nullptr; }
 
 // The gradient of either form; mean and inv_std are the statistics the forward pass used.
 GradFn backward(Layout l, Tensor mean, Tensor inv_std, bool has_gamma, bool has_beta, bool batch_stats) {
@@ -42,11 +42,11 @@ GradFn backward(Layout l, Tensor mean, Tensor inv_std, bool has_gamma, bool has_
     if (gamma && gamma->requires_grad()) dgamma = Tensor(gamma->shape(), g.device());
     if (beta && beta->requires_grad()) dbeta = Tensor(beta->shape(), g.device());
     if (!dx.defined() && !dgamma.defined() && !dbeta.defined()) return;
-    backend_for(g.device()).batch_norm_backward(in[0].value().data(), gamma ? gamma->value().data() : nullptr,
-                                                mean.data(), inv_std.data(), g.data(),
-                                                dx.defined() ? dx.data() : nullptr,
-                                                dgamma.defined() ? dgamma.data() : nullptr,
-                                                dbeta.defined() ? dbeta.data() : nullptr, l.outer, l.channels,
+    backend_for(g.device()).batch_norm_backward(in[0].value().data_ptr(), gamma ? gamma->value().data_ptr() : nullptr,
+                                                mean.data_ptr(), inv_std.data_ptr(), g.data_ptr(),
+                                                dx.defined() ? dx.data_ptr() : nullptr,
+                                                dgamma.defined() ? dgamma.data_ptr() : nullptr,
+                                                dbeta.defined() ? dbeta.data_ptr() : nullptr, l.outer, l.channels,
                                                 l.inner, batch_stats);
     if (dx.defined()) in[0].add_grad(dx);
     if (dgamma.defined()) gamma->add_grad(dgamma);
@@ -72,10 +72,12 @@ Variable batch_norm(const Variable& x, const Variable& gamma, const Variable& be
                     Tensor* batch_mean, Tensor* batch_var) {
   check_epsilon("batch_norm", epsilon);
   const Layout l = layout("batch_norm", x.shape(), axis, gamma, beta);
+  check_same_device("batch_norm", {&x.value(), gamma.defined() ? &gamma.value() : nullptr,
+                                   beta.defined() ? &beta.value() : nullptr});
   const Device d = x.device();
   Tensor y(x.shape(), d), mean({l.channels}, d), var({l.channels}, d), inv_std({l.channels}, d);
-  backend_for(d).batch_norm_forward(x.value().data(), data_or_null(gamma), data_or_null(beta), y.data(), mean.data(),
-                                    var.data(), inv_std.data(), l.outer, l.channels, l.inner, epsilon);
+  backend_for(d).batch_norm_forward(x.value().data_ptr(), data_or_null(gamma), data_or_null(beta), y.data_ptr(), mean.data_ptr(),
+                                    var.data_ptr(), inv_std.data_ptr(), l.outer, l.channels, l.inner, epsilon);
   if (batch_mean) *batch_mean = mean;
   if (batch_var) *batch_var = var;
   return make_variable(y, inputs(x, gamma, beta),
@@ -89,10 +91,12 @@ Variable batch_norm_inference(const Variable& x, const Variable& gamma, const Va
   if (mean.shape() != Shape{l.channels} || var.shape() != Shape{l.channels})
     throw std::invalid_argument("batch_norm: statistics " + to_string(mean.shape()) + " and " + to_string(var.shape()) +
                                 " for " + std::to_string(l.channels) + " channels");
+  check_same_device("batch_norm", {&x.value(), gamma.defined() ? &gamma.value() : nullptr,
+                                   beta.defined() ? &beta.value() : nullptr, &mean, &var});
   const Device d = x.device();
   Tensor y(x.shape(), d), inv_std({l.channels}, d);
-  backend_for(d).batch_norm_inference(x.value().data(), data_or_null(gamma), data_or_null(beta), mean.data(),
-                                      var.data(), y.data(), inv_std.data(), l.outer, l.channels, l.inner, epsilon);
+  backend_for(d).batch_norm_inference(x.value().data_ptr(), data_or_null(gamma), data_or_null(beta), mean.data_ptr(),
+                                      var.data_ptr(), y.data_ptr(), inv_std.data_ptr(), l.outer, l.channels, l.inner, epsilon);
   return make_variable(y, inputs(x, gamma, beta),
                        backward(l, mean, inv_std, gamma.defined(), beta.defined(), false));
 }

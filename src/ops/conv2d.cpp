@@ -96,11 +96,12 @@ Variable conv2d(const Variable& x, const Variable& w, const Variable& bias, int6
   const Conv2DParams p = conv2d_params(x.shape(), w.shape(), stride_h, stride_w, padding);
   if (bias.defined() && bias.shape() != Shape{p.k})
     throw std::invalid_argument(fmt::format("conv2d: bias {} for {} filters", to_string(bias.shape()), p.k));
+  check_same_device("conv2d", {&x.value(), &w.value(), bias.defined() ? &bias.value() : nullptr});
   Backend& be = backend_for(x.device());
   std::shared_ptr<KernelPlan> plan = plans ? plans->get(be, p) : be.plan_conv2d(p);
   Tensor y({p.n, p.k, p.out_h(), p.out_w()}, x.device());
-  be.conv2d_forward(*plan, p, x.value().data(), w.value().data(), bias.defined() ? bias.value().data() : nullptr,
-                    act, y.data());
+  be.conv2d_forward(*plan, p, x.value().data_ptr(), w.value().data_ptr(), bias.defined() ? bias.value().data_ptr() : nullptr,
+                    act, y.data_ptr());
   std::vector<Variable> inputs{x, w};
   if (bias.defined()) inputs.push_back(bias);
   // The backward pass reads the output only to undo a fused activation.
@@ -112,10 +113,10 @@ Variable conv2d(const Variable& x, const Variable& w, const Variable& bias, int6
     if (in[1].requires_grad()) dw = Tensor(in[1].shape(), g.device());
     if (has_bias && in[2].requires_grad()) db = Tensor(in[2].shape(), g.device());
     backend_for(g.device())
-        .conv2d_backward(*plan, p, in[0].value().data(), in[1].value().data(),
-                         saved.defined() ? saved.data() : nullptr, g.data(), act,
-                         dx.defined() ? dx.data() : nullptr, dw.defined() ? dw.data() : nullptr,
-                         db.defined() ? db.data() : nullptr);
+        .conv2d_backward(*plan, p, in[0].value().data_ptr(), in[1].value().data_ptr(),
+                         saved.defined() ? saved.data_ptr() : nullptr, g.data_ptr(), act,
+                         dx.defined() ? dx.data_ptr() : nullptr, dw.defined() ? dw.data_ptr() : nullptr,
+                         db.defined() ? db.data_ptr() : nullptr);
     if (dx.defined()) in[0].add_grad(dx);
     if (dw.defined()) in[1].add_grad(dw);
     if (db.defined()) in[2].add_grad(db);

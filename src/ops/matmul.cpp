@@ -21,12 +21,12 @@ void matmul_backward(std::vector<Variable>& in, const Tensor& g) {
   Backend& be = backend_for(g.device());
   if (in[0].requires_grad()) {
     Tensor da(a.shape(), g.device());
-    be.gemm(false, true, m, k, n, 1.0f, g.data(), n, b.data(), n, 0.0f, da.data(), k);
+    be.gemm(false, true, m, k, n, 1.0f, g.data_ptr(), n, b.data_ptr(), n, 0.0f, da.data_ptr(), k);
     in[0].add_grad(da);
   }
   if (in[1].requires_grad()) {
     Tensor db(b.shape(), g.device());
-    be.gemm(true, false, k, n, m, 1.0f, a.data(), k, g.data(), n, 0.0f, db.data(), n);
+    be.gemm(true, false, k, n, m, 1.0f, a.data_ptr(), k, g.data_ptr(), n, 0.0f, db.data_ptr(), n);
     in[1].add_grad(db);
   }
 }
@@ -35,10 +35,11 @@ void matmul_backward(std::vector<Variable>& in, const Tensor& g) {
 
 Variable matmul(const Variable& a, const Variable& b) {
   check_matmul(a.shape(), b.shape(), "matmul");
+  check_same_device("matmul", a.value(), b.value());
   const int64_t m = a.shape()[0], k = a.shape()[1], n = b.shape()[1];
   Tensor out({m, n}, a.device());
-  backend_for(a.device()).gemm(false, false, m, n, k, 1.0f, a.value().data(), k, b.value().data(), n,
-                               0.0f, out.data(), n);
+  backend_for(a.device()).gemm(false, false, m, n, k, 1.0f, a.value().data_ptr(), k, b.value().data_ptr(), n,
+                               0.0f, out.data_ptr(), n);
   return make_variable(out, {a, b}, matmul_backward);
 }
 
@@ -48,11 +49,12 @@ Variable linear(const Variable& x, const Variable& w, const Variable& bias, Epil
   if (bias.defined() && bias.shape() != Shape{n})
     throw std::invalid_argument("linear: bias of shape " + to_string(bias.shape()) + " for " +
                                 std::to_string(n) + " outputs");
+  check_same_device("linear", {&x.value(), &w.value(), bias.defined() ? &bias.value() : nullptr});
   Backend& be = backend_for(x.device());
   Tensor out({m, n}, x.device());
-  be.gemm(false, false, m, n, k, 1.0f, x.value().data(), k, w.value().data(), n, 0.0f, out.data(), n);
+  be.gemm(false, false, m, n, k, 1.0f, x.value().data_ptr(), k, w.value().data_ptr(), n, 0.0f, out.data_ptr(), n);
   if (!bias.defined() && act == Epilogue::None) return make_variable(out, {x, w}, matmul_backward);
-  be.bias_activation(out.data(), bias.defined() ? bias.value().data() : nullptr, m, n, 1, act);
+  be.bias_activation(out.data_ptr(), bias.defined() ? bias.value().data_ptr() : nullptr, m, n, 1, act);
   std::vector<Variable> inputs{x, w};
   if (bias.defined()) inputs.push_back(bias);
   // The backward pass reads the output only to undo the activation.
@@ -64,8 +66,8 @@ Variable linear(const Variable& x, const Variable& w, const Variable& bias, Epil
     if (act != Epilogue::None) dz = Tensor(g.shape(), g.device());
     if (db_wanted) db = Tensor(in[2].shape(), g.device());
     if (act != Epilogue::None || db_wanted)
-      gbe.bias_activation_backward(saved.defined() ? saved.data() : nullptr, g.data(),
-                                  act != Epilogue::None ? dz.data() : nullptr, db_wanted ? db.data() : nullptr,
+      gbe.bias_activation_backward(saved.defined() ? saved.data_ptr() : nullptr, g.data_ptr(),
+                                  act != Epilogue::None ? dz.data_ptr() : nullptr, db_wanted ? db.data_ptr() : nullptr,
                                   g.dim(0), g.dim(1), 1, act);
     matmul_backward(in, dz);
     if (db_wanted) in[2].add_grad(db);

@@ -43,10 +43,10 @@ Variable avg_pool2d(const Variable& x, int64_t kernel_h, int64_t kernel_w, int64
                     int64_t stride_w, const Padding& padding) {
   const Pool2DParams p = pool2d_params("avg_pool2d", x.shape(), kernel_h, kernel_w, stride_h, stride_w, padding);
   Tensor y({p.n, p.c, p.out_h(), p.out_w()}, x.device());
-  backend_for(x.device()).avg_pool2d_forward(p, x.value().data(), y.data());
+  backend_for(x.device()).avg_pool2d_forward(p, x.value().data_ptr(), y.data_ptr());
   return make_variable(y, {x}, [p](std::vector<Variable>& in, const Tensor& g) {
     Tensor dx(in[0].shape(), g.device());
-    backend_for(g.device()).avg_pool2d_backward(p, g.data(), dx.data());
+    backend_for(g.device()).avg_pool2d_backward(p, g.data_ptr(), dx.data_ptr());
     in[0].add_grad(dx);
   });
 }
@@ -65,12 +65,12 @@ Variable max_pool2d(const Variable& x, int64_t kernel_h, int64_t kernel_w, int64
   Tensor y(out_shape, x.device());
   // Each window's argmax: an int32 flat index into its plane.
   Tensor argmax(out_shape, TensorOptions().dtype(kInt32).device(x.device()));
-  auto* arg = argmax.data<int32_t>();
-  backend_for(x.device()).max_pool2d_forward(p, x.value().data(), y.data(), arg);
+  auto* arg = argmax.data_ptr<int32_t>();
+  backend_for(x.device()).max_pool2d_forward(p, x.value().data_ptr(), y.data_ptr(), arg);
   return make_variable(y, {x}, [p, argmax](std::vector<Variable>& in, const Tensor& g) {
     Tensor dx(in[0].shape(), g.device());
-    const auto* a = argmax.data<int32_t>();
-    backend_for(g.device()).max_pool2d_backward(p, g.data(), a, dx.data());
+    const auto* a = argmax.data_ptr<int32_t>();
+    backend_for(g.device()).max_pool2d_backward(p, g.data_ptr(), a, dx.data_ptr());
     in[0].add_grad(dx);
   });
 }

@@ -11,8 +11,8 @@ Tensor broadcast_to(const Tensor& g, const Shape& to) {
   if (g.shape() == to) return g;
   Tensor zero = Tensor::scalar(0.0f, g.device());
   Tensor out(to, g.device());
-  backend_for(g.device()).binary(BinaryOp::Add, g.data(), g.shape(), zero.data(), zero.shape(),
-                                 out.data(), to);
+  backend_for(g.device()).binary(BinaryOp::Add, g.data_ptr(), g.shape(), zero.data_ptr(), zero.shape(),
+                                 out.data_ptr(), to);
   return out;
 }
 
@@ -20,7 +20,7 @@ Tensor broadcast_to(const Tensor& g, const Shape& to) {
 
 Variable sum(const Variable& x) {
   Tensor out = Tensor::empty({}, x.device());
-  backend_for(x.device()).sum(x.value().data(), out.data(), x.value().numel());
+  backend_for(x.device()).sum(x.value().data_ptr(), out.data_ptr(), x.value().numel());
   return make_variable(out, {x}, [](std::vector<Variable>& in, const Tensor& g) {
     in[0].add_grad(broadcast_to(g, in[0].shape()));
   });
@@ -35,7 +35,7 @@ Variable sum(const Variable& x, int axis, bool keepdims) {
   Shape kept = x.shape();
   kept[static_cast<size_t>(a)] = 1;
   Tensor out(kept, x.device());
-  backend_for(x.device()).reduce_to_shape(x.value().data(), x.shape(), out.data(), kept);
+  backend_for(x.device()).reduce_to_shape(x.value().data_ptr(), x.shape(), out.data_ptr(), kept);
   Shape final_shape = kept;
   if (!keepdims) final_shape.erase(final_shape.begin() + a);
   return make_variable(out.reshape(final_shape), {x}, [kept](std::vector<Variable>& in, const Tensor& g) {
@@ -59,10 +59,10 @@ Variable reduce(const Variable& x, Reduction reduction) {
 
 Variable clip(const Variable& x, float lo, float hi) {
   Tensor y(x.shape(), x.device());
-  backend_for(x.device()).clip(x.value().data(), y.data(), y.numel(), lo, hi);
+  backend_for(x.device()).clip(x.value().data_ptr(), y.data_ptr(), y.numel(), lo, hi);
   return make_variable(y, {x}, [lo, hi](std::vector<Variable>& in, const Tensor& g) {
     Tensor dx(g.shape(), g.device());
-    backend_for(g.device()).clip_backward(in[0].value().data(), g.data(), dx.data(), g.numel(), lo, hi);
+    backend_for(g.device()).clip_backward(in[0].value().data_ptr(), g.data_ptr(), dx.data_ptr(), g.numel(), lo, hi);
     in[0].add_grad(dx);
   });
 }

@@ -25,9 +25,9 @@ float Adagrad::slot_initial_value(const std::string&) const {
 }
 
 void Adagrad::update(size_t i, Tensor& w, const Tensor& g) {
-  float* acc = slot("accumulator", i, static_cast<float>(o_.initial_accumulator_value())).data();
+  float* acc = slot("accumulator", i, static_cast<float>(o_.initial_accumulator_value())).data_ptr();
   backend_for(w.device())
-      .adagrad_update({lr_, static_cast<float>(o_.epsilon())}, w.data(), g.data(), acc, w.numel());
+      .adagrad_update({lr_, static_cast<float>(o_.epsilon())}, w.data_ptr(), g.data_ptr(), acc, w.numel());
 }
 
 }  // namespace nn

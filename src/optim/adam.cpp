@@ -41,7 +41,7 @@ void Adam::update(size_t i, Tensor& w, const Tensor& g) {
                      static_cast<float>(decoupled_weight_decay()),
                      iterations_ + 1,
                      o_.epsilon_convention() == AdamEpsilon::PyTorch};
-  backend_for(w.device()).adam_update(p, w.data(), g.data(), m.data(), v.data(), w.numel());
+  backend_for(w.device()).adam_update(p, w.data_ptr(), g.data_ptr(), m.data_ptr(), v.data_ptr(), w.numel());
 }
 
 AdamW::AdamW(AdamWOptions o)

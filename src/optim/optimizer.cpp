@@ -46,6 +46,12 @@ void Optimizer::set_parameters(std::vector<Variable> params) {
   slots_.clear();
 }
 
+void Optimizer::to(Device device) {
+  for (auto& [name, tensors] : slots_)
+    for (Tensor& t : tensors)
+      if (t.defined()) t = t.to(device);
+}
+
 Tensor& Optimizer::slot(const std::string& name, size_t i, float initial) {
   auto& v = slots_[name];
   if (v.size() != params_.size()) v.resize(params_.size());
@@ -58,6 +64,7 @@ void Optimizer::step() {
   for (size_t i = 0; i < params_.size(); ++i) {
     Variable& p = params_[i];
     if (!p.requires_grad() || !p.has_grad()) continue;
+    check_same_device(type() + " step: " + p.name() + " and its gradient", p.value(), p.grad());
     update(i, p.value(), p.grad());
   }
   ++iterations_;

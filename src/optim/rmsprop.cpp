@@ -31,12 +31,12 @@ std::vector<std::string> RMSprop::slot_names() const {
 }
 
 void RMSprop::update(size_t i, Tensor& w, const Tensor& g) {
-  float* v = slot("velocity", i).data();
-  float* mom = o_.momentum() > 0.0 ? slot("momentum", i).data() : nullptr;
-  float* avg = o_.centered() ? slot("average_gradient", i).data() : nullptr;
+  float* v = slot("velocity", i).data_ptr();
+  float* mom = o_.momentum() > 0.0 ? slot("momentum", i).data_ptr() : nullptr;
+  float* avg = o_.centered() ? slot("average_gradient", i).data_ptr() : nullptr;
   const RmspropParams p{lr_, static_cast<float>(o_.rho()), static_cast<float>(o_.momentum()),
                         static_cast<float>(o_.epsilon()), o_.centered()};
-  backend_for(w.device()).rmsprop_update(p, w.data(), g.data(), v, avg, mom, w.numel());
+  backend_for(w.device()).rmsprop_update(p, w.data_ptr(), g.data_ptr(), v, avg, mom, w.numel());
 }
 
 }  // namespace nn

@@ -26,10 +26,10 @@ std::vector<std::string> SGD::slot_names() const {
 }
 
 void SGD::update(size_t i, Tensor& w, const Tensor& g) {
-  float* velocity = o_.momentum() > 0.0 ? slot("momentum", i).data() : nullptr;
+  float* velocity = o_.momentum() > 0.0 ? slot("momentum", i).data_ptr() : nullptr;
   const SgdParams p{lr_, static_cast<float>(o_.momentum()), static_cast<float>(o_.weight_decay()),
                     o_.nesterov()};
-  backend_for(w.device()).sgd_update(p, w.data(), g.data(), velocity, w.numel());
+  backend_for(w.device()).sgd_update(p, w.data_ptr(), g.data_ptr(), velocity, w.numel());
 }
 
 }  // namespace nn

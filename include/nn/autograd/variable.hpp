@@ -62,6 +62,10 @@ class Variable {
   void backward();
   void backward(const Tensor& grad_output);
 
+  // Moves the value and the gradient to `device`, in place: every holder of this variable (its
+  // layer, the optimizer) sees it there. A no-op when it is there already.
+  void move_to(Device device);
+
   // A new leaf that shares this value and records nothing.
   Variable detach() const { return Variable(node_->value, false); }
 

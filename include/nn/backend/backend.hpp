@@ -110,6 +110,46 @@ struct MemoryStats {
   int64_t cached_bytes = 0;        // of which cached for reuse
 };
 
+// ---- the execution model ----
+// A stream is a queue of work on one device: kernels and copies run in the order they were
+// queued on it, and the host goes on while they run (a CUDA stream). Every device has a default
+// stream; a thread may make another one current with StreamGuard (the server's batcher runs on
+// its own). The CPU's streams are synchronous: work is done when its call returns.
+class Stream {
+ public:
+  virtual ~Stream() = default;
+  virtual Device device() const = 0;
+  // A marker after the work queued so far (an event's position).
+  virtual uint64_t record() = 0;
+  // Whether the stream has run everything queued before `position`.
+  virtual bool passed(uint64_t position) const = 0;
+  // The host waits until the stream has run everything queued before `position` / so far.
+  virtual void wait_until(uint64_t position) = 0;
+  virtual void synchronize() { wait_until(record()); }
+  // Work queued on this stream from now on starts after `event` (cudaStreamWaitEvent).
+  virtual void wait_for(const class Event& event) = 0;
+};
+using StreamPtr = std::shared_ptr<Stream>;
+
+// A point in a stream's work: recorded after what is queued now; query() says whether the
+// stream has passed it, synchronize() waits until it has (cudaEvent).
+class Event {
+ public:
+  Event() = default;
+  explicit Event(StreamPtr stream) : stream_(std::move(stream)), position_(stream_->record()) {}
+  bool recorded() const { return static_cast<bool>(stream_); }
+  bool query() const { return !stream_ || stream_->passed(position_); }
+  void synchronize() const {
+    if (stream_) stream_->wait_until(position_);
+  }
+  const StreamPtr& stream() const { return stream_; }
+  uint64_t position() const { return position_; }
+
+ private:
+  StreamPtr stream_;
+  uint64_t position_ = 0;
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -133,7 +173,15 @@ class Backend {
   virtual void copy_to_host(const float* src, float* dst, int64_t n) = 0;  // device -> host
   virtual void copy_from_host(const float* src, float* dst, int64_t n) = 0;
   virtual void fill(float* y, float value, int64_t n) = 0;
-  virtual void synchronize() {}
+
+  // ---- streams (see Stream above) ----
+  virtual StreamPtr default_stream() = 0;
+  virtual StreamPtr new_stream() = 0;
+  // The calling thread's current stream on this device (StreamGuard), else the default one.
+  // Kernels and copies are queued on it; copies to the host synchronize it first.
+  StreamPtr current_stream();
+  // Waits for all work queued on every stream of the device (cudaDeviceSynchronize).
+  virtual void synchronize() = 0;
 
   // ---- dense linear algebra ----
   // C(m, n) = alpha * op(A) op(B) + beta * C, row-major; op(A): (m, k), op(B): (k, n).
@@ -268,10 +316,27 @@ class Backend {
   virtual void adagrad_update(const AdagradParams& p, float* w, const float* g, float* acc, int64_t n) = 0;
 };
 
+// Makes `stream` the calling thread's current stream on its device until the guard goes (the
+// previous one then returns), as c10::cuda::CUDAStreamGuard.
+class StreamGuard {
+ public:
+  explicit StreamGuard(StreamPtr stream);
+  ~StreamGuard();
+  StreamGuard(const StreamGuard&) = delete;
+  StreamGuard& operator=(const StreamGuard&) = delete;
+
+ private:
+  Device device_;
+  StreamPtr previous_;
+};
+
 // The backend for a device: the CPU backend always, others where compiled in and present.
-// Throws std::runtime_error naming the device when none is available.
+// Throws std::runtime_error naming the device and listing the devices there are when it has none.
 Backend& backend_for(Device device);
 bool device_available(Device device);
+// The devices this build and machine offer, in order ("cpu", then "cuda:0", ...): what the tools'
+// --device accepts. (The test suite's strict device, Device::test(), is not listed.)
+std::vector<Device> devices();
 
 // Testing aid: when on, every new allocation is filled with NaN, so a kernel that leaves part
 // of its output (or a gradient) unwritten cannot pass a numerical check.

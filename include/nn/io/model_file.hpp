@@ -29,12 +29,16 @@ constexpr uint32_t kModelFormatVersion = 2;
 // A model whose weights or optimizer state hold NaN or an infinity is refused at load, naming the
 // tensor (it would predict NaN, or a confident-looking class, without a word);
 // allow_non_finite(true) loads it anyway, for debugging a run that diverged.
+// device: where the loaded model lives (as model.to(device) after loading).
 class LoadOptions {
   NN_ARG(bool, allow_non_finite) = false;
+  NN_ARG(Device, device) = Device::cpu();
 };
 
 void save_model(const Sequential& model, const std::string& path);
 Sequential load_model(const std::string& path, const LoadOptions& options = {});
+// The same onto a device (torch.load's map_location): load_model("model.nn", nn::Device::cuda()).
+Sequential load_model(const std::string& path, Device device);
 
 // Weights only (Keras's save_weights_only). load_weights matches the file's weights to the
 // model's parameters by position, as Keras does, and requires the same count and shapes (names

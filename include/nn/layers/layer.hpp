@@ -96,6 +96,11 @@ class Layer {
   // Freezes (or unfreezes) the layer's trainable weights (non-trainable ones stay so).
   void set_trainable(bool on);
 
+  // Where the layer's weights live: built there (initializers run on the host and are copied),
+  // moved there by to(). Kernel plans follow the weights' backend on the next call.
+  Device device() const { return device_; }
+  void to(Device device);
+
   const std::vector<std::pair<std::string, Variable>>& named_parameters() const { return params_; }
   std::vector<Variable> parameters() const;
   std::vector<Variable> trainable_parameters() const;
@@ -126,6 +131,7 @@ class Layer {
   std::string name_;
   bool trainable_ = true;
   Shape declared_input_shape_;
+  Device device_ = Device::cpu();
   bool built_ = false;
   Shape input_shape_;
   std::vector<std::pair<std::string, Variable>> params_;

@@ -73,6 +73,12 @@ class Sequential {
   const Shape& input_shape() const { return input_shape_; }
   Shape output_shape() const;
 
+  // Moves the model to `device` (parameters, gradients, optimizer state; kernel plans are remade
+  // there on the next call); layers added later are built there. fit, evaluate and predict then
+  // copy each batch to it. Throws std::runtime_error naming the device when it does not exist.
+  Sequential& to(Device device);
+  Device device() const { return device_; }
+
   // Keras's summary table: layer (type), output shape, parameter counts.
   std::string summary() const;
 
@@ -141,6 +147,7 @@ class Sequential {
   std::unordered_set<std::string> layer_names_;  // add() refuses a taken name in O(1)
   bool built_ = false;
   Shape input_shape_;
+  Device device_ = Device::cpu();
   OptimizerPtr optimizer_;
   LossPtr loss_, training_loss_;
   bool train_on_logits_ = false;

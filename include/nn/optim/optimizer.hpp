@@ -48,6 +48,9 @@ class Optimizer {
   const SchedulePtr& schedule() const { return schedule_; }
   int64_t iterations() const { return iterations_; }
 
+  // Moves the per-parameter slots to `device` (the parameters themselves move with their model).
+  void to(Device device);
+
   OptimizerState state() const;  // deep copies
   // Throws std::invalid_argument when the slots do not match the parameters' count and shapes.
   void load_state(const OptimizerState& state);

@@ -46,6 +46,8 @@ std::shared_ptr<float> CpuBackend::allocate(int64_t count) {
 
 void CpuBackend::release_cached() { allocator_.trim(); }
 
+StreamPtr CpuBackend::new_stream() { return std::make_shared<SyncStream>(Device::cpu()); }
+
 void CpuBackend::copy(const float* src, float* dst, int64_t n) {
   if (src == dst || n == 0) return;
   parallel_for(n, 1 << 18, [&](int64_t b, int64_t e) {

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "../sync_stream.hpp"
 #include "cpu_allocator.hpp"
 #include "nn/backend/backend.hpp"
 
@@ -28,6 +29,11 @@ class CpuBackend : public Backend {
   void copy_to_host(const float* src, float* dst, int64_t n) override { copy(src, dst, n); }
   void copy_from_host(const float* src, float* dst, int64_t n) override { copy(src, dst, n); }
   void fill(float* y, float value, int64_t n) override;
+
+  // The CPU's streams are synchronous (sync_stream.hpp): work is done when its call returns.
+  StreamPtr default_stream() override { return default_stream_; }
+  StreamPtr new_stream() override;
+  void synchronize() override {}
 
   void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
             const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
@@ -99,6 +105,7 @@ class CpuBackend : public Backend {
 
  private:
   HostAllocator& allocator_;
+  StreamPtr default_stream_ = std::make_shared<SyncStream>(Device::cpu());
 };
 
 // ---- bias and activation on one image's output, serially, for use inside a task (cpu_bias.cpp) ----

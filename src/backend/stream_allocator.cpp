@@ -1,0 +1,96 @@
+#include "stream_allocator.hpp"
+
+#include <new>
+
+namespace nn::detail {
+
+StreamAllocator::StreamAllocator(Backend& backend, System system, int64_t max_pending_bytes)
+    : backend_(backend), system_(std::move(system)), max_pending_bytes_(max_pending_bytes) {}
+
+void StreamAllocator::collect_passed() {
+  size_t kept = 0;
+  for (Pending& b : pending_) {
+    if (b.freed.query()) {
+      free_[b.bytes].push_back(b.p);
+      free_bytes_ += static_cast<int64_t>(b.bytes);
+      pending_bytes_ -= static_cast<int64_t>(b.bytes);
+    } else {
+      pending_[kept++] = std::move(b);
+    }
+  }
+  pending_.resize(kept);
+}
+
+void* StreamAllocator::take_free(size_t bytes) {
+  auto it = free_.find(bytes);
+  if (it == free_.end() || it->second.empty()) return nullptr;
+  void* p = it->second.back();
+  it->second.pop_back();
+  free_bytes_ -= static_cast<int64_t>(bytes);
+  return p;
+}
+
+std::shared_ptr<float> StreamAllocator::allocate(int64_t units) {
+  const size_t bytes = static_cast<size_t>(units) * 4;
+  void* p = nullptr;
+  bool waited = false;
+  for (;;) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    collect_passed();
+    p = take_free(bytes);
+    if (p || waited || pending_bytes_ <= max_pending_bytes_) break;
+    lock.unlock();
+    backend_.synchronize();  // too much waits on the streams: let them pass, then reuse
+    waited = true;
+  }
+  if (!p) {
+    try {
+      p = system_.allocate(bytes);
+    } catch (const std::bad_alloc&) {
+      backend_.synchronize();
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        collect_passed();
+      }
+      release_cached();
+      p = system_.allocate(bytes);
+    }
+    std::lock_guard<std::mutex> lock(mutex_);
+    system_bytes_ += static_cast<int64_t>(bytes);
+    ++system_allocations_;
+  }
+  if (system_.poison) system_.poison(p, bytes);
+  return std::shared_ptr<float>(static_cast<float*>(p), [this, bytes](float* q) { release(q, bytes); });
+}
+
+void StreamAllocator::release(void* p, size_t bytes) {
+  if (system_.poison) system_.poison(p, bytes);
+  Event freed(backend_.current_stream());
+  std::lock_guard<std::mutex> lock(mutex_);
+  pending_.push_back({p, bytes, std::move(freed)});
+  pending_bytes_ += static_cast<int64_t>(bytes);
+}
+
+void StreamAllocator::release_cached() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  collect_passed();
+  for (auto& [bytes, blocks] : free_)
+    for (void* p : blocks) {
+      system_.free(p, bytes);
+      system_bytes_ -= static_cast<int64_t>(bytes);
+    }
+  free_.clear();
+  free_bytes_ = 0;
+}
+
+MemoryStats StreamAllocator::stats() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return {system_allocations_, system_bytes_, free_bytes_ + pending_bytes_};
+}
+
+int64_t StreamAllocator::pending_bytes() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return pending_bytes_;
+}
+
+}  // namespace nn::detail

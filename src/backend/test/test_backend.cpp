@@ -1,0 +1,60 @@
+#include "test_backend.hpp"
+
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "test_stream.hpp"
+
+namespace nn::detail {
+namespace {
+constexpr int64_t kMaxPendingBytes = int64_t{256} << 20;
+
+StreamAllocator::System test_memory() {
+  return {[](size_t bytes) {
+            void* p = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
+            if (!p) throw std::bad_alloc();
+            return p;
+          },
+          [](void* p, size_t) { std::free(p); },
+          [](void* p, size_t bytes) { std::memset(p, 0xFF, bytes); }};  // all-ones: NaN as float, -1 as int
+}
+}  // namespace
+
+TestBackend::TestBackend()
+    : default_stream_(std::make_shared<QueuedStream>()), allocator_(*this, test_memory(), kMaxPendingBytes) {
+  streams_.push_back(default_stream_);
+}
+
+StreamPtr TestBackend::new_stream() {
+  auto s = std::make_shared<QueuedStream>();
+  std::lock_guard<std::mutex> lock(streams_mutex_);
+  streams_.push_back(s);
+  return s;
+}
+
+void TestBackend::synchronize() {
+  std::vector<StreamPtr> live;
+  {
+    std::lock_guard<std::mutex> lock(streams_mutex_);
+    size_t kept = 0;
+    for (auto& w : streams_)
+      if (auto s = w.lock()) {
+        live.push_back(std::move(s));
+        streams_[kept++] = w;
+      }
+    streams_.resize(kept);
+  }
+  for (auto& s : live) s->synchronize();
+}
+
+void TestBackend::copy_bytes_to_host(const void* src, void* dst, size_t n) {
+  current_stream()->synchronize();
+  std::memcpy(dst, src, n);
+}
+
+void TestBackend::copy_to_host(const float* src, float* dst, int64_t n) {
+  copy_bytes_to_host(src, dst, static_cast<size_t>(n) * sizeof(float));
+}
+
+}  // namespace nn::detail
