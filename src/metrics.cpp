@@ -15,7 +15,7 @@
 
 namespace nn {
 
-int64_t count_correct(const Tensor& y_pred, const Tensor& y_true) {
+Tensor count_correct_tensor(const Tensor& y_pred, const Tensor& y_true) {
   if (y_pred.ndim() != 2)
     throw std::invalid_argument("accuracy: predictions must be (N, C), got " + to_string(y_pred.shape()));
   const int64_t rows = y_pred.dim(0), cols = y_pred.dim(1);
@@ -29,13 +29,33 @@ int64_t count_correct(const Tensor& y_pred, const Tensor& y_true) {
     be.count_correct(detail::as<float>(in[0]), sparse ? nullptr : detail::as<float>(in[1]),
                      sparse ? detail::as<int64_t>(in[1]) : nullptr, detail::as<float>(o[0]), rows, cols);
   });
-  return static_cast<int64_t>(out.item());
+  return out;
 }
 
+int64_t count_correct(const Tensor& y_pred, const Tensor& y_true) {
+  return static_cast<int64_t>(count_correct_tensor(y_pred, y_true).item());
+}
+
+namespace {
+// sum += x, both float32 scalars on one device; sum starts as x.
+void accumulate(Tensor& sum, const Tensor& x) {
+  if (!sum.defined()) {
+    sum = x.clone();
+  } else {
+    check_same_device("metric update", sum, x);
+    backend_for(sum.device()).axpy(1, 1.0f, x.data_ptr(), sum.data_ptr());
+  }
+}
+double read(const Tensor& sum, double count) { return count > 0.0 && sum.defined() ? sum.item() / count : 0.0; }
+}  // namespace
+
 void Accuracy::update(const Tensor& y_pred, const Tensor& y_true) {
-  correct_ += static_cast<double>(count_correct(y_pred, y_true));
+  accumulate(correct_, count_correct_tensor(y_pred, y_true));
   count_ += static_cast<double>(y_pred.dim(0));
 }
+
+double Accuracy::result() const { return read(correct_, count_); }
+double MeanError::result() const { return read(sum_, count_); }
 
 void TopKAccuracy::update(const Tensor& y_pred, const Tensor& y_true) {
   if (y_pred.ndim() != 2)
@@ -62,14 +82,15 @@ void MeanError::update(const Tensor& y_pred, const Tensor& y_true) {
   if (y_true.shape() != y_pred.shape())
     throw std::invalid_argument(name_ + ": targets of shape " + to_string(y_true.shape()) +
                                 " for predictions of shape " + to_string(y_pred.shape()));
-  const std::vector<float> p = y_pred.to_vector(), t = y_true.to_vector();
-  double s = 0.0;
-  for (size_t i = 0; i < p.size(); ++i) {
-    const double e = static_cast<double>(p[i]) - t[i];
-    s += squared_ ? e * e : std::fabs(e);
-  }
-  sum_ += s;
-  count_ += static_cast<double>(p.size());
+  check_same_device(name_, y_pred, y_true);
+  const Tensor p = y_pred.to(kFloat32), t = y_true.to(kFloat32);
+  Backend& be = backend_for(p.device());
+  Tensor e(p.shape(), p.device()), s = Tensor::empty({}, p.device());
+  be.binary(BinaryOp::Sub, p.data_ptr(), p.shape(), t.data_ptr(), t.shape(), e.data_ptr(), e.shape());
+  be.unary(squared_ ? UnaryOp::Square : UnaryOp::Abs, 0.0f, e.data_ptr(), e.data_ptr(), e.numel());
+  be.sum(e.data_ptr(), s.data_ptr(), e.numel());
+  accumulate(sum_, s);
+  count_ += static_cast<double>(p.numel());
 }
 
 namespace {

@@ -56,6 +56,24 @@ CLI::Validator number_in(double lo, double hi, bool lo_open) {
       fmt::format("NUMBER in {}{} - {}]", lo_open ? "(" : "[", lo, hi));
 }
 
+void add_device_option(CLI::App* cmd, std::string& device) {
+  std::string there;
+  for (const nn::Device& d : nn::devices()) there += (there.empty() ? "" : ", ") + nn::to_string(d);
+  cmd->add_option("--device", device, "Where the model runs: " + there)
+      ->check(CLI::Validator(
+          [there](std::string& s) -> std::string {
+            try {
+              const nn::Device d = nn::parse_device(s);
+              for (const nn::Device& known : nn::devices())
+                if (known == d) return {};
+            } catch (const std::invalid_argument&) {
+            }
+            return fmt::format("no device '{}' here; the devices are: {}", s, there);
+          },
+          "DEVICE"))
+      ->capture_default_str();
+}
+
 void add_threads_option(CLI::App* cmd, int64_t& threads) {
   cmd->add_option("--threads", threads, "CPU threads (default: the CPUs this process may use)")
       ->check(integer_in(1, nn::kMaxThreads));

@@ -18,6 +18,10 @@ CLI::Validator number_in(double lo, double hi, bool lo_open = false);
 // --threads N: the CPU threads nn uses (default: the CPUs this process may use).
 void add_threads_option(CLI::App* cmd, int64_t& threads);
 
+// --device D: where the model runs; one of nn::devices() ("cpu", "cuda:0", ...), default cpu.
+// Anything else is a usage error listing the devices there are.
+void add_device_option(CLI::App* cmd, std::string& device);
+
 // Raised by subcommands for an invalid combination of options (exit status 2).
 struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;

@@ -11,7 +11,7 @@
 namespace mnist {
 
 struct TrainOptions {
-  std::string data, model, optimizer, out, lr_schedule;
+  std::string data, model, optimizer, out, lr_schedule, device = "cpu";
   int64_t epochs = 0, steps = 0, batch_size = 0, validation_size = 5000, threads = 0, verbose = 1;
   double lr = 0.0, label_smoothing = -1.0;  // lr_schedule empty, label_smoothing < 0: per model
   uint64_t seed = 42;
@@ -20,14 +20,14 @@ CLI::App* add_train_command(CLI::App& app, TrainOptions& o);
 int run_train(const TrainOptions& o);
 
 struct EvaluateOptions {
-  std::string data, model_file;
+  std::string data, model_file, device = "cpu";
   int64_t batch_size = 1000, threads = 0;
 };
 CLI::App* add_evaluate_command(CLI::App& app, EvaluateOptions& o);
 int run_evaluate(const EvaluateOptions& o);
 
 struct PredictOptions {
-  std::string model_file, output, debug_dir;
+  std::string model_file, output, debug_dir, device = "cpu";
   std::vector<std::string> paths;
   bool json = false;
   int64_t batch_size = 256, threads = 0, max_decoding_pixels = 64'000'000;
@@ -36,7 +36,7 @@ CLI::App* add_predict_command(CLI::App& app, PredictOptions& o);
 int run_predict(const PredictOptions& o);
 
 struct ServeOptions {
-  std::string model_file, model_dir, host = "127.0.0.1", model_name = "mnist", api_key, image_transform = "mnist";
+  std::string model_file, model_dir, host = "127.0.0.1", model_name = "mnist", api_key, image_transform = "mnist", device = "cpu";
   int64_t port = 8501, threads = 8, max_batch_size = 64, batch_timeout_us = 1000, max_body_bytes = 10 << 20,
           max_instances = 1024, max_image_pixels = 40'000'000, timeout = 5, max_connections = 512,
           max_connections_per_client = 128, max_enqueued = 4096, max_decoding_pixels = 64'000'000;

@@ -18,12 +18,13 @@ CLI::App* add_evaluate_command(CLI::App& app, EvaluateOptions& o) {
       ->check(integer_in(1, 1 << 20))
       ->capture_default_str();
   add_threads_option(cmd, o.threads);
+  add_device_option(cmd, o.device);
   return cmd;
 }
 
 int run_evaluate(const EvaluateOptions& o) {
   if (o.threads > 0) nn::set_num_threads(static_cast<int>(o.threads));
-  nn::Sequential model = nn::load_model(o.model_file);
+  nn::Sequential model = nn::load_model(o.model_file, nn::parse_device(o.device));
   if (!model.built())
     throw std::runtime_error(o.model_file + ": the model has no input shape (it was never built)");
   // Accuracy whatever the model was compiled with (or if it was not compiled at all).

@@ -130,6 +130,7 @@ CLI::App* add_predict_command(CLI::App& app, PredictOptions& o) {
   cmd->add_option("--debug-dir", o.debug_dir, "Write the 28x28 images the model saw here, as PNG");
   cmd->add_option("--batch-size", o.batch_size, "Images per forward pass")->check(integer_in(1, 1 << 16))->capture_default_str();
   add_threads_option(cmd, o.threads);
+  add_device_option(cmd, o.device);
   cmd->add_option("--max-decoding-pixels", o.max_decoding_pixels,
                   "Pixels decoded at once, all threads together (a thread waits for its share)")
       ->check(integer_in(1, int64_t{1} << 40))
@@ -139,7 +140,7 @@ CLI::App* add_predict_command(CLI::App& app, PredictOptions& o) {
 
 int run_predict(const PredictOptions& o) {
   if (o.threads > 0) nn::set_num_threads(static_cast<int>(o.threads));
-  nn::Sequential model = nn::load_model(o.model_file);
+  nn::Sequential model = nn::load_model(o.model_file, nn::parse_device(o.device));
   if (!model.built() || nn::numel(model.input_shape()) != 784)
     throw std::runtime_error(o.model_file + ": the model does not take 28x28 images");
   const bool softmax_output = model.ends_with_softmax();

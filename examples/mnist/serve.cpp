@@ -24,6 +24,7 @@ CLI::App* add_serve_command(CLI::App& app, ServeOptions& o) {
   cmd->add_option("--model-name", o.model_name, "The model's name in the URLs")->capture_default_str();
   cmd->add_option("--api-key", o.api_key, "Require this key (Authorization: Bearer KEY or X-Api-Key: KEY); "
                                           "also from NN_API_KEY");
+  add_device_option(cmd, o.device);
   cmd->add_option("--threads", o.threads, "Worker threads for requests with a body (predictions)")->check(integer_in(1, 1024))->capture_default_str();
   cmd->add_flag("--no-batching", o.no_batching, "Run each request alone instead of batching requests that arrive together");
   cmd->add_option("--max-batch-size", o.max_batch_size, "Rows in one forward pass")->check(integer_in(1, 1 << 16))->capture_default_str();
@@ -85,6 +86,7 @@ int run_serve(const ServeOptions& o) {
                                  .port(static_cast<int>(o.port))
                                  .api_key(key)
                                  .threads(static_cast<int>(o.threads))
+                                 .device(nn::parse_device(o.device))
                                  .batching(!o.no_batching)
                                  .max_batch_size(o.max_batch_size)
                                  .batch_timeout_us(o.batch_timeout_us)

@@ -122,6 +122,7 @@ CLI::App* add_train_command(CLI::App& app, TrainOptions& o) {
       ->capture_default_str();
   cmd->add_option("--out", o.out, "Output directory (default: out/MODEL)");
   add_threads_option(cmd, o.threads);
+  add_device_option(cmd, o.device);
   cmd->add_option("--validation-size", o.validation_size, "Training images held out for validation")
       ->check(integer_in(0, 1 << 30))
       ->capture_default_str();
@@ -149,6 +150,8 @@ int run_train(const TrainOptions& o) {
   catch_stop_signals();
   const RunLock lock(out);  // one run per output directory
   nn::Sequential model = make_model(o.model);
+  const nn::Device device = nn::parse_device(o.device);
+  model.to(device);
   nn::data::MnistOptions data_options = options_for(model.input_shape());
   const nn::data::Mnist data = nn::data::load_mnist(o.data, data_options);
   const int64_t n = data.train_images.dim(0);
@@ -158,7 +161,7 @@ int run_train(const TrainOptions& o) {
         fmt::format("--validation-size {} leaves no training images (the training split has {})", n_val, n));
   const int64_t n_train = n - n_val;
   fmt::print("MNIST: {} training, {} validation, {} test images; {}\n", n_train, n_val,
-             data.test_images.dim(0), nn::backend_for(nn::Device::cpu()).name());
+             data.test_images.dim(0), nn::backend_for(device).name());
 
   auto train_ds = nn::data::Dataset::from_tensor_slices(data.train_images.slice(0, n_train),
                                                         data.train_labels.slice(0, n_train))
@@ -227,7 +230,7 @@ int run_train(const TrainOptions& o) {
   const int64_t images = o.steps > 0 ? o.steps * batch_size : epochs * n_train;
   fmt::print("training: {:.1f} s, {:.0f} images/s\n", seconds, static_cast<double>(images) / seconds);
 
-  nn::Sequential best = nn::load_model(checkpoint->last_saved());
+  nn::Sequential best = nn::load_model(checkpoint->last_saved(), device);
   const nn::Logs test = best.evaluate(scaled(data.test_images, best.input_shape()), data.test_labels, 1000);
   fmt::print("model: {}\nlogs: {} (tensorboard --logdir {})\nhistory: {}\n", model_path, out + "/logs",
              out + "/logs", out + "/history.csv");

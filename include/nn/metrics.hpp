@@ -20,18 +20,23 @@ class Metric {
 using MetricPtr = std::shared_ptr<Metric>;
 
 // Fraction of rows whose argmax matches: labels (N) for sparse, one-hot/distribution (N, C)
-// otherwise. "accuracy" picks by the shape of y_true.
+// otherwise. "accuracy" picks by the shape of y_true. The count of correct rows is kept on the
+// predictions' device (update queues work and reads nothing; result() reads it).
 class Accuracy : public Metric {
  public:
   explicit Accuracy(std::string name = "accuracy") : name_(std::move(name)) {}
   std::string name() const override { return name_; }
   void update(const Tensor& y_pred, const Tensor& y_true) override;
-  double result() const override { return count_ ? correct_ / count_ : 0.0; }
-  void reset() override { correct_ = count_ = 0.0; }
+  double result() const override;
+  void reset() override {
+    correct_ = Tensor();
+    count_ = 0.0;
+  }
 
  private:
   std::string name_;
-  double correct_ = 0.0, count_ = 0.0;
+  Tensor correct_;  // float32 scalar on the device (exact to 2^24 rows)
+  double count_ = 0.0;
 };
 
 // Fraction of rows whose true class is among the k highest scores (Keras's
@@ -51,23 +56,30 @@ class TopKAccuracy : public Metric {
   double correct_ = 0.0, count_ = 0.0;
 };
 
-// The mean of (y_pred - y_true)² or |y_pred - y_true| over every element seen.
+// The mean of (y_pred - y_true)² or |y_pred - y_true| over every element seen; the sum is kept
+// on the predictions' device, as Accuracy's count.
 class MeanError : public Metric {
  public:
   MeanError(bool squared, std::string name) : squared_(squared), name_(std::move(name)) {}
   std::string name() const override { return name_; }
   void update(const Tensor& y_pred, const Tensor& y_true) override;
-  double result() const override { return count_ ? sum_ / count_ : 0.0; }
-  void reset() override { sum_ = count_ = 0.0; }
+  double result() const override;
+  void reset() override {
+    sum_ = Tensor();
+    count_ = 0.0;
+  }
 
  private:
   bool squared_;
   std::string name_;
-  double sum_ = 0.0, count_ = 0.0;
+  Tensor sum_;  // float32 scalar on the device
+  double count_ = 0.0;
 };
 
 // Number of rows of y_pred (N, C) whose argmax matches y_true (labels (N) or (N, C)).
 int64_t count_correct(const Tensor& y_pred, const Tensor& y_true);
+// The same as a float32 scalar on y_pred's device, without reading it.
+Tensor count_correct_tensor(const Tensor& y_pred, const Tensor& y_true);
 
 // By Keras name: "accuracy" (alias "acc"), "sparse_categorical_accuracy", "categorical_accuracy",
 // "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy", "mean_squared_error" ("mse"),

@@ -32,8 +32,8 @@ Tensor stack_field(const Example* examples, int64_t n, Tensor Example::*field, c
   shape.insert(shape.end(), first.shape().begin(), first.shape().end());
   Tensor out(std::move(shape), first.options());
   const size_t row = first.nbytes();  // any dtype: bytes
-  char* dst = static_cast<char*>(out.raw_data());
-  if (first.device().is_cpu()) {
+  char* dst = static_cast<char*>(out.untyped_data_ptr());
+  if (first.device().is_host()) {
     // memcpy on the calling thread: the CPU backend's copy would go through the shared thread
     // pool, which a prefetch or map thread must not compete for.
     for (int64_t i = 0; i < n; ++i)
@@ -41,7 +41,7 @@ Tensor stack_field(const Example* examples, int64_t n, Tensor Example::*field, c
   } else {
     Backend& backend = backend_for(first.device());
     for (int64_t i = 0; i < n; ++i)
-      backend.copy_bytes((examples[i].*field).raw_data(), dst + static_cast<size_t>(i) * row, row);
+      backend.copy_bytes((examples[i].*field).untyped_data_ptr(), dst + static_cast<size_t>(i) * row, row);
   }
   return out;
 }

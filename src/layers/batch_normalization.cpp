@@ -64,8 +64,8 @@ Variable BatchNormalization::forward(const Variable& x, bool training) {
   Backend& b = backend_for(moving_mean.device());
   const int64_t n = moving_mean.numel();
   for (auto [moving, batch] : {std::pair<Tensor*, Tensor*>{&moving_mean, &mean}, {&moving_var, &var}}) {
-    b.scale(n, o_.momentum(), moving->data(), moving->data());
-    b.axpy(n, 1.0f - o_.momentum(), batch->data(), moving->data());
+    b.scale(n, o_.momentum(), moving->data_ptr(), moving->data_ptr());
+    b.axpy(n, 1.0f - o_.momentum(), batch->data_ptr(), moving->data_ptr());
   }
   return y;
 }

@@ -2,6 +2,8 @@
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
+#include <optional>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -10,25 +12,82 @@
 #include "nn/model/sequential.hpp"
 
 namespace nn {
-namespace {
+namespace detail {
 
-std::vector<MetricPtr> make_metrics(const std::vector<std::string>& names) {
-  std::vector<MetricPtr> out;
-  for (const auto& n : names) out.push_back(make_metric(n));
-  return out;
-}
+// The loss and metrics of the batches seen so far. The sums stay on the model's device: adding a
+// batch queues work and reads nothing; logs() reads them (a synchronization), which fit does only
+// when a callback, the progress bar or the epoch's end needs them.
+class RunningLogs {
+ public:
+  RunningLogs(Device device, const std::vector<std::string>& metric_names)
+      : loss_sum_(Tensor::zeros({}, device)) {
+    for (const auto& n : metric_names) metrics_.push_back(make_metric(n));
+  }
+  // loss: the batch's mean loss (a float32 scalar on the device) over n samples.
+  void add(const Tensor& loss, int64_t n, const Tensor& y_pred, const Tensor& y_true) {
+    backend_for(loss_sum_.device()).axpy(1, static_cast<float>(n), loss.data_ptr(), loss_sum_.data_ptr());
+    seen_ += n;
+    for (auto& m : metrics_) m->update(y_pred, y_true);
+  }
+  int64_t seen() const { return seen_; }
+  Logs logs() const {
+    Logs logs{{"loss", seen_ ? static_cast<double>(loss_sum_.item()) / static_cast<double>(seen_) : 0.0}};
+    for (const auto& m : metrics_) logs[m->name()] = m->result();
+    return logs;
+  }
 
-// Running loss and metrics of the batches seen so far.
-Logs running_logs(double loss_sum, int64_t seen, const std::vector<MetricPtr>& metrics) {
-  Logs logs{{"loss", seen ? loss_sum / static_cast<double>(seen) : 0.0}};
-  for (const auto& m : metrics) logs[m->name()] = m->result();
-  return logs;
-}
+ private:
+  Tensor loss_sum_;
+  int64_t seen_ = 0;
+  std::vector<MetricPtr> metrics_;
+};
 
-}  // namespace
+// Batches on their way to the model's device. On a device with memory of its own, the copy of the
+// next batch is queued on a stream of its own while the current step runs (so on a GPU they
+// overlap), and the step's stream waits for that copy's event before it reads the batch. On the
+// host, batches are used as they come.
+class DeviceFeed {
+ public:
+  explicit DeviceFeed(Device device) : device_(device) {
+    if (!device.is_host()) copy_stream_ = backend_for(device).new_stream();
+  }
+  // The next batch of `it` on the device, ready for the current stream; nullopt at its end.
+  std::optional<data::Example> next(data::Iterator& it) {
+    std::optional<Staged> b = ahead_ ? std::exchange(ahead_, std::nullopt) : stage(it.next());
+    if (!b) return std::nullopt;
+    if (copy_stream_) {
+      ahead_ = stage(it.next());
+      backend_for(device_).current_stream()->wait_for(b->ready);
+    }
+    return std::move(b->batch);
+  }
+  void restart() { ahead_.reset(); }  // a new pass begins
 
-Logs Sequential::run_batch(const Tensor& x_in, const Tensor& y_in, bool train, std::vector<MetricPtr>& metrics,
-                           double& loss_sum, int64_t& seen) {
+ private:
+  struct Staged {
+    data::Example batch;
+    Event ready;
+  };
+  std::optional<Staged> stage(std::optional<data::Example> b) {
+    if (!b) return std::nullopt;
+    if (!copy_stream_) return Staged{std::move(*b), Event()};
+    StreamGuard guard(copy_stream_);
+    Staged s{{b->x.to(device_), b->y.to(device_)}, Event()};
+    s.ready = Event(copy_stream_);
+    return s;
+  }
+
+  Device device_;
+  StreamPtr copy_stream_;
+  std::optional<Staged> ahead_;
+};
+
+}  // namespace detail
+
+using detail::DeviceFeed;
+using detail::RunningLogs;
+
+void Sequential::run_batch(const Tensor& x_in, const Tensor& y_in, bool train, RunningLogs& running) {
   ensure_built(x_in);  // compiled and built: training_loss_ is resolved
   if (x_in.ndim() < 1 || y_in.ndim() < 1 || x_in.dim(0) != y_in.dim(0))
     throw std::invalid_argument("Sequential: batch of inputs " + to_string(x_in.shape()) + " and targets " +
@@ -46,11 +105,7 @@ Logs Sequential::run_batch(const Tensor& x_in, const Tensor& y_in, bool train, s
     out = forward_for_loss(Variable(x), false);
     loss = (*training_loss_)(out, y);
   }
-  const int64_t n = x.dim(0);
-  loss_sum += static_cast<double>(loss.value().item()) * static_cast<double>(n);
-  seen += n;
-  for (auto& m : metrics) m->update(out.value(), y);
-  return running_logs(loss_sum, seen, metrics);
+  running.add(loss.value(), x.dim(0), out.value(), y);
 }
 
 History Sequential::fit(const data::Dataset& train, FitOptions o) {
@@ -75,28 +130,34 @@ History Sequential::fit(const data::Dataset& train, FitOptions o) {
   Logs logs;
   for (auto& c : callbacks) c->on_train_begin(logs);
   std::unique_ptr<data::Iterator> it;  // kept across epochs when steps_per_epoch is given
+  DeviceFeed feed(device_);
   for (int epoch = o.initial_epoch(); epoch < o.epochs() && !stop_training_; ++epoch) {
     for (auto& c : callbacks) c->on_epoch_begin(epoch, logs);
-    auto metrics = make_metrics(metric_names_);
-    double loss_sum = 0.0;
-    int64_t seen = 0;
+    RunningLogs running(device_, metric_names_);
     const float lr_used = optimizer_->learning_rate();
     // A fresh pass each epoch; with steps_per_epoch, one pass continues across epochs.
-    if (!it || o.steps_per_epoch() <= 0) it = train.iterator();
+    if (!it || o.steps_per_epoch() <= 0) {
+      it = train.iterator();
+      feed.restart();
+    }
     for (int64_t step = 0; o.steps_per_epoch() <= 0 || step < o.steps_per_epoch(); ++step) {
-      std::optional<data::Example> batch = it->next();
+      std::optional<data::Example> batch = feed.next(*it);
       if (!batch && o.steps_per_epoch() > 0 && step > 0) {  // a finite dataset ran out: start a new pass
         it = train.iterator();
-        batch = it->next();
+        feed.restart();
+        batch = feed.next(*it);
       }
       if (!batch) break;
-      for (auto& c : callbacks) c->on_train_batch_begin(step, logs);
-      logs = run_batch(batch->x, batch->y, true, metrics, loss_sum, seen);
-      for (auto& c : callbacks) c->on_train_batch_end(step, logs);
+      for (auto& c : callbacks) c->on_train_batch_begin(step, Logs{});
+      run_batch(batch->x, batch->y, true, running);
+      const bool wanted = std::any_of(callbacks.begin(), callbacks.end(),
+                                      [&](const CallbackPtr& c) { return c->wants_batch_logs(step); });
+      const Logs batch_logs = wanted ? running.logs() : Logs{};
+      for (auto& c : callbacks) c->on_train_batch_end(step, batch_logs);
       if (stop_training_) break;
     }
-    if (seen == 0) throw std::invalid_argument("fit: the training dataset produced no batches");
-    logs = running_logs(loss_sum, seen, metrics);
+    if (running.seen() == 0) throw std::invalid_argument("fit: the training dataset produced no batches");
+    logs = running.logs();
     if (o.validation_data()) {
       for (const auto& [k, v] : evaluate(*o.validation_data(), o.validation_steps())) logs["val_" + k] = v;
     }
@@ -132,21 +193,20 @@ Logs Sequential::evaluate(const data::Dataset& dataset, int64_t steps, int verbo
   for (auto& c : callbacks) c->set_model(this);
   Logs logs;
   for (auto& c : callbacks) c->on_test_begin(logs);
-  auto metrics = make_metrics(metric_names_);
-  double loss_sum = 0.0;
-  int64_t seen = 0, step = 0;
+  RunningLogs running(device_, metric_names_);
+  int64_t step = 0;
   auto it = dataset.iterator();
   while (steps < 0 || step < steps) {
     auto batch = it->next();
     if (!batch) break;
-    logs = run_batch(batch->x, batch->y, false, metrics, loss_sum, seen);
+    run_batch(batch->x, batch->y, false, running);
     ++step;
   }
-  if (seen == 0) throw std::invalid_argument("evaluate: the dataset produced no batches");
-  logs = running_logs(loss_sum, seen, metrics);
+  if (running.seen() == 0) throw std::invalid_argument("evaluate: the dataset produced no batches");
+  logs = running.logs();
   if (verbose) {
     std::string line = fmt::format("{} steps - loss: {:.4f}", step, logs["loss"]);
-    for (const auto& m : metrics) line += fmt::format(" - {}: {:.4f}", m->name(), m->result());
+    for (const auto& name : metric_names_) line += fmt::format(" - {}: {:.4f}", name, logs[make_metric(name)->name()]);
     fmt::print("{}\n", line);
   }
   for (auto& c : callbacks) c->on_test_end(logs);
@@ -187,10 +247,9 @@ Logs Sequential::test_on_batch(const Tensor& x, const Tensor& y) {
 }
 
 Logs Sequential::one_batch(const Tensor& x, const Tensor& y, bool train) {
-  auto metrics = make_metrics(metric_names_);
-  double loss_sum = 0.0;
-  int64_t seen = 0;
-  return run_batch(x, y, train, metrics, loss_sum, seen);
+  RunningLogs running(device_, metric_names_);
+  run_batch(x, y, train, running);
+  return running.logs();
 }
 
 }  // namespace nn

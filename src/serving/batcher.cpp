@@ -45,6 +45,7 @@ Prediction Batcher::predict(std::shared_ptr<const Servable> servable, Tensor x) 
 
 void Batcher::work() {
   using Clock = std::chrono::steady_clock;
+  StreamGuard stream(backend_for(o_.device).new_stream());
   for (;;) {
     std::vector<std::unique_ptr<Request>> batch;
     int64_t rows = 0, left = 0;
@@ -90,8 +91,10 @@ void Batcher::run(std::vector<std::unique_ptr<Request>>& batch) {
         at += r->x.dim(0);
       }
     }
-    Tensor out = s.model->predict(x, rows);
+    // Inputs to the device, probabilities back: one copy each way per batch.
+    Tensor out = s.model->predict(x.to(o_.device), rows);
     if (!s.softmax_output) out = softmax(out);
+    out = out.to(Device::cpu());
     if (batch.size() == 1) {
       batch.front()->done.set_value(Prediction{out, s.version});
       return;

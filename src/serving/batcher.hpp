@@ -6,6 +6,8 @@
 // queue is bounded (max_enqueued rows): a request that does not fit is refused at once. Each
 // request runs on the servable it was resolved and parsed against: a batch holds one servable's
 // requests (a version swap ends a batch), so no request is answered by a version it did not ask for.
+// The batching thread owns a stream of the models' device: its batches queue their copies and
+// kernels there, apart from the streams of any training in the same process.
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -24,6 +26,7 @@ struct BatchingOptions {
   int64_t max_batch_size = 64;     // rows; a larger request runs alone
   int64_t timeout_us = 1000;       // how long the first request of a batch waits for company
   int64_t max_enqueued = 4096;     // rows waiting at most
+  Device device = Device::cpu();   // where the servables' models are
 };
 
 struct Prediction {

@@ -20,8 +20,8 @@ namespace fs = std::filesystem;
 
 }  // namespace
 
-ModelStore::ModelStore(std::string file, std::string dir, double poll_seconds, Log log)
-    : file_(std::move(file)), dir_(std::move(dir)), log_(std::move(log)) {
+ModelStore::ModelStore(std::string file, std::string dir, double poll_seconds, Log log, Device device)
+    : file_(std::move(file)), dir_(std::move(dir)), log_(std::move(log)), device_(device) {
   if (file_.empty() == dir_.empty()) throw std::invalid_argument("serve: give a model file or a model directory, not both");
   if (!file_.empty()) {
     current_ = load(1, file_);  // throws with the file's error
@@ -64,7 +64,7 @@ std::vector<VersionStatus> ModelStore::statuses() const {
 std::shared_ptr<const Servable> ModelStore::load(int64_t version, const std::string& path) const {
   auto s = std::make_shared<Servable>();
   s->version = version;
-  s->model = std::make_shared<Sequential>(load_model(path));
+  s->model = std::make_shared<Sequential>(load_model(path, device_));
   if (!s->model->built()) throw std::runtime_error(path + ": the model has no input shape (it was never built)");
   s->input_shape = s->model->input_shape();  // the signature requests are parsed against
   const Shape out = s->model->output_shape();

@@ -41,7 +41,8 @@ class ModelStore {
   using Log = std::function<void(const std::string&)>;  // called with no lock held
   // Exactly one of file and dir. The first load happens here: with a file it must succeed
   // (std::runtime_error otherwise); with a directory, at least one version must load.
-  ModelStore(std::string file, std::string dir, double poll_seconds, Log log);
+  // Models are loaded onto `device`.
+  ModelStore(std::string file, std::string dir, double poll_seconds, Log log, Device device = Device::cpu());
   ~ModelStore();
   ModelStore(const ModelStore&) = delete;
   ModelStore& operator=(const ModelStore&) = delete;
@@ -61,6 +62,7 @@ class ModelStore {
 
   std::string file_, dir_;
   Log log_;
+  Device device_;
   mutable std::mutex mutex_;
   std::shared_ptr<const Servable> current_;
   std::map<int64_t, Seen> seen_;

@@ -198,13 +198,14 @@ Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>()) {
   c.store = std::make_unique<detail::ModelStore>(o.model_file(), o.model_dir(), o.poll_seconds(), [impl](const std::string& m) {
     impl->log(m);
     if (auto s = impl->ctx.store ? impl->ctx.store->current() : nullptr) impl->ctx.metrics->model_version(s->version);
-  });
+  }, o.device());
   c.metrics->model_version(c.store->current()->version);
   detail::BatchingOptions b;
   b.enabled = o.batching();
   b.max_batch_size = o.max_batch_size();
   b.timeout_us = o.batch_timeout_us();
   b.max_enqueued = o.max_enqueued();
+  b.device = o.device();
   c.batcher = std::make_unique<detail::Batcher>(b, [impl](int64_t rows, int64_t queued) {
     impl->ctx.metrics->batch(rows, queued);
   });

@@ -31,8 +31,16 @@ class Callback {
   virtual void on_epoch_begin(int epoch, const Logs& logs) { (void)epoch, (void)logs; }
   // logs may be extended (e.g. with "learning_rate") for the callbacks that follow.
   virtual void on_epoch_end(int epoch, Logs& logs) { (void)epoch, (void)logs; }
+  // logs is empty at a batch's beginning (as in Keras).
   virtual void on_train_batch_begin(int64_t batch, const Logs& logs) { (void)batch, (void)logs; }
   virtual void on_train_batch_end(int64_t batch, const Logs& logs) { (void)batch, (void)logs; }
+  // Whether on_train_batch_end(batch) reads its logs. The running loss and metrics stay on the
+  // model's device and are read (a synchronization) only for the batches where some callback
+  // wants them; the others receive empty logs. Yes unless a callback says otherwise.
+  virtual bool wants_batch_logs(int64_t batch) const {
+    (void)batch;
+    return true;
+  }
   virtual void on_test_begin(const Logs& logs) { (void)logs; }
   virtual void on_test_end(const Logs& logs) { (void)logs; }
 

@@ -33,6 +33,10 @@
 
 namespace nn {
 
+namespace detail {
+class RunningLogs;  // fit.cpp: the loss and metrics of the batches so far, on the model's device
+}
+
 // fit()'s arguments, Keras's names:
 //   nn::FitOptions().epochs(5).validation_data(test).callbacks({checkpoint, early_stopping})
 class FitOptions {
@@ -139,8 +143,7 @@ class Sequential {
   void resolve_training_loss();
   Variable forward_for_loss(const Variable& x, bool training);  // the logits when train_on_logits_
   Logs one_batch(const Tensor& x, const Tensor& y, bool train);
-  Logs run_batch(const Tensor& x, const Tensor& y, bool train, std::vector<MetricPtr>& metrics,
-                 double& loss_sum, int64_t& seen);
+  void run_batch(const Tensor& x, const Tensor& y, bool train, detail::RunningLogs& running);
 
   std::string name_;
   std::vector<LayerPtr> layers_;

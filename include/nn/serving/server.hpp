@@ -25,6 +25,7 @@
 #include <string>
 
 #include "nn/arg.hpp"
+#include "nn/device.hpp"
 
 namespace nn::serving {
 
@@ -54,6 +55,7 @@ class ServerOptions {
   // Whole-request deadlines: a request's head must arrive within this of its first byte, its
   // body within this after the head, an answer be taken within this; also the keep-alive idle time.
   NN_ARG(int, timeout_seconds) = 5;
+  NN_ARG(Device, device) = Device::cpu(); // where the models run (the batcher's stream is there)
   NN_ARG(bool, batching) = true;          // dynamic batching (TF Serving's --enable_batching)
   NN_ARG(int64_t, max_batch_size) = 64;   // rows in one forward pass
   NN_ARG(int64_t, batch_timeout_us) = 1000;  // how long a batch waits for more requests

@@ -52,12 +52,16 @@ void ProgressBar::on_epoch_begin(int epoch, const Logs&) {
   epoch_start_ = last_draw_ = Clock::now();
 }
 
+bool ProgressBar::wants_batch_logs(int64_t batch) const {
+  draw_next_ = interactive_ && (Clock::now() - last_draw_ >= std::chrono::milliseconds(100) || batch + 1 == params().steps);
+  return draw_next_;
+}
+
 void ProgressBar::on_train_batch_end(int64_t batch, const Logs& logs) {
   steps_done_ = batch + 1;
-  if (!interactive_) return;
-  const auto now = Clock::now();
-  if (now - last_draw_ < std::chrono::milliseconds(100) && steps_done_ != params().steps) return;
-  last_draw_ = now;
+  if (!draw_next_) return;
+  draw_next_ = false;
+  last_draw_ = Clock::now();
   draw(steps_done_, logs, false);
 }
 

@@ -29,6 +29,7 @@ class CSVLogger : public Callback {
       : CSVLogger(CSVLoggerOptions(std::move(filename)).separator(separator).append(append)) {}
   void on_train_begin(const Logs& logs) override;
   void on_epoch_end(int epoch, Logs& logs) override;
+  bool wants_batch_logs(int64_t) const override { return false; }
   void on_train_end(const Logs& logs) override;
 
  private:

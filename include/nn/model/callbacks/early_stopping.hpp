@@ -31,6 +31,7 @@ class EarlyStopping : public Callback {
   explicit EarlyStopping(EarlyStoppingOptions options = {});
   void on_train_begin(const Logs& logs) override;
   void on_epoch_end(int epoch, Logs& logs) override;
+  bool wants_batch_logs(int64_t) const override { return false; }
   void on_train_end(const Logs& logs) override;
 
   int stopped_epoch() const { return stopped_epoch_; }  // 0 when training was not stopped

@@ -26,6 +26,7 @@ class ModelCheckpoint : public Callback {
  public:
   explicit ModelCheckpoint(std::string filepath, ModelCheckpointOptions options = {});
   void on_epoch_end(int epoch, Logs& logs) override;
+  bool wants_batch_logs(int64_t) const override { return false; }
 
   double best() const { return best_; }
   const std::string& last_saved() const { return last_saved_; }

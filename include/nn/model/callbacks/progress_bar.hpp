@@ -23,6 +23,7 @@ class ProgressBar : public Callback {
   explicit ProgressBar(ProgressBarOptions options = {});
   void on_epoch_begin(int epoch, const Logs& logs) override;
   void on_train_batch_end(int64_t batch, const Logs& logs) override;
+  bool wants_batch_logs(int64_t batch) const override;  // when the bar is redrawn (every 0.1 s)
   void on_epoch_end(int epoch, Logs& logs) override;
 
  private:
@@ -32,6 +33,7 @@ class ProgressBar : public Callback {
   std::FILE* out_;
   bool interactive_;
   int64_t steps_done_ = 0;
+  mutable bool draw_next_ = false;  // decided by wants_batch_logs for the batch that follows
   std::chrono::steady_clock::time_point epoch_start_, last_draw_;
 };
 

@@ -27,6 +27,7 @@ class ReduceLROnPlateau : public Callback {
   explicit ReduceLROnPlateau(ReduceLROnPlateauOptions options = {});
   void on_train_begin(const Logs& logs) override;
   void on_epoch_end(int epoch, Logs& logs) override;
+  bool wants_batch_logs(int64_t) const override { return false; }
 
  private:
   ReduceLROnPlateauOptions o_;

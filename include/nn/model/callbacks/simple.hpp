@@ -39,6 +39,7 @@ class LearningRateScheduler : public Callback {
   explicit LearningRateScheduler(Schedule schedule) : o_(std::move(schedule)) {}
   void on_epoch_begin(int epoch, const Logs& logs) override;
   void on_epoch_end(int epoch, Logs& logs) override;
+  bool wants_batch_logs(int64_t) const override { return false; }
 
  private:
   LearningRateSchedulerOptions o_;
@@ -77,6 +78,7 @@ class LambdaCallback : public Callback {
   void on_train_batch_end(int64_t b, const Logs& l) override {
     if (o_.on_batch_end()) o_.on_batch_end()(b, l);
   }
+  bool wants_batch_logs(int64_t) const override { return static_cast<bool>(o_.on_batch_end()); }
 
  private:
   LambdaCallbackOptions o_;

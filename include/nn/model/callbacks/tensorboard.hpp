@@ -30,6 +30,7 @@ class TensorBoard : public Callback {
   ~TensorBoard() override;
   void on_train_begin(const Logs& logs) override;
   void on_train_batch_end(int64_t batch, const Logs& logs) override;
+  bool wants_batch_logs(int64_t) const override { return update_freq_ > 0 && (global_step_ + 1) % update_freq_ == 0; }
   void on_epoch_end(int epoch, Logs& logs) override;
   void on_train_end(const Logs& logs) override;
 
