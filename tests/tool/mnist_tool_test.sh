@@ -92,6 +92,17 @@ case "$case_name" in
       [[ "$got" == "$want" ]] || fail "evaluate's $name is $got; the training run printed $want for the same model"
     done
     ;;
+  device)  # --device: cpu works on every command; an unknown or absent device is a usage error naming those there are
+    run 0 "$MNIST" evaluate --data "$DATA" --model-file "$GOOD_MODEL_DIR/model.nn" --device cpu
+    expect_out "test_accuracy"
+    for cmd in train evaluate predict serve; do
+      run 2 "$MNIST" $cmd --device cuda:7 && expect_err "no device 'cuda:7' here; the devices are: cpu"
+      run 2 "$MNIST" $cmd --device gpu && expect_err "no device 'gpu' here"
+      # The strict test device is the test suite's, not the tool's.
+      run 2 "$MNIST" $cmd --device test && expect_err "no device 'test' here"
+    done
+    run 0 "$MNIST" train --help && expect_out "--device"
+    ;;
   help)
     run 0 "$MNIST" --help && expect_out "train" && expect_out "predict" && expect_out "serve"
     run 0 "$MNIST" train --help && expect_out "--epochs"
