@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "backend/cpu/cpu_backend.hpp"
-#include "backend/cpu/cpu_conv_onednn.hpp"
+#include "backend/cpu/conv_kernels.hpp"
 #include "backend/fallback.hpp"
 #include "gradcheck.hpp"
 #include "threads.hpp"
@@ -97,7 +97,7 @@ TEST_CASE("NN_CONV chooses the convolution kernels, and a wrong value is refused
   else unsetenv("NN_CONV");
   // With oneDNN built in, it takes 16 input channels but not 1 (im2col is faster there).
   const auto sixteen = detail::make_cpu_conv_plan(p, detail::ConvProvider::Onednn)->describe();
-  CHECK(sixteen.rfind(detail::onednn_built_in() ? "oneDNN" : "im2col", 0) == 0);
+  CHECK(sixteen.rfind(detail::vendor_conv_kernels().name ? "oneDNN" : "im2col", 0) == 0);
   p.c = 1;
   CHECK(detail::make_cpu_conv_plan(p, detail::ConvProvider::Onednn)->describe() == "im2col + OpenBLAS");
 }

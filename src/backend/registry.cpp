@@ -11,6 +11,9 @@
 #include "cpu/thread_pool.hpp"
 #include "nn/backend/backend.hpp"
 #include "test/test_backend.hpp"
+#ifdef NN_HAVE_ONEDNN
+#include "onednn/onednn_conv.hpp"
+#endif
 
 namespace nn {
 namespace {
@@ -22,6 +25,16 @@ std::string listing() {
 }
 
 }  // namespace
+
+namespace detail {
+VendorConv vendor_conv_kernels() {
+#ifdef NN_HAVE_ONEDNN
+  return {"oneDNN", make_onednn_conv};
+#else
+  return {};
+#endif
+}
+}  // namespace detail
 
 std::vector<Device> devices() {
   std::vector<Device> out{Device::cpu()};

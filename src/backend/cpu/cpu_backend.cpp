@@ -1,6 +1,6 @@
 // CPU backend: memory, BLAS level 1, clip and dropout (the other kernel families have a file each).
 #include "cpu_backend.hpp"
-#include "cpu_conv_onednn.hpp"
+#include "conv_kernels.hpp"
 
 #include <algorithm>
 #include <array>
@@ -34,7 +34,7 @@ CpuBackend::CpuBackend() : allocator_(HostAllocator::instance()) { init_blas(); 
 
 std::string CpuBackend::name() const {
   return fmt::format("cpu ({} threads, OpenBLAS {}{})", thread_pool()->size(), blas_core_name(),
-                     onednn_built_in() ? ", oneDNN convolutions" : "");
+                     vendor_conv_kernels().name ? std::string(", ") + vendor_conv_kernels().name + " convolutions" : "");
 }
 
 std::shared_ptr<float> CpuBackend::allocate(int64_t count) {

@@ -10,9 +10,9 @@
 //
 // The plan (CpuConvPlan) keeps what depends only on the geometry: the sizes, each kernel offset's
 // valid output rows and columns, and a workspace reused every step; and, where nn is built with
-// oneDNN, that provider's primitives (cpu_conv_onednn.hpp), which run every direction they take.
-// NN_CONV=im2col turns the provider off (for comparisons); NN_CONV=onednn, the default, uses it
-// where it is built in.
+// a convolution provider (conv_kernels.hpp: oneDNN), that provider's kernels, which run every
+// direction they take. NN_CONV=im2col turns the provider off (for comparisons); NN_CONV=onednn,
+// the default, uses it where it is built in.
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -24,7 +24,7 @@
 #include <fmt/format.h>
 
 #include "cpu_backend.hpp"
-#include "cpu_conv_onednn.hpp"
+#include "conv_kernels.hpp"
 #include "simd.hpp"
 #include "thread_pool.hpp"
 
@@ -95,7 +95,7 @@ class CpuConvPlan final : public KernelPlan {
   Conv2DParams geometry;  // n unused
   int64_t K, P, oh, ow;
   std::vector<Offset> offsets;  // per kernel offset (ki, kj), row-major
-  std::unique_ptr<OnednnConv> onednn;  // null: im2col for every direction
+  std::unique_ptr<ConvKernels> onednn;  // the provider's kernels; null: im2col for every direction
 
  private:
   std::mutex mutex_;
@@ -229,7 +229,8 @@ ConvProvider conv_provider_from_env() {
 
 std::shared_ptr<KernelPlan> make_cpu_conv_plan(const Conv2DParams& p, ConvProvider provider) {
   auto plan = std::make_shared<CpuConvPlan>(p);
-  if (provider == ConvProvider::Onednn) plan->onednn = make_onednn_conv(p);
+  if (provider == ConvProvider::Onednn)
+    if (const VendorConv vendor = vendor_conv_kernels(); vendor.make) plan->onednn = vendor.make(p);
   return plan;
 }
 
@@ -368,7 +369,7 @@ void CpuBackend::conv2d_backward(KernelPlan& plan, const Conv2DParams& p, const 
                                  const float* y, const float* dy, Epilogue act, float* dx, float* dw, float* db) {
   CpuConvPlan& g = plan_for(plan, p);
   if (act != Epilogue::None && !y) throw std::invalid_argument("conv2d_backward: a fused activation needs y");
-  OnednnConv* provider = g.onednn.get();
+  ConvKernels* provider = g.onednn.get();
   float* dx_provider = dx && provider && provider->does_backward_data() ? dx : nullptr;
   float* dw_provider = dw && provider && provider->does_backward_weights() ? dw : nullptr;
   if (!dx_provider && !dw_provider) {

@@ -1,10 +1,8 @@
-// Convolution on oneDNN 2.x (see cpu_conv_onednn.hpp): per share of the batch, the input and dz
+// Convolution on oneDNN 2.x (see onednn_conv.hpp): per share of the batch, the input and dz
 // are reordered into oneDNN's blocked layout, the JIT primitive runs, and the result is reordered
 // back to NCHW. Each pool thread works on its own share with its own buffers; weight gradients
 // are summed over the shares in a fixed order, so results do not depend on timing.
-#include "cpu_conv_onednn.hpp"
-
-#if NN_WITH_ONEDNN
+#include "onednn_conv.hpp"
 
 #include <algorithm>
 #include <map>
@@ -16,7 +14,7 @@
 
 #include <oneapi/dnnl/dnnl.hpp>
 
-#include "thread_pool.hpp"
+#include "../cpu/thread_pool.hpp"
 
 #if DNNL_CPU_RUNTIME != DNNL_RUNTIME_OMP
 #error "nn's oneDNN provider needs oneDNN built on OpenMP (it sets each thread's OpenMP thread count)"
@@ -96,7 +94,7 @@ struct Carve {
   float* take(const memory::desc& desc) { return take(floats_for(desc)); }
 };
 
-class Conv final : public OnednnConv {
+class Conv final : public ConvKernels {
  public:
   explicit Conv(const Conv2DParams& p) : geometry_(p) {
     geometry_.n = 0;
@@ -409,7 +407,7 @@ class Conv final : public OnednnConv {
 
 }  // namespace
 
-std::unique_ptr<OnednnConv> make_onednn_conv(const Conv2DParams& p) {
+std::unique_ptr<ConvKernels> make_onednn_conv(const Conv2DParams& p) {
   // Fewer than 16 input channels (a first layer on grey images) fill no channel block: oneDNN
   // takes its "first convolution" kernels, which in bench_kernels ran within 15% of im2col
   // forward, at half to twice its speed for backward-filter, and 4-13x slower for backward-data,
@@ -422,15 +420,4 @@ std::unique_ptr<OnednnConv> make_onednn_conv(const Conv2DParams& p) {
   }
 }
 
-bool onednn_built_in() { return true; }
-
 }  // namespace nn::detail
-
-#else  // built without oneDNN
-
-namespace nn::detail {
-std::unique_ptr<OnednnConv> make_onednn_conv(const Conv2DParams&) { return nullptr; }
-bool onednn_built_in() { return false; }
-}  // namespace nn::detail
-
-#endif
