@@ -33,6 +33,17 @@ Tensor smooth(const Tensor& targets, float s) {
   return targets * (1.0f - s) + spread;
 }
 
+// f(y_pred - y_true) averaged over the last axis, then reduced over the batch (MSE: square, MAE: abs).
+Variable mean_error(const Variable& y_pred, const Tensor& y_true, Reduction reduction, const char* loss,
+                    Variable (*f)(const Variable&)) {
+  if (y_true.shape() != y_pred.shape())
+    throw std::invalid_argument(std::string(loss) + ": targets of shape " + to_string(y_true.shape()) +
+                                " for predictions of shape " + to_string(y_pred.shape()));
+  Variable e = f(sub(y_pred, Variable(y_true.to(kFloat32))));
+  if (e.shape().size() >= 2) return reduce(mean(e, -1), reduction);
+  return reduce(e, reduction);
+}
+
 void check_2d(const Variable& y_pred, const char* loss) {
   if (y_pred.shape().size() != 2)
     throw std::invalid_argument(std::string(loss) + ": predictions must be (N, C), got " +
@@ -40,72 +51,44 @@ void check_2d(const Variable& y_pred, const char* loss) {
 }
 }  // namespace
 
-Variable SparseCategoricalCrossentropy::operator()(const Variable& y_pred, const Tensor& y_true) const {
-  check_2d(y_pred, "sparse_categorical_crossentropy");
-  if (y_true.shape() != Shape{y_pred.shape()[0]})
-    throw std::invalid_argument("sparse_categorical_crossentropy: labels of shape " +
-                                to_string(y_true.shape()) + " for predictions of shape " +
-                                to_string(y_pred.shape()));
-  if (label_smoothing_ > 0.0f) {  // against smoothed one-hot targets
-    const Tensor targets = smooth(one_hot(y_true, y_pred.shape()[1]), label_smoothing_);
-    if (from_logits_) return softmax_cross_entropy(y_pred, targets, reduction_);
-    return reduce(cross_entropy_from_probs(y_pred, targets), reduction_);
-  }
-  if (from_logits_) return softmax_cross_entropy(y_pred, y_true, reduction_);
-  return reduce(cross_entropy_from_probs(y_pred, one_hot(y_true, y_pred.shape()[1])), reduction_);
-}
-
-SparseCategoricalCrossentropy::SparseCategoricalCrossentropy(CrossentropyOptions o)
+CategoricalCrossentropyBase::CategoricalCrossentropyBase(const CrossentropyOptions& o, bool sparse, const char* name)
     : Loss(o.reduction()),
+      sparse_(sparse),
       from_logits_(o.from_logits()),
-      label_smoothing_(checked_smoothing(o.label_smoothing(), "sparse_categorical_crossentropy")) {}
+      label_smoothing_(checked_smoothing(o.label_smoothing(), name)) {}
 
-std::shared_ptr<Loss> SparseCategoricalCrossentropy::with_logits() const {
-  return std::make_shared<SparseCategoricalCrossentropy>(
-      CrossentropyOptions().from_logits(true).reduction(reduction_).label_smoothing(label_smoothing_));
-}
-
-Variable CategoricalCrossentropy::operator()(const Variable& y_pred, const Tensor& y_true) const {
-  check_2d(y_pred, "categorical_crossentropy");
-  if (y_true.shape() != y_pred.shape())
-    throw std::invalid_argument("categorical_crossentropy: targets of shape " + to_string(y_true.shape()) +
-                                " for predictions of shape " + to_string(y_pred.shape()));
-  const Tensor targets = smooth(y_true.to(kFloat32), label_smoothing_);
+Variable CategoricalCrossentropyBase::operator()(const Variable& y_pred, const Tensor& y_true) const {
+  const std::string loss = name();
+  check_2d(y_pred, loss.c_str());
+  const Shape expected = sparse_ ? Shape{y_pred.shape()[0]} : y_pred.shape();
+  if (y_true.shape() != expected)
+    throw std::invalid_argument(loss + ": " + (sparse_ ? "labels" : "targets") + " of shape " +
+                                to_string(y_true.shape()) + " for predictions of shape " + to_string(y_pred.shape()));
+  // Labels go to the fused kernel as they are; otherwise against (smoothed) distributions.
+  if (sparse_ && from_logits_ && label_smoothing_ == 0.0f) return softmax_cross_entropy(y_pred, y_true, reduction_);
+  const Tensor targets =
+      smooth(sparse_ ? one_hot(y_true, y_pred.shape()[1]) : y_true.to(kFloat32), label_smoothing_);
   if (from_logits_) return softmax_cross_entropy(y_pred, targets, reduction_);
   return reduce(cross_entropy_from_probs(y_pred, targets), reduction_);
 }
 
-CategoricalCrossentropy::CategoricalCrossentropy(CrossentropyOptions o)
-    : Loss(o.reduction()),
-      from_logits_(o.from_logits()),
-      label_smoothing_(checked_smoothing(o.label_smoothing(), "categorical_crossentropy")) {}
+std::shared_ptr<Loss> CategoricalCrossentropyBase::with_logits() const {
+  const auto o = CrossentropyOptions().from_logits(true).reduction(reduction_).label_smoothing(label_smoothing_);
+  if (sparse_) return std::make_shared<SparseCategoricalCrossentropy>(o);
+  return std::make_shared<CategoricalCrossentropy>(o);
+}
 
 BinaryCrossentropy::BinaryCrossentropy(CrossentropyOptions o) : Loss(o.reduction()), from_logits_(o.from_logits()) {
   if (o.label_smoothing() != 0.0f)
     throw std::invalid_argument("binary_crossentropy: label_smoothing is not supported (only the categorical ones)");
 }
 
-std::shared_ptr<Loss> CategoricalCrossentropy::with_logits() const {
-  return std::make_shared<CategoricalCrossentropy>(
-      CrossentropyOptions().from_logits(true).reduction(reduction_).label_smoothing(label_smoothing_));
-}
-
 Variable MeanSquaredError::operator()(const Variable& y_pred, const Tensor& y_true) const {
-  if (y_true.shape() != y_pred.shape())
-    throw std::invalid_argument("mean_squared_error: targets of shape " + to_string(y_true.shape()) +
-                                " for predictions of shape " + to_string(y_pred.shape()));
-  Variable se = square(sub(y_pred, Variable(y_true.to(kFloat32))));
-  if (se.shape().size() >= 2) return reduce(mean(se, -1), reduction_);
-  return reduce(se, reduction_);
+  return mean_error(y_pred, y_true, reduction_, "mean_squared_error", square);
 }
 
 Variable MeanAbsoluteError::operator()(const Variable& y_pred, const Tensor& y_true) const {
-  if (y_true.shape() != y_pred.shape())
-    throw std::invalid_argument("mean_absolute_error: targets of shape " + to_string(y_true.shape()) +
-                                " for predictions of shape " + to_string(y_pred.shape()));
-  Variable ae = abs(sub(y_pred, Variable(y_true.to(kFloat32))));
-  if (ae.shape().size() >= 2) return reduce(mean(ae, -1), reduction_);
-  return reduce(ae, reduction_);
+  return mean_error(y_pred, y_true, reduction_, "mean_absolute_error", abs);
 }
 
 Variable BinaryCrossentropy::operator()(const Variable& y_pred, const Tensor& y_true) const {

@@ -143,7 +143,6 @@ int run_predict(const PredictOptions& o) {
   nn::Sequential model = nn::load_model(o.model_file, nn::parse_device(o.device));
   if (!model.built() || nn::numel(model.input_shape()) != 784)
     throw std::runtime_error(o.model_file + ": the model does not take 28x28 images");
-  const bool softmax_output = model.ends_with_softmax();
   if (!o.debug_dir.empty()) fs::create_directories(o.debug_dir);
 
   std::vector<Item> items = collect(o.paths);
@@ -161,15 +160,10 @@ int run_predict(const PredictOptions& o) {
       nn::Tensor x(shape);
       for (size_t k = 0; k < ok.size(); ++k)
         std::copy_n(items[ok[k]].input.data(), 784, x.data() + static_cast<int64_t>(k) * 784);
-      nn::Tensor p = model.predict(x, static_cast<int64_t>(ok.size()));
-      if (!softmax_output) p = nn::softmax(p);
-      const nn::TopK top = nn::top_k(p, std::min<int64_t>(5, p.dim(1)));
-      const auto values = top.values.to_vector();
-      const auto labels = top.indices.to_vector<int64_t>();
-      const size_t k = static_cast<size_t>(top.values.dim(1));
+      const nn::Tensor p = nn::predict_probabilities(model, x, static_cast<int64_t>(ok.size()));
+      const auto top = nn::top_classes(p, 5);
       for (size_t j = 0; j < ok.size(); ++j)
-        for (size_t r = 0; r < k; ++r)
-          items[ok[j]].top.emplace_back(static_cast<int>(labels[j * k + r]), values[j * k + r]);
+        for (const nn::ClassScore& c : top[j]) items[ok[j]].top.emplace_back(static_cast<int>(c.label), c.probability);
     }
     for (size_t i = b; i < e; ++i) {
       const Item& it = items[i];

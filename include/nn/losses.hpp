@@ -56,36 +56,39 @@ class CrossentropyOptions {
   NN_ARG(float, label_smoothing) = 0.0f;
 };
 
-class SparseCategoricalCrossentropy : public Loss {
+// The two categorical cross-entropies, one implementation: targets as class labels (N) (sparse)
+// or as distributions (N, C), predictions (N, C) as probabilities or logits.
+class CategoricalCrossentropyBase : public Loss {
  public:
-  explicit SparseCategoricalCrossentropy(CrossentropyOptions options = {});
-  explicit SparseCategoricalCrossentropy(bool from_logits)
-      : SparseCategoricalCrossentropy(CrossentropyOptions().from_logits(from_logits)) {}
-  std::string name() const override { return "sparse_categorical_crossentropy"; }
   Variable operator()(const Variable& y_pred, const Tensor& y_true) const override;
   bool from_logits() const override { return from_logits_; }
   float label_smoothing() const override { return label_smoothing_; }
-  std::shared_ptr<Loss> with_logits() const override;
+  std::shared_ptr<Loss> with_logits() const override;  // the same loss on logits
+
+ protected:
+  CategoricalCrossentropyBase(const CrossentropyOptions& options, bool sparse, const char* name);
 
  private:
-  bool from_logits_;
+  bool sparse_, from_logits_;
   float label_smoothing_;
 };
 
-class CategoricalCrossentropy : public Loss {
+class SparseCategoricalCrossentropy : public CategoricalCrossentropyBase {
  public:
-  explicit CategoricalCrossentropy(CrossentropyOptions options = {});
+  explicit SparseCategoricalCrossentropy(CrossentropyOptions options = {})
+      : CategoricalCrossentropyBase(options, true, "sparse_categorical_crossentropy") {}
+  explicit SparseCategoricalCrossentropy(bool from_logits)
+      : SparseCategoricalCrossentropy(CrossentropyOptions().from_logits(from_logits)) {}
+  std::string name() const override { return "sparse_categorical_crossentropy"; }
+};
+
+class CategoricalCrossentropy : public CategoricalCrossentropyBase {
+ public:
+  explicit CategoricalCrossentropy(CrossentropyOptions options = {})
+      : CategoricalCrossentropyBase(options, false, "categorical_crossentropy") {}
   explicit CategoricalCrossentropy(bool from_logits)
       : CategoricalCrossentropy(CrossentropyOptions().from_logits(from_logits)) {}
   std::string name() const override { return "categorical_crossentropy"; }
-  Variable operator()(const Variable& y_pred, const Tensor& y_true) const override;
-  bool from_logits() const override { return from_logits_; }
-  float label_smoothing() const override { return label_smoothing_; }
-  std::shared_ptr<Loss> with_logits() const override;
-
- private:
-  bool from_logits_;
-  float label_smoothing_;
 };
 
 class MeanSquaredError : public Loss {

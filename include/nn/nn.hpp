@@ -42,6 +42,7 @@
 #include "nn/model/callbacks/simple.hpp"
 #include "nn/model/callbacks/tensorboard.hpp"
 #include "nn/model/logs.hpp"
+#include "nn/model/classify.hpp"
 #include "nn/model/sequential.hpp"
 #include "nn/ops/activation.hpp"
 #include "nn/ops/arithmetic.hpp"

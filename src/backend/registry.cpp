@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "cpu/conv_kernels.hpp"
 #include "cpu/cpu_backend.hpp"
 #include "cpu/thread_pool.hpp"
 #include "nn/backend/backend.hpp"

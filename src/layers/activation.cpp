@@ -1,5 +1,7 @@
 #include "nn/layers/activation.hpp"
 
+#include "layers/fields.hpp"
+
 #include <cfloat>
 #include <cmath>
 #include <functional>
@@ -85,11 +87,10 @@ Variable ReLU::forward(const Variable& x, bool) {
   return y;
 }
 
-Config ReLU::hyper_parameters() const {
-  Config c{{"negative_slope", o_.negative_slope()}};
-  if (o_.max_value()) c["max_value"] = *o_.max_value();
-  return c;
-}
+Config ReLU::hyper_parameters() const { return detail::write_fields(o_); }
+Config LeakyReLU::hyper_parameters() const { return detail::write_fields(o_); }
+Config ELU::hyper_parameters() const { return detail::write_fields(o_); }
+Config Activation::hyper_parameters() const { return detail::write_fields(ActivationOptions(activation_)); }
 
 LeakyReLU::LeakyReLU(LeakyReLUOptions options)
     : Layer("leaky_re_lu", options.layer_args()), o_(std::move(options)) {

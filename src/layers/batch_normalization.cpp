@@ -1,5 +1,7 @@
 #include "nn/layers/batch_normalization.hpp"
 
+#include "layers/fields.hpp"
+
 #include <cmath>
 #include <string>
 
@@ -70,16 +72,6 @@ Variable BatchNormalization::forward(const Variable& x, bool training) {
   return y;
 }
 
-Config BatchNormalization::hyper_parameters() const {
-  return {{"axis", static_cast<int64_t>(o_.axis())},
-          {"momentum", static_cast<double>(o_.momentum())},
-          {"epsilon", static_cast<double>(o_.epsilon())},
-          {"center", o_.center()},
-          {"scale", o_.scale()},
-          {"beta_initializer", o_.beta_initializer().spec()},
-          {"gamma_initializer", o_.gamma_initializer().spec()},
-          {"moving_mean_initializer", o_.moving_mean_initializer().spec()},
-          {"moving_variance_initializer", o_.moving_variance_initializer().spec()}};
-}
+Config BatchNormalization::hyper_parameters() const { return detail::write_fields(o_); }
 
 }  // namespace nn

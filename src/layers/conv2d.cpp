@@ -1,5 +1,7 @@
 #include "nn/layers/conv2d.hpp"
 
+#include "layers/fields.hpp"
+
 #include <stdexcept>
 
 #include "nn/layers/activation.hpp"
@@ -61,15 +63,6 @@ Variable Conv2D::forward_logits(const Variable& x, bool) {
   return conv2d(x, kernel(), bias(), o_.strides().h, o_.strides().w, o_.padding(), Epilogue::None, plans_.get());
 }
 
-Config Conv2D::hyper_parameters() const {
-  return {{"filters", o_.filters()},
-          {"kernel_size", std::vector<int64_t>{o_.kernel_size().h, o_.kernel_size().w}},
-          {"strides", std::vector<int64_t>{o_.strides().h, o_.strides().w}},
-          {"padding", o_.padding().str()},
-          {"activation", o_.activation()},
-          {"use_bias", o_.use_bias()},
-          {"kernel_initializer", o_.kernel_initializer().spec()},
-          {"bias_initializer", o_.bias_initializer().spec()}};
-}
+Config Conv2D::hyper_parameters() const { return detail::write_fields(o_); }
 
 }  // namespace nn

@@ -1,5 +1,7 @@
 #include "nn/layers/dense.hpp"
 
+#include "layers/fields.hpp"
+
 #include <stdexcept>
 
 #include "nn/layers/activation.hpp"
@@ -44,12 +46,6 @@ Variable Dense::forward(const Variable& x, bool) {
 
 Variable Dense::forward_logits(const Variable& x, bool) { return linear(x, kernel(), bias()); }
 
-Config Dense::hyper_parameters() const {
-  return {{"units", o_.units()},
-          {"activation", o_.activation()},
-          {"use_bias", o_.use_bias()},
-          {"kernel_initializer", o_.kernel_initializer().spec()},
-          {"bias_initializer", o_.bias_initializer().spec()}};
-}
+Config Dense::hyper_parameters() const { return detail::write_fields(o_); }
 
 }  // namespace nn

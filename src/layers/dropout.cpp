@@ -1,5 +1,7 @@
 #include "nn/layers/dropout.hpp"
 
+#include "layers/fields.hpp"
+
 #include <string>
 
 #include "nn/ops/dropout.hpp"
@@ -20,10 +22,6 @@ void Dropout::load_state(const Config& state) {
   if (state.count("generator")) gen_.set_state(static_cast<uint64_t>(config_int(state, "generator")));
 }
 
-Config Dropout::hyper_parameters() const {
-  Config c{{"rate", static_cast<double>(o_.rate())}};
-  if (o_.seed()) c["seed"] = static_cast<int64_t>(*o_.seed());
-  return c;
-}
+Config Dropout::hyper_parameters() const { return detail::write_fields(o_); }
 
 }  // namespace nn

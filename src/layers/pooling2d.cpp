@@ -1,5 +1,7 @@
 #include "nn/layers/pooling2d.hpp"
 
+#include "layers/fields.hpp"
+
 #include <stdexcept>
 
 #include "nn/ops/pooling.hpp"
@@ -28,10 +30,8 @@ Shape Pooling2D::compute_output_shape(const Shape& in) const {
   }
 }
 
-Config Pooling2D::hyper_parameters() const {
-  return {{"pool_size", std::vector<int64_t>{pool_.h, pool_.w}},
-          {"strides", std::vector<int64_t>{strides_.h, strides_.w}},
-          {"padding", padding_.str()}};
+Config Pooling2D::hyper_parameters() const {  // strides resolved, as Keras records them
+  return detail::write_fields(Pooling2DOptions(pool_).strides(strides_).padding(padding_));
 }
 
 }  // namespace nn

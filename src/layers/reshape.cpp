@@ -1,5 +1,7 @@
 #include "nn/layers/reshape.hpp"
 
+#include "layers/fields.hpp"
+
 #include <algorithm>
 #include <stdexcept>
 
@@ -83,5 +85,8 @@ InputLayer::InputLayer(InputLayerOptions options)
 }
 
 std::shared_ptr<InputLayer> Input(InputLayerOptions options) { return std::make_shared<InputLayer>(std::move(options)); }
+
+Config Reshape::hyper_parameters() const { return detail::write_fields(ReshapeOptions(target_)); }
+Config Permute::hyper_parameters() const { return detail::write_fields(PermuteOptions(dims_)); }
 
 }  // namespace nn

@@ -6,7 +6,7 @@
 #include <fmt/format.h>
 
 #include "nn/backend/backend.hpp"
-#include "nn/tensor_ops.hpp"
+#include "nn/model/classify.hpp"
 #include "serving/requests.hpp"
 
 namespace nn::serving::detail {
@@ -91,10 +91,8 @@ void Batcher::run(std::vector<std::unique_ptr<Request>>& batch) {
         at += r->x.dim(0);
       }
     }
-    // Inputs to the device, probabilities back: one copy each way per batch.
-    Tensor out = s.model->predict(x.to(o_.device), rows);
-    if (!s.softmax_output) out = softmax(out);
-    out = out.to(Device::cpu());
+    // Inputs to the device, probabilities back (the softmax on the device): one copy each way.
+    const Tensor out = predict_probabilities(*s.model, x, rows);
     if (batch.size() == 1) {
       batch.front()->done.set_value(Prediction{out, s.version});
       return;

@@ -1,5 +1,7 @@
 #include "serving/model_store.hpp"
 
+#include "nn/model/classify.hpp"
+
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -71,10 +73,9 @@ std::shared_ptr<const Servable> ModelStore::load(int64_t version, const std::str
   if (out.size() != 1 || out[0] < 2)
     throw std::runtime_error(fmt::format("{}: the model's outputs have shape {}, not class scores", path, to_string(out)));
   s->classes = out[0];
-  s->softmax_output = s->model->ends_with_softmax();
   Shape batch{1};
   batch.insert(batch.end(), s->input_shape.begin(), s->input_shape.end());
-  s->model->predict(Tensor::zeros(batch));  // a first pass before requests see it
+  predict_probabilities(*s->model, Tensor::zeros(batch));  // a first pass before requests see it
   return s;
 }
 

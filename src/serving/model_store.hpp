@@ -26,7 +26,6 @@ struct Servable {
   std::shared_ptr<Sequential> model;  // used by the batcher's thread only
   Shape input_shape;                  // without the batch dimension
   int64_t classes = 0;
-  bool softmax_output = true;  // otherwise a softmax is applied to its outputs
 };
 
 struct VersionStatus {

@@ -4,7 +4,7 @@
 // shows it).
 #include <algorithm>
 
-#include "nn/tensor_ops.hpp"
+#include "nn/model/classify.hpp"
 #include "serving/context.hpp"
 
 namespace nn::serving::detail {
@@ -13,13 +13,11 @@ using json = nlohmann::json;
 
 namespace {
 
-json top5(const Tensor& row) {  // row: (1, C)
-  const TopK top = top_k(row, std::min<int64_t>(5, row.dim(1)));
-  const auto p = top.values.to_vector();
-  const auto i = top.indices.to_vector<int64_t>();
+json top5(const Tensor& row) {  // row: (1, C) probabilities
+  const std::vector<ClassScore> top = top_classes(row, 5).front();
   json scores = json::array();
-  for (size_t k = 0; k < p.size(); ++k) scores.push_back({std::to_string(i[k]), p[k]});
-  return json{{"predicted_label", std::to_string(i[0])}, {"scores", scores}};
+  for (const ClassScore& c : top) scores.push_back({std::to_string(c.label), c.probability});
+  return json{{"predicted_label", std::to_string(top.front().label)}, {"scores", scores}};
 }
 
 }  // namespace

@@ -23,6 +23,12 @@ class ActivationOptions {
  public:
   ActivationOptions(std::string activation) : activation_(std::move(activation)) {}  // NOLINT
   NN_ARG(std::string, activation);
+ public:
+  // The options a model file records, each once (src/layers/fields.hpp).
+  template <class F>
+  void fields(F&& f) {
+    f("activation", activation_);
+  }
   NN_LAYER_ARGS;
 };
 
@@ -40,7 +46,7 @@ class Activation : public Layer {
  protected:
   Variable forward(const Variable& x, bool training) override;
   Variable forward_logits(const Variable& x, bool) override { return x; }
-  Config hyper_parameters() const override { return {{"activation", activation_}}; }
+  Config hyper_parameters() const override;
 
  private:
   std::string activation_;
@@ -50,6 +56,13 @@ class ReLUOptions {
  public:
   NN_ARG(std::optional<double>, max_value);  // clip the output at this value (6: relu6)
   NN_ARG(double, negative_slope) = 0.0;      // leaky below zero
+ public:
+  // The options a model file records, each once (src/layers/fields.hpp).
+  template <class F>
+  void fields(F&& f) {
+    f("max_value", max_value_);
+    f("negative_slope", negative_slope_);
+  }
   NN_LAYER_ARGS;
 };
 
@@ -72,6 +85,12 @@ class ReLU : public Layer {
 class LeakyReLUOptions {
  public:
   NN_ARG(double, negative_slope) = 0.3;  // Keras's default for the layer
+ public:
+  // The options a model file records, each once (src/layers/fields.hpp).
+  template <class F>
+  void fields(F&& f) {
+    f("negative_slope", negative_slope_);
+  }
   NN_LAYER_ARGS;
 };
 
@@ -84,7 +103,7 @@ class LeakyReLU : public Layer {
 
  protected:
   Variable forward(const Variable& x, bool training) override;
-  Config hyper_parameters() const override { return {{"negative_slope", o_.negative_slope()}}; }
+  Config hyper_parameters() const override;
 
  private:
   LeakyReLUOptions o_;
@@ -93,6 +112,12 @@ class LeakyReLU : public Layer {
 class ELUOptions {
  public:
   NN_ARG(double, alpha) = 1.0;
+ public:
+  // The options a model file records, each once (src/layers/fields.hpp).
+  template <class F>
+  void fields(F&& f) {
+    f("alpha", alpha_);
+  }
   NN_LAYER_ARGS;
 };
 
@@ -104,7 +129,7 @@ class ELU : public Layer {
 
  protected:
   Variable forward(const Variable& x, bool training) override;
-  Config hyper_parameters() const override { return {{"alpha", o_.alpha()}}; }
+  Config hyper_parameters() const override;
 
  private:
   ELUOptions o_;
@@ -112,6 +137,8 @@ class ELU : public Layer {
 
 class SoftmaxOptions {
  public:
+  template <class F>
+  void fields(F&&) {}  // none but the base-layer arguments
   NN_LAYER_ARGS;
 };
 

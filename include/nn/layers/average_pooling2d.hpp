@@ -22,6 +22,8 @@ class AveragePooling2D : public Pooling2D {
 
 class GlobalAveragePooling2DOptions {
  public:
+  template <class F>
+  void fields(F&&) {}  // none but the base-layer arguments
   NN_LAYER_ARGS;
 };
 

@@ -17,6 +17,20 @@ class BatchNormalizationOptions {
   NN_ARG(AnyInitializer, gamma_initializer) = "ones";
   NN_ARG(AnyInitializer, moving_mean_initializer) = "zeros";
   NN_ARG(AnyInitializer, moving_variance_initializer) = "ones";
+ public:
+  // The options a model file records, each once (src/layers/fields.hpp).
+  template <class F>
+  void fields(F&& f) {
+    f("axis", axis_);
+    f("momentum", momentum_);
+    f("epsilon", epsilon_);
+    f("center", center_);
+    f("scale", scale_);
+    f("beta_initializer", beta_initializer_);
+    f("gamma_initializer", gamma_initializer_);
+    f("moving_mean_initializer", moving_mean_initializer_);
+    f("moving_variance_initializer", moving_variance_initializer_);
+  }
   NN_LAYER_ARGS;
 };
 

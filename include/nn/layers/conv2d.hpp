@@ -17,6 +17,19 @@ class Conv2DOptions {
   NN_ARG(bool, use_bias) = true;
   NN_ARG(AnyInitializer, kernel_initializer) = "glorot_uniform";
   NN_ARG(AnyInitializer, bias_initializer) = "zeros";
+ public:
+  // The options a model file records, each once (src/layers/fields.hpp).
+  template <class F>
+  void fields(F&& f) {
+    f("filters", filters_);
+    f("kernel_size", kernel_size_);
+    f("strides", strides_);
+    f("padding", padding_);
+    f("activation", activation_);
+    f("use_bias", use_bias_);
+    f("kernel_initializer", kernel_initializer_);
+    f("bias_initializer", bias_initializer_);
+  }
   NN_LAYER_ARGS;
 };
 

@@ -11,6 +11,13 @@ class DropoutOptions {
   DropoutOptions(float rate) : rate_(rate) {}  // NOLINT(google-explicit-constructor)
   NN_ARG(float, rate);
   NN_ARG(std::optional<uint64_t>, seed);
+ public:
+  // The options a model file records, each once (src/layers/fields.hpp).
+  template <class F>
+  void fields(F&& f) {
+    f("rate", rate_);
+    f("seed", seed_);
+  }
   NN_LAYER_ARGS;
 };
 

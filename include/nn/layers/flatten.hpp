@@ -5,6 +5,8 @@ namespace nn {
 
 class FlattenOptions {
  public:
+  template <class F>
+  void fields(F&&) {}  // none but the base-layer arguments
   NN_LAYER_ARGS;
 };
 

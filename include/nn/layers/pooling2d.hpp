@@ -14,6 +14,14 @@ class Pooling2DOptions {
   NN_ARG(Size2, pool_size);
   NN_ARG(std::optional<Size2>, strides);  // default: the pool size, as in Keras
   NN_ARG(Padding, padding) = "valid";
+ public:
+  // The options a model file records, each once (src/layers/fields.hpp).
+  template <class F>
+  void fields(F&& f) {
+    f("pool_size", pool_size_);
+    f("strides", strides_);
+    f("padding", padding_);
+  }
   NN_LAYER_ARGS;
 };
 

@@ -10,6 +10,12 @@ class ReshapeOptions {
  public:
   ReshapeOptions(Shape target_shape) : target_shape_(std::move(target_shape)) {}  // NOLINT
   NN_ARG(Shape, target_shape);  // without the batch dimension; one extent may be -1
+ public:
+  // The options a model file records, each once (src/layers/fields.hpp).
+  template <class F>
+  void fields(F&& f) {
+    f("target_shape", target_shape_);
+  }
   NN_LAYER_ARGS;
 };
 
@@ -23,7 +29,7 @@ class Reshape : public Layer {
 
  protected:
   Variable forward(const Variable& x, bool training) override;
-  Config hyper_parameters() const override { return {{"target_shape", target_}}; }
+  Config hyper_parameters() const override;
 
  private:
   Shape target_;
@@ -33,6 +39,12 @@ class PermuteOptions {
  public:
   PermuteOptions(std::vector<int64_t> dims) : dims_(std::move(dims)) {}  // NOLINT
   NN_ARG(std::vector<int64_t>, dims);  // a permutation of 1..rank (the batch axis is 0 and stays)
+ public:
+  // The options a model file records, each once (src/layers/fields.hpp).
+  template <class F>
+  void fields(F&& f) {
+    f("dims", dims_);
+  }
   NN_LAYER_ARGS;
 };
 
@@ -46,7 +58,7 @@ class Permute : public Layer {
 
  protected:
   Variable forward(const Variable& x, bool training) override;
-  Config hyper_parameters() const override { return {{"dims", dims_}}; }
+  Config hyper_parameters() const override;
 
  private:
   std::vector<int64_t> dims_;

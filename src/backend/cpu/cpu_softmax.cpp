@@ -19,20 +19,43 @@ void CpuBackend::one_hot(const int64_t* labels, float* out, int64_t rows, int64_
 
 // ---------------------------------------------------------------- softmax family
 
+namespace {
+// One row of `cols`: its maximum and the sum of exp(x - max) (in double).
+struct RowSum {
+  float max;
+  double sum;
+};
+RowSum row_exp_sum(const float* x, int64_t cols) {
+  const float mx = *std::max_element(x, x + cols);
+  double s = 0.0;
+  for (int64_t j = 0; j < cols; ++j) s += std::exp(x[j] - mx);
+  return {mx, s};
+}
+// p = softmax(x) over one row (p must not alias x); returns the row's maximum and exp sum.
+RowSum row_softmax(const float* x, float* p, int64_t cols) {
+  const float mx = *std::max_element(x, x + cols);
+  double s = 0.0;
+  for (int64_t j = 0; j < cols; ++j) {
+    p[j] = std::exp(x[j] - mx);
+    s += p[j];
+  }
+  const auto inv = static_cast<float>(1.0 / s);
+  for (int64_t j = 0; j < cols; ++j) p[j] *= inv;
+  return {mx, s};
+}
+}  // namespace
+
 void CpuBackend::softmax(const float* x, float* y, int64_t rows, int64_t cols, bool log) {
   parallel_for(rows, std::max<int64_t>(1, kGrain / cols), [&](int64_t b, int64_t e) {
     for (int64_t r = b; r < e; ++r) {
       const float* xr = x + r * cols;
       float* yr = y + r * cols;
-      const float mx = *std::max_element(xr, xr + cols);
-      double s = 0.0;
-      for (int64_t j = 0; j < cols; ++j) s += std::exp(xr[j] - mx);
       if (log) {
-        const float lse = mx + static_cast<float>(std::log(s));
+        const RowSum row = row_exp_sum(xr, cols);
+        const float lse = row.max + static_cast<float>(std::log(row.sum));
         for (int64_t j = 0; j < cols; ++j) yr[j] = xr[j] - lse;
       } else {
-        const auto inv = static_cast<float>(1.0 / s);
-        for (int64_t j = 0; j < cols; ++j) yr[j] = std::exp(xr[j] - mx) * inv;
+        row_softmax(xr, yr, cols);
       }
     }
   });
@@ -66,16 +89,8 @@ void CpuBackend::softmax_cross_entropy(const float* logits, const float* targets
   parallel_for(rows, std::max<int64_t>(1, kGrain / cols), [&](int64_t b, int64_t e) {
     for (int64_t r = b; r < e; ++r) {
       const float* xr = logits + r * cols;
-      float* pr = probs + r * cols;
-      const float mx = *std::max_element(xr, xr + cols);
-      double s = 0.0;
-      for (int64_t j = 0; j < cols; ++j) {
-        pr[j] = std::exp(xr[j] - mx);
-        s += pr[j];
-      }
-      const double lse = mx + std::log(s);
-      const auto inv = static_cast<float>(1.0 / s);
-      for (int64_t j = 0; j < cols; ++j) pr[j] *= inv;
+      const RowSum row = row_softmax(xr, probs + r * cols, cols);
+      const double lse = row.max + std::log(row.sum);
       if (labels) {
         loss[r] = static_cast<float>(lse - xr[labels[r]]);
       } else {

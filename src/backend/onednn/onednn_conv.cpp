@@ -283,11 +283,8 @@ class Conv final : public ConvKernels {
 
     const BackwardData& backward_data() {
       if (!backward_data_) {
-        const auto desc = dnnl::convolution_backward_data::desc(dnnl::algorithm::convolution_direct, any(src_),
-                                                                any(weights_), any(dst_), strides_, pad_l_, pad_r_);
         backward_data_ = std::make_unique<BackwardData>(
-            BackwardData{dnnl::convolution_backward_data::primitive_desc(desc, user_scratchpad(), engine(), hint()),
-                         {}, {}, {}, {}});
+            BackwardData{backward_pd<dnnl::convolution_backward_data>(), {}, {}, {}, {}});
         BackwardData& b = *backward_data_;
         b.prim = dnnl::convolution_backward_data(b.pd);
         b.diff_dst = Reorder(dst_, b.pd.diff_dst_desc());
@@ -299,11 +296,8 @@ class Conv final : public ConvKernels {
 
     const BackwardWeights& backward_weights() {
       if (!backward_weights_) {
-        const auto desc = dnnl::convolution_backward_weights::desc(dnnl::algorithm::convolution_direct, any(src_),
-                                                                   any(weights_), any(dst_), strides_, pad_l_, pad_r_);
-        backward_weights_ = std::make_unique<BackwardWeights>(BackwardWeights{
-            dnnl::convolution_backward_weights::primitive_desc(desc, user_scratchpad(), engine(), hint()),
-            {}, {}, {}, {}});
+        backward_weights_ = std::make_unique<BackwardWeights>(
+            BackwardWeights{backward_pd<dnnl::convolution_backward_weights>(), {}, {}, {}, {}});
         BackwardWeights& b = *backward_weights_;
         b.prim = dnnl::convolution_backward_weights(b.pd);
         b.diff_dst = Reorder(dst_, b.pd.diff_dst_desc());
@@ -315,6 +309,14 @@ class Conv final : public ConvKernels {
 
    private:
     static memory::desc any(const memory::desc& d) { return memory::desc(d.dims(), Dt::f32, Tag::any); }
+    // A backward primitive's description (Op: convolution_backward_data or _weights), in the
+    // layouts oneDNN prefers, hinted by the forward one.
+    template <class Op>
+    typename Op::primitive_desc backward_pd() {
+      const typename Op::desc desc(dnnl::algorithm::convolution_direct, any(src_), any(weights_), any(dst_), strides_,
+                                   pad_l_, pad_r_);
+      return typename Op::primitive_desc(desc, user_scratchpad(), engine(), hint());
+    }
     static dnnl::primitive_attr user_scratchpad() {
       dnnl::primitive_attr attr;
       attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
