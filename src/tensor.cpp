@@ -9,64 +9,14 @@
 #include <fmt/format.h>
 
 #include "nn/backend/backend.hpp"
+#include "util/dtype_convert.hpp"
 
 namespace nn {
 
 // ---------------------------------------------------------------- Tensor
 
-namespace {
-
-// Element conversion through double (exact for every value of every dtype here), with the dtype
-// switch outside the loops: with_type(t, f) calls f with a value of t's C++ type.
-template <class F>
-void with_type(DType t, F&& f) {
-  switch (t) {
-    case kFloat32: return f(float{});
-    case kFloat16: return f(Half{});
-    case kBFloat16: return f(BFloat16{});
-    case kInt32: return f(int32_t{});
-    case kInt64: return f(int64_t{});
-    case kUInt8: return f(uint8_t{});
-  }
-}
-
-double as_double(float v) { return v; }
-double as_double(Half v) { return to_float(v); }
-double as_double(BFloat16 v) { return to_float(v); }
-double as_double(int32_t v) { return v; }
-double as_double(int64_t v) { return static_cast<double>(v); }
-double as_double(uint8_t v) { return v; }
-
-template <class I>
-I to_integer(double v) {  // truncated toward zero, saturated, NaN -> 0
-  if (std::isnan(v)) return 0;
-  if (v <= static_cast<double>(std::numeric_limits<I>::min())) return std::numeric_limits<I>::min();
-  if (v >= static_cast<double>(std::numeric_limits<I>::max())) return std::numeric_limits<I>::max();
-  return static_cast<I>(v);
-}
-
-template <class T>
-T from_double(double v) {
-  if constexpr (std::is_same_v<T, float>) return static_cast<float>(v);
-  else if constexpr (std::is_same_v<T, Half>) return to_half(static_cast<float>(v));
-  else if constexpr (std::is_same_v<T, BFloat16>) return to_bfloat16(static_cast<float>(v));
-  else return to_integer<T>(v);
-}
-
-// dst[i] = src[i] converted, for n elements of the two dtypes.
-void convert(const void* src, DType from, void* dst, DType to, int64_t n) {
-  with_type(from, [&](auto s) {
-    with_type(to, [&](auto d) {
-      using S = decltype(s);
-      using D = decltype(d);
-      const S* in = static_cast<const S*>(src);
-      D* out = static_cast<D*>(dst);
-      for (int64_t i = 0; i < n; ++i) out[i] = from_double<D>(as_double(in[i]));
-    });
-  });
-}
-
-}  // namespace
+using detail::from_double;
+using detail::with_type;
 
 Tensor::Tensor(Shape shape, Device device) : Tensor(std::move(shape), TensorOptions().device(device)) {}
 
@@ -209,9 +159,8 @@ Tensor Tensor::to(Device device) const {
 
 Tensor Tensor::to(DType dtype) const {
   if (dtype == dtype_) return *this;
-  if (!device_.is_cpu()) return to(Device::cpu()).to(dtype).to(device_);
   Tensor t(shape_, options().dtype(dtype));
-  convert(bytes(), dtype_, t.bytes(), dtype, numel_);
+  if (numel_) backend_for(device_).convert(bytes(), dtype_, t.bytes(), dtype, numel_);  // on the device
   return t;
 }
 
@@ -261,7 +210,7 @@ float Tensor::at_flat(int64_t flat) const {
   alignas(8) char v[8] = {};
   backend_for(device_).copy_bytes_to_host(bytes() + static_cast<size_t>(flat) * size, v, size);
   float f = 0.0f;
-  convert(v, dtype_, &f, kFloat32, 1);
+  detail::convert_elements(v, dtype_, &f, kFloat32, 1);
   return f;
 }
 

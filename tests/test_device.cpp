@@ -174,6 +174,31 @@ TEST_CASE("ops check that their operands share a device and name both") {
   CHECK_THROWS_AS(Tensor::ones({2}) + Tensor::ones({2}, kTest), std::invalid_argument);
 }
 
+TEST_CASE("a bad label on a device is raised at its next synchronization, with the CPU's message") {
+  const std::vector<int64_t> labels{1, 7, 2};
+  const Tensor logits = Tensor::zeros({3, 5});
+  std::string cpu_message;
+  try {
+    softmax_cross_entropy(Variable(logits), Tensor::from_vector({3}, labels));
+  } catch (const std::out_of_range& e) {
+    cpu_message = e.what();
+  }
+  CHECK(cpu_message == "softmax_cross_entropy: label 7 of row 1 is not a class index in [0, 5)");
+  // On the device the check runs with the kernels and nothing waits for it: no throw yet.
+  const Variable loss = softmax_cross_entropy(Variable(logits.to(kTest)), Tensor::from_vector({3}, labels, kTest));
+  CHECK_THROWS_WITH_AS(loss.value().item(), cpu_message.c_str(), std::out_of_range);
+  // Raised once: the device goes on working.
+  CHECK(Tensor::ones({2}, kTest).to_vector() == std::vector<float>{1, 1});
+  // fit raises it when it next reads the device (the epoch's logs at the latest).
+  Tensor x, y;
+  three_bars(12, x, y, 4);
+  std::vector<int64_t> bad = y.to_vector<int64_t>();
+  bad[5] = 3;
+  Sequential m = conv_model(kTest);
+  CHECK_THROWS_WITH_AS(m.fit(x, Tensor::from_vector({12}, bad), FitOptions().epochs(1).verbose(0).shuffle(false)),
+                       doctest::Contains("label 3 of row 5 is not a class index in [0, 3)"), std::out_of_range);
+}
+
 TEST_CASE("test-device streams: work counts as done when the host waits, with events and stream guards") {
   Backend& be = backend_for(kTest);
   StreamPtr s = be.new_stream();

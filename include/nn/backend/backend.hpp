@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "nn/device.hpp"
+#include "nn/dtype.hpp"
 #include "nn/shape.hpp"
 
 namespace nn {
@@ -182,6 +183,16 @@ class Backend {
   StreamPtr current_stream();
   // Waits for all work queued on every stream of the device (cudaDeviceSynchronize).
   virtual void synchronize() = 0;
+
+  // ---- element types and labels ----
+  // dst(n) = src(n) converted between dtypes by Tensor::to(DType)'s rules.
+  virtual void convert(const void* src, DType from, void* dst, DType to, int64_t n) = 0;
+  // Checks that labels(n) of `dtype` are class indices: integral values in [0, classes). A bad one
+  // is std::out_of_range("<what>: label 1.5 of row 3 is not a class index in [0, 10)"), thrown at
+  // once by the CPU; a device whose kernels cannot throw records the first and throws it at the
+  // next synchronization (a copy to the host, synchronize(), an event's synchronize()).
+  virtual void check_class_labels(const void* labels, DType dtype, int64_t n, int64_t classes,
+                                  const std::string& what) = 0;
 
   // ---- dense linear algebra ----
   // C(m, n) = alpha * op(A) op(B) + beta * C, row-major; op(A): (m, k), op(B): (k, n).

@@ -30,6 +30,10 @@ class CpuBackend : public Backend {
   void copy_from_host(const float* src, float* dst, int64_t n) override { copy(src, dst, n); }
   void fill(float* y, float value, int64_t n) override;
 
+  void convert(const void* src, DType from, void* dst, DType to, int64_t n) override;
+  void check_class_labels(const void* labels, DType dtype, int64_t n, int64_t classes,
+                          const std::string& what) override;
+
   // The CPU's streams are synchronous (sync_stream.hpp): work is done when its call returns.
   StreamPtr default_stream() override { return default_stream_; }
   StreamPtr new_stream() override;

@@ -22,12 +22,12 @@ StreamAllocator::System test_memory() {
 }  // namespace
 
 TestBackend::TestBackend()
-    : default_stream_(std::make_shared<QueuedStream>()), allocator_(*this, test_memory(), kMaxPendingBytes) {
+    : default_stream_(std::make_shared<QueuedStream>(error_)), allocator_(*this, test_memory(), kMaxPendingBytes) {
   streams_.push_back(default_stream_);
 }
 
 StreamPtr TestBackend::new_stream() {
-  auto s = std::make_shared<QueuedStream>();
+  auto s = std::make_shared<QueuedStream>(error_);
   std::lock_guard<std::mutex> lock(streams_mutex_);
   streams_.push_back(s);
   return s;
@@ -46,6 +46,16 @@ void TestBackend::synchronize() {
     streams_.resize(kept);
   }
   for (auto& s : live) s->synchronize();
+  error_->raise();
+}
+
+void TestBackend::check_class_labels(const void* labels, DType dtype, int64_t n, int64_t classes,
+                                     const std::string& what) {
+  try {
+    CpuBackend::check_class_labels(labels, dtype, n, classes, what);
+  } catch (...) {
+    error_->record(std::current_exception());
+  }
 }
 
 void TestBackend::copy_bytes_to_host(const void* src, void* dst, size_t n) {

@@ -4,13 +4,15 @@
 // that count work as done only when the host waits (test_stream.hpp), a stream-ordered caching
 // allocator that poisons freed blocks with NaN and delays their reuse as a GPU's would, and none of
 // the optional kernels, so the ops' host fallback (backend/fallback.hpp) runs as it would for a
-// backend that declines them. Model-level tests run on it (ctest label test-device) and must give
+// backend that declines them. A bad label is raised at the next synchronization, as a GPU's
+// device-side check would raise it. Model-level tests run on it (ctest label test-device) and must give
 // results bit-identical to the CPU device's: what passes here does not lean on host memory.
 #include <memory>
 #include <vector>
 
 #include "../cpu/cpu_backend.hpp"
 #include "../stream_allocator.hpp"
+#include "test_stream.hpp"
 
 namespace nn::detail {
 
@@ -28,11 +30,16 @@ class TestBackend : public CpuBackend {
   void copy_bytes_to_host(const void* src, void* dst, size_t n) override;
   void copy_to_host(const float* src, float* dst, int64_t n) override;
 
+  // Recorded on the device's error flag, raised at the next synchronization.
+  void check_class_labels(const void* labels, DType dtype, int64_t n, int64_t classes,
+                          const std::string& what) override;
+
   StreamPtr default_stream() override { return default_stream_; }
   StreamPtr new_stream() override;
   void synchronize() override;
 
  private:
+  std::shared_ptr<DeviceError> error_ = std::make_shared<DeviceError>();
   std::mutex streams_mutex_;
   std::vector<std::weak_ptr<Stream>> streams_;
   StreamPtr default_stream_;
