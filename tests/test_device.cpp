@@ -9,6 +9,10 @@
 #include <doctest/doctest.h>
 
 #include <httplib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
 
 #include <cmath>
 #include <cstring>
@@ -160,6 +164,29 @@ TEST_CASE("a stray host read of device memory fails on the test device, and not 
   };
   CHECK(host_sum(Tensor::ones({4})) == 4.0f);
   CHECK_THROWS_AS(host_sum(Tensor::ones({4}, kTest)), std::logic_error);
+}
+
+TEST_CASE("a stray host dereference of a device pointer faults on the test device") {
+  // Beyond data(): the pages themselves are closed while no kernel or copy of the backend runs.
+  const Tensor t = Tensor::full({4}, 2.0f, kTest);
+  const float* device_pointer = t.data_ptr();  // for handing to kernels, never to read
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    std::signal(SIGSEGV, SIG_DFL);  // die of it, whoever else handles it in this process
+    const volatile float v = device_pointer[0];
+    (void)v;
+    ::_exit(0);  // the read went through: the device is not strict
+  }
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  CHECK(WIFSIGNALED(status));
+  CHECK(WTERMSIG(status) == SIGSEGV);
+  // The backend's copy reads it.
+  CHECK(t.to_vector() == std::vector<float>{2, 2, 2, 2});
+  // A host tensor's pointer reads as ever.
+  const Tensor h = Tensor::full({4}, 2.0f);
+  CHECK(h.data_ptr()[3] == 2.0f);
 }
 
 TEST_CASE("ops check that their operands share a device and name both") {

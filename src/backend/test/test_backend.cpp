@@ -4,6 +4,7 @@
 #include <cstring>
 #include <new>
 
+#include "test_memory.hpp"
 #include "test_stream.hpp"
 
 namespace nn::detail {
@@ -11,13 +12,12 @@ namespace {
 constexpr int64_t kMaxPendingBytes = int64_t{256} << 20;
 
 StreamAllocator::System test_memory() {
-  return {[](size_t bytes) {
-            void* p = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
-            if (!p) throw std::bad_alloc();
-            return p;
-          },
-          [](void* p, size_t) { std::free(p); },
-          [](void* p, size_t bytes) { std::memset(p, 0xFF, bytes); }};  // all-ones: NaN as float, -1 as int
+  return {[](size_t bytes) { return TestMemory::instance().allocate(bytes); },
+          [](void* p, size_t bytes) { TestMemory::instance().free(p, bytes); },
+          [](void* p, size_t bytes) {
+            const DeviceAccess access;
+            std::memset(p, 0xFF, bytes);  // all-ones: NaN as float, -1 as int
+          }};
 }
 }  // namespace
 
@@ -52,6 +52,7 @@ void TestBackend::synchronize() {
 void TestBackend::check_class_labels(const void* labels, DType dtype, int64_t n, int64_t classes,
                                      const std::string& what) {
   try {
+    const DeviceAccess access;
     CpuBackend::check_class_labels(labels, dtype, n, classes, what);
   } catch (...) {
     error_->record(std::current_exception());
@@ -60,6 +61,7 @@ void TestBackend::check_class_labels(const void* labels, DType dtype, int64_t n,
 
 void TestBackend::copy_bytes_to_host(const void* src, void* dst, size_t n) {
   current_stream()->synchronize();
+  const DeviceAccess access;
   std::memcpy(dst, src, n);
 }
 
