@@ -15,7 +15,7 @@
 
 namespace nn {
 
-Tensor count_correct_tensor(const Tensor& y_pred, const Tensor& y_true) {
+void count_correct(const Tensor& y_pred, const Tensor& y_true, Tensor& total) {
   if (y_pred.ndim() != 2)
     throw std::invalid_argument("accuracy: predictions must be (N, C), got " + to_string(y_pred.shape()));
   const int64_t rows = y_pred.dim(0), cols = y_pred.dim(1);
@@ -23,39 +23,34 @@ Tensor count_correct_tensor(const Tensor& y_pred, const Tensor& y_true) {
   if (!sparse && y_true.shape() != y_pred.shape())
     throw std::invalid_argument("accuracy: targets of shape " + to_string(y_true.shape()) +
                                 " for predictions of shape " + to_string(y_pred.shape()));
+  if (total.shape() != Shape{} || total.dtype() != kInt64)
+    throw std::invalid_argument("accuracy: the running count must be an int64 scalar, got " + to_string(total.dtype()) +
+                                " " + to_string(total.shape()));
+  check_same_device("accuracy", y_pred, total);
   const Tensor truth = sparse ? detail::class_labels(y_true, cols, "accuracy") : y_true.to(kFloat32);
-  Tensor out = Tensor::empty({}, y_pred.device());
-  detail::run_kernel(Kernel::CountCorrect, {&y_pred, &truth}, {&out}, [&](Backend& be, const auto& in, const auto& o) {
+  detail::run_kernel(Kernel::CountCorrect, {&y_pred, &truth}, {&total}, [&](Backend& be, const auto& in, const auto& o) {
     be.count_correct(detail::as<float>(in[0]), sparse ? nullptr : detail::as<float>(in[1]),
-                     sparse ? detail::as<int64_t>(in[1]) : nullptr, detail::as<float>(o[0]), rows, cols);
+                     sparse ? detail::as<int64_t>(in[1]) : nullptr, detail::as<int64_t>(o[0]), rows, cols);
   });
-  return out;
 }
 
 int64_t count_correct(const Tensor& y_pred, const Tensor& y_true) {
-  return static_cast<int64_t>(count_correct_tensor(y_pred, y_true).item());
+  Tensor total = Tensor::zeros({}, TensorOptions().dtype(kInt64).device(y_pred.device()));
+  count_correct(y_pred, y_true, total);
+  return total.to_vector<int64_t>()[0];
 }
-
-namespace {
-// sum += x, both float32 scalars on one device; sum starts as x.
-void accumulate(Tensor& sum, const Tensor& x) {
-  if (!sum.defined()) {
-    sum = x.clone();
-  } else {
-    check_same_device("metric update", sum, x);
-    backend_for(sum.device()).axpy(1, 1.0f, x.data_ptr(), sum.data_ptr());
-  }
-}
-double read(const Tensor& sum, double count) { return count > 0.0 && sum.defined() ? sum.item() / count : 0.0; }
-}  // namespace
 
 void Accuracy::update(const Tensor& y_pred, const Tensor& y_true) {
-  accumulate(correct_, count_correct_tensor(y_pred, y_true));
+  if (!correct_.defined()) correct_ = Tensor::zeros({}, TensorOptions().dtype(kInt64).device(y_pred.device()));
+  count_correct(y_pred, y_true, correct_);
   count_ += static_cast<double>(y_pred.dim(0));
 }
 
-double Accuracy::result() const { return read(correct_, count_); }
-double MeanError::result() const { return read(sum_, count_); }
+double Accuracy::result() const {
+  return count_ > 0.0 ? static_cast<double>(correct_.to_vector<int64_t>()[0]) / count_ : 0.0;
+}
+
+double MeanError::result() const { return count_ > 0.0 && sum_.defined() ? sum_.item() / count_ : 0.0; }
 
 void TopKAccuracy::update(const Tensor& y_pred, const Tensor& y_true) {
   if (y_pred.ndim() != 2)
@@ -89,7 +84,12 @@ void MeanError::update(const Tensor& y_pred, const Tensor& y_true) {
   be.binary(BinaryOp::Sub, p.data_ptr(), p.shape(), t.data_ptr(), t.shape(), e.data_ptr(), e.shape());
   be.unary(squared_ ? UnaryOp::Square : UnaryOp::Abs, 0.0f, e.data_ptr(), e.data_ptr(), e.numel());
   be.sum(e.data_ptr(), s.data_ptr(), e.numel());
-  accumulate(sum_, s);
+  if (!sum_.defined()) {
+    sum_ = s;
+  } else {
+    check_same_device(name_, sum_, s);
+    be.axpy(1, 1.0f, s.data_ptr(), sum_.data_ptr());
+  }
   count_ += static_cast<double>(p.numel());
 }
 

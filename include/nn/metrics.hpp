@@ -35,7 +35,7 @@ class Accuracy : public Metric {
 
  private:
   std::string name_;
-  Tensor correct_;  // float32 scalar on the device (exact to 2^24 rows)
+  Tensor correct_;  // int64 scalar on the device
   double count_ = 0.0;
 };
 
@@ -78,8 +78,9 @@ class MeanError : public Metric {
 
 // Number of rows of y_pred (N, C) whose argmax matches y_true (labels (N) or (N, C)).
 int64_t count_correct(const Tensor& y_pred, const Tensor& y_true);
-// The same as a float32 scalar on y_pred's device, without reading it.
-Tensor count_correct_tensor(const Tensor& y_pred, const Tensor& y_true);
+// The same added to `total`, an int64 scalar on y_pred's device, without reading it (a running
+// count that stays on the device).
+void count_correct(const Tensor& y_pred, const Tensor& y_true, Tensor& total);
 
 // By Keras name: "accuracy" (alias "acc"), "sparse_categorical_accuracy", "categorical_accuracy",
 // "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy", "mean_squared_error" ("mse"),

@@ -19,8 +19,8 @@ void run_kernel(Backend& be, Kernel kernel, const std::vector<const Tensor*>& in
     host_in.push_back(t->to(Device::cpu()));
     in.push_back(host_in.back().untyped_data_ptr());
   }
-  for (Tensor* t : outputs) {
-    host_out.emplace_back(t->shape(), t->options().device(Device::cpu()));
+  for (Tensor* t : outputs) {  // with their contents: a kernel may update its output in place
+    host_out.push_back(t->to(Device::cpu()));
     out.push_back(host_out.back().untyped_data_ptr());
   }
   fn(backend_for(Device::cpu()), in, out);

@@ -13,8 +13,8 @@ using KernelFn = std::function<void(Backend&, const std::vector<const void*>& in
 
 // fn(backend, the inputs' data, the outputs' data; each of its tensor's dtype: the kernel casts)
 // on `be` when it supports `kernel`; else on the
-// CPU backend over host copies, the outputs then copied back to their device. All operands are on
-// be's device.
+// CPU backend over host copies (of the outputs too, with their contents, for kernels that update
+// them in place), the outputs then copied back to their device. All operands are on be's device.
 void run_kernel(Backend& be, Kernel kernel, const std::vector<const Tensor*>& inputs,
                 const std::vector<Tensor*>& outputs, const KernelFn& fn);
 

@@ -307,8 +307,9 @@ class Backend {
                        uint64_t seed, uint64_t offset) = 0;
 
   // ---- metrics ----
-  // out(1) = number of rows whose argmax equals labels(rows), when given, or argmax of targets.
-  virtual void count_correct(const float* scores, const float* targets, const int64_t* labels, float* out,
+  // total(1) += number of rows whose argmax equals labels(rows), when given, or argmax of targets
+  // (a running count on the device: the metric reads it when asked).
+  virtual void count_correct(const float* scores, const float* targets, const int64_t* labels, int64_t* total,
                              int64_t rows, int64_t cols) = 0;
 
   // ---- optimizers (fused, in place) ----

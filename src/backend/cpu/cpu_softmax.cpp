@@ -123,7 +123,7 @@ void CpuBackend::softmax_cross_entropy_backward(const float* probs, const float*
 
 // ---------------------------------------------------------------- metrics
 
-void CpuBackend::count_correct(const float* scores, const float* targets, const int64_t* labels, float* out,
+void CpuBackend::count_correct(const float* scores, const float* targets, const int64_t* labels, int64_t* total,
                                int64_t rows, int64_t cols) {
   int64_t correct = 0;
   for (int64_t r = 0; r < rows; ++r) {
@@ -138,7 +138,7 @@ void CpuBackend::count_correct(const float* scores, const float* targets, const 
     }
     correct += pred == truth;
   }
-  out[0] = static_cast<float>(correct);
+  total[0] += correct;
 }
 
 }  // namespace nn::detail
