@@ -1,4 +1,6 @@
 // The thread's current stream per device, and the synchronous stream of devices without a queue.
+#include <algorithm>
+#include <new>
 #include <utility>
 #include <vector>
 
@@ -20,6 +22,11 @@ StreamPtr* find_current(Device device) {
 StreamPtr Backend::current_stream() {
   if (StreamPtr* s = find_current(device()); s && *s) return *s;
   return default_stream();
+}
+
+std::shared_ptr<void> Backend::host_staging(size_t bytes) {
+  return std::shared_ptr<void>(::operator new(std::max<size_t>(bytes, 1), std::align_val_t{64}),
+                               [](void* p) { ::operator delete(p, std::align_val_t{64}); });
 }
 
 StreamGuard::StreamGuard(StreamPtr stream) : device_(stream->device()) {

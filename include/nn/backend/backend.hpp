@@ -183,6 +183,10 @@ class Backend {
   StreamPtr current_stream();
   // Waits for all work queued on every stream of the device (cudaDeviceSynchronize).
   virtual void synchronize() = 0;
+  // Host memory to stage copies to this device from: page-locked where the device copies from
+  // such memory asynchronously (cudaHostAlloc), plain host memory otherwise (this default). Keep
+  // it until an event recorded after the copy has passed.
+  virtual std::shared_ptr<void> host_staging(size_t bytes);
 
   // ---- element types and labels ----
   // dst(n) = src(n) converted between dtypes by Tensor::to(DType)'s rules.
