@@ -15,62 +15,60 @@
 
 namespace nn {
 
-void count_correct(const Tensor& y_pred, const Tensor& y_true, Tensor& total) {
+namespace {
+// total += rows of y_pred whose true class is among its k highest scores (what: the metric's name).
+void count_in_top_k(const Tensor& y_pred, const Tensor& y_true, Tensor& total, int64_t k, const std::string& what) {
   if (y_pred.ndim() != 2)
-    throw std::invalid_argument("accuracy: predictions must be (N, C), got " + to_string(y_pred.shape()));
+    throw std::invalid_argument(what + ": predictions must be (N, C), got " + to_string(y_pred.shape()));
   const int64_t rows = y_pred.dim(0), cols = y_pred.dim(1);
   const bool sparse = y_true.shape() == Shape{rows};
   if (!sparse && y_true.shape() != y_pred.shape())
-    throw std::invalid_argument("accuracy: targets of shape " + to_string(y_true.shape()) +
+    throw std::invalid_argument(what + ": targets of shape " + to_string(y_true.shape()) +
                                 " for predictions of shape " + to_string(y_pred.shape()));
   if (total.shape() != Shape{} || total.dtype() != kInt64)
-    throw std::invalid_argument("accuracy: the running count must be an int64 scalar, got " + to_string(total.dtype()) +
+    throw std::invalid_argument(what + ": the running count must be an int64 scalar, got " + to_string(total.dtype()) +
                                 " " + to_string(total.shape()));
-  check_same_device("accuracy", y_pred, total);
-  const Tensor truth = sparse ? detail::class_labels(y_true, cols, "accuracy") : y_true.to(kFloat32);
-  detail::run_kernel(Kernel::CountCorrect, {&y_pred, &truth}, {&total}, [&](Backend& be, const auto& in, const auto& o) {
+  check_same_device(what, {&y_pred, &y_true, &total});
+  const Tensor scores = y_pred.to(kFloat32);
+  const Tensor truth = sparse ? detail::class_labels(y_true, cols, what) : y_true.to(kFloat32);
+  detail::run_kernel(Kernel::CountCorrect, {&scores, &truth}, {&total}, [&](Backend& be, const auto& in, const auto& o) {
     be.count_correct(detail::as<float>(in[0]), sparse ? nullptr : detail::as<float>(in[1]),
-                     sparse ? detail::as<int64_t>(in[1]) : nullptr, detail::as<int64_t>(o[0]), rows, cols);
+                     sparse ? detail::as<int64_t>(in[1]) : nullptr, detail::as<int64_t>(o[0]), rows, cols,
+                     std::min(k, cols));
   });
 }
 
+Tensor int64_counter(Device device) { return Tensor::zeros({}, TensorOptions().dtype(kInt64).device(device)); }
+double fraction(const Tensor& count, double of) {
+  return of > 0.0 ? static_cast<double>(count.to_vector<int64_t>()[0]) / of : 0.0;
+}
+}  // namespace
+
+void count_correct(const Tensor& y_pred, const Tensor& y_true, Tensor& total) {
+  count_in_top_k(y_pred, y_true, total, 1, "accuracy");
+}
+
 int64_t count_correct(const Tensor& y_pred, const Tensor& y_true) {
-  Tensor total = Tensor::zeros({}, TensorOptions().dtype(kInt64).device(y_pred.device()));
+  Tensor total = int64_counter(y_pred.device());
   count_correct(y_pred, y_true, total);
   return total.to_vector<int64_t>()[0];
 }
 
 void Accuracy::update(const Tensor& y_pred, const Tensor& y_true) {
-  if (!correct_.defined()) correct_ = Tensor::zeros({}, TensorOptions().dtype(kInt64).device(y_pred.device()));
-  count_correct(y_pred, y_true, correct_);
+  if (!correct_.defined()) correct_ = int64_counter(y_pred.device());
+  count_in_top_k(y_pred, y_true, correct_, 1, name_);
   count_ += static_cast<double>(y_pred.dim(0));
 }
 
-double Accuracy::result() const {
-  return count_ > 0.0 ? static_cast<double>(correct_.to_vector<int64_t>()[0]) / count_ : 0.0;
-}
+double Accuracy::result() const { return fraction(correct_, count_); }
+double TopKAccuracy::result() const { return fraction(correct_, count_); }
 
 double MeanError::result() const { return count_ > 0.0 && sum_.defined() ? sum_.item() / count_ : 0.0; }
 
 void TopKAccuracy::update(const Tensor& y_pred, const Tensor& y_true) {
-  if (y_pred.ndim() != 2)
-    throw std::invalid_argument(name_ + ": predictions must be (N, C), got " + to_string(y_pred.shape()));
-  const int64_t rows = y_pred.dim(0), cols = y_pred.dim(1);
-  const bool sparse = y_true.shape() == Shape{rows};
-  if (!sparse && y_true.shape() != y_pred.shape())
-    throw std::invalid_argument(name_ + ": targets of shape " + to_string(y_true.shape()) +
-                                " for predictions of shape " + to_string(y_pred.shape()));
-  const int64_t k = std::min(k_, cols);
-  const std::vector<int64_t> top = top_k(y_pred, k).indices.to_vector<int64_t>();
-  const std::vector<int64_t> truth =
-      (sparse ? detail::class_labels(y_true, cols, name_) : argmax(y_true)).to_vector<int64_t>();
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t j = 0; j < k; ++j)
-      if (top[static_cast<size_t>(r * k + j)] == truth[static_cast<size_t>(r)]) {
-        correct_ += 1.0;
-        break;
-      }
-  count_ += static_cast<double>(rows);
+  if (!correct_.defined()) correct_ = int64_counter(y_pred.device());
+  count_in_top_k(y_pred, y_true, correct_, k_, name_);
+  count_ += static_cast<double>(y_pred.dim(0));
 }
 
 void MeanError::update(const Tensor& y_pred, const Tensor& y_true) {

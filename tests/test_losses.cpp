@@ -81,6 +81,32 @@ TEST_CASE("accuracy, sparse and one-hot") {
   CHECK_THROWS_AS(acc.update(scores, Tensor::zeros({4})), std::invalid_argument);
 }
 
+TEST_CASE("top-k accuracy counts a true class among the k highest scores, ties to the lower class") {
+  // Rows of 4 scores; with k = 2:
+  //   row 0: label 2, scores (0.1, 0.5, 0.4, 0.0)  -> 2nd highest: in
+  //   row 1: label 3, scores (0.3, 0.3, 0.2, 0.2)  -> ties: 0 and 1 rank above it (and 2 before it): out
+  //   row 2: label 1, scores (0.5, 0.5, 0.0, 0.0)  -> tie with class 0, which ranks first: 2nd, in
+  //   row 3: label 3, scores (0.1, 0.2, 0.3, 0.4)  -> highest: in (and the only row right for k = 1)
+  const Tensor scores = Tensor::from_vector({4, 4}, {0.1f, 0.5f, 0.4f, 0.0f, 0.3f, 0.3f, 0.2f, 0.2f,  //
+                                                     0.5f, 0.5f, 0.0f, 0.0f, 0.1f, 0.2f, 0.3f, 0.4f});
+  const Tensor labels = Tensor::from_vector({4}, std::vector<int64_t>{2, 3, 1, 3});
+  TopKAccuracy top2(2);
+  top2.update(scores, labels);
+  CHECK(top2.result() == 0.75);
+  top2.update(scores, one_hot(labels, 4));  // one-hot targets: the same rows
+  CHECK(top2.result() == 0.75);
+  TopKAccuracy top4(4), top1(1);
+  top4.update(scores, labels);
+  top1.update(scores, labels);
+  CHECK(top4.result() == 1.0);
+  CHECK(top1.result() == 0.25);
+  Accuracy acc;
+  acc.update(scores, labels);
+  CHECK(acc.result() == top1.result());  // k = 1 is the argmax, first on ties
+  top2.reset();
+  CHECK(top2.result() == 0.0);
+}
+
 TEST_CASE("label smoothing: targets y (1 - s) + s / C, as Keras and PyTorch define it") {
   // logits (2, 3), labels (2, 0), s = 0.3: target rows (0.1, 0.1, 0.8) and (0.8, 0.1, 0.1).
   const Tensor logits = Tensor::from_vector({2, 3}, {1, 2, 3, 0.5f, -1, 2});

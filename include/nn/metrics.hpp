@@ -40,20 +40,25 @@ class Accuracy : public Metric {
 };
 
 // Fraction of rows whose true class is among the k highest scores (Keras's
-// top_k_categorical_accuracy, k = 5 by default); labels (N) or one-hot (N, C).
+// top_k_categorical_accuracy, k = 5 by default; ties: the lower class first); labels (N) or
+// one-hot (N, C). Counted on the device, as Accuracy.
 class TopKAccuracy : public Metric {
  public:
   explicit TopKAccuracy(int64_t k = 5, std::string name = "top_k_categorical_accuracy")
       : k_(k), name_(std::move(name)) {}
   std::string name() const override { return name_; }
   void update(const Tensor& y_pred, const Tensor& y_true) override;
-  double result() const override { return count_ ? correct_ / count_ : 0.0; }
-  void reset() override { correct_ = count_ = 0.0; }
+  double result() const override;
+  void reset() override {
+    correct_ = Tensor();
+    count_ = 0.0;
+  }
 
  private:
   int64_t k_;
   std::string name_;
-  double correct_ = 0.0, count_ = 0.0;
+  Tensor correct_;  // int64 scalar on the device
+  double count_ = 0.0;
 };
 
 // The mean of (y_pred - y_true)² or |y_pred - y_true| over every element seen; the sum is kept

@@ -311,10 +311,11 @@ class Backend {
                        uint64_t seed, uint64_t offset) = 0;
 
   // ---- metrics ----
-  // total(1) += number of rows whose argmax equals labels(rows), when given, or argmax of targets
-  // (a running count on the device: the metric reads it when asked).
+  // total(1) += number of rows whose true class (labels(rows), when given, else the argmax of
+  // targets(rows, cols)) is among the k highest scores (ties: the lower class first, as top_k; k = 1:
+  // the argmax). A running count on the device: the metric reads it when asked.
   virtual void count_correct(const float* scores, const float* targets, const int64_t* labels, int64_t* total,
-                             int64_t rows, int64_t cols) = 0;
+                             int64_t rows, int64_t cols, int64_t k) = 0;
 
   // ---- optimizers (fused, in place) ----
   // Keras SGD: v = momentum*v - lr*g; w += v (nesterov: w += momentum*v - lr*g);

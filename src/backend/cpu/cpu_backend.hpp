@@ -98,7 +98,7 @@ class CpuBackend : public Backend {
   void dropout(const float* x, float* y, float* mask, int64_t n, float rate, uint64_t seed,
                uint64_t offset) override;
   void count_correct(const float* scores, const float* targets, const int64_t* labels, int64_t* total, int64_t rows,
-                     int64_t cols) override;
+                     int64_t cols, int64_t k) override;
   void sgd_update(const SgdParams& p, float* w, const float* g, float* velocity,
                   int64_t n) override;
   void adam_update(const AdamParams& p, float* w, const float* g, float* m, float* v,

@@ -124,11 +124,10 @@ void CpuBackend::softmax_cross_entropy_backward(const float* probs, const float*
 // ---------------------------------------------------------------- metrics
 
 void CpuBackend::count_correct(const float* scores, const float* targets, const int64_t* labels, int64_t* total,
-                               int64_t rows, int64_t cols) {
+                               int64_t rows, int64_t cols, int64_t k) {
   int64_t correct = 0;
   for (int64_t r = 0; r < rows; ++r) {
     const float* sr = scores + r * cols;
-    const int64_t pred = std::max_element(sr, sr + cols) - sr;
     int64_t truth;
     if (labels) {
       truth = labels[r];
@@ -136,7 +135,14 @@ void CpuBackend::count_correct(const float* scores, const float* targets, const 
       const float* tr = targets + r * cols;
       truth = std::max_element(tr, tr + cols) - tr;
     }
-    correct += pred == truth;
+    if (k == 1) {
+      correct += std::max_element(sr, sr + cols) - sr == truth;
+    } else {  // its rank: the classes scored above it, and those scored equal before it
+      const float s = sr[truth];
+      int64_t rank = 0;
+      for (int64_t j = 0; j < cols; ++j) rank += sr[j] > s || (sr[j] == s && j < truth);
+      correct += rank < k;
+    }
   }
   total[0] += correct;
 }

@@ -72,7 +72,7 @@ class TestBackend : public CpuBackend {
   void batch_norm_inference(const float* x, const float* gamma, const float* beta, const float* mean, const float* var, float* y, float* inv_std, int64_t outer, int64_t channels, int64_t inner, float epsilon) override;
   void batch_norm_backward(const float* x, const float* gamma, const float* mean, const float* inv_std, const float* dy, float* dx, float* dgamma, float* dbeta, int64_t outer, int64_t channels, int64_t inner, bool batch_stats) override;
   void dropout(const float* x, float* y, float* mask, int64_t n, float rate, uint64_t seed, uint64_t offset) override;
-  void count_correct(const float* scores, const float* targets, const int64_t* labels, int64_t* total, int64_t rows, int64_t cols) override;
+  void count_correct(const float* scores, const float* targets, const int64_t* labels, int64_t* total, int64_t rows, int64_t cols, int64_t k) override;
   void sgd_update(const SgdParams& p, float* w, const float* g, float* velocity, int64_t n) override;
   void adam_update(const AdamParams& p, float* w, const float* g, float* m, float* v, int64_t n) override;
   void rmsprop_update(const RmspropParams& p, float* w, const float* g, float* v, float* avg_g, float* mom, int64_t n) override;

@@ -185,9 +185,9 @@ void TestBackend::dropout(const float* x, float* y, float* mask, int64_t n, floa
   CpuBackend::dropout(x, y, mask, n, rate, seed, offset);
 }
 
-void TestBackend::count_correct(const float* scores, const float* targets, const int64_t* labels, int64_t* total, int64_t rows, int64_t cols) {
+void TestBackend::count_correct(const float* scores, const float* targets, const int64_t* labels, int64_t* total, int64_t rows, int64_t cols, int64_t k) {
   const DeviceAccess access;
-  CpuBackend::count_correct(scores, targets, labels, total, rows, cols);
+  CpuBackend::count_correct(scores, targets, labels, total, rows, cols, k);
 }
 
 void TestBackend::sgd_update(const SgdParams& p, float* w, const float* g, float* velocity, int64_t n) {
