@@ -125,8 +125,9 @@ Logs Sequential::evaluate(const data::Dataset& dataset, int64_t steps, int verbo
   RunningLogs running(device_, metric_names_);
   int64_t step = 0;
   auto it = dataset.iterator();
+  DeviceFeed feed(device_);  // the next batch's copy overlaps this one's forward pass, as in fit
   while (steps < 0 || step < steps) {
-    auto batch = it->next();
+    auto batch = feed.next(*it);
     if (!batch) break;
     run_batch(batch->x, batch->y, false, running);
     ++step;
