@@ -53,16 +53,16 @@ void check_2d(const Variable& y_pred, const char* loss) {
 
 CategoricalCrossentropyBase::CategoricalCrossentropyBase(const CrossentropyOptions& o, bool sparse, const char* name)
     : Loss(o.reduction()),
+      name_(name),
       sparse_(sparse),
       from_logits_(o.from_logits()),
       label_smoothing_(checked_smoothing(o.label_smoothing(), name)) {}
 
 Variable CategoricalCrossentropyBase::operator()(const Variable& y_pred, const Tensor& y_true) const {
-  const std::string loss = name();
-  check_2d(y_pred, loss.c_str());
+  check_2d(y_pred, name_);
   const Shape expected = sparse_ ? Shape{y_pred.shape()[0]} : y_pred.shape();
   if (y_true.shape() != expected)
-    throw std::invalid_argument(loss + ": " + (sparse_ ? "labels" : "targets") + " of shape " +
+    throw std::invalid_argument(std::string(name_) + ": " + (sparse_ ? "labels" : "targets") + " of shape " +
                                 to_string(y_true.shape()) + " for predictions of shape " + to_string(y_pred.shape()));
   // Labels go to the fused kernel as they are; otherwise against (smoothed) distributions.
   if (sparse_ && from_logits_ && label_smoothing_ == 0.0f) return softmax_cross_entropy(y_pred, y_true, reduction_);

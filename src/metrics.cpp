@@ -39,29 +39,17 @@ void count_in_top_k(const Tensor& y_pred, const Tensor& y_true, Tensor& total, i
 }
 
 Tensor int64_counter(Device device) { return Tensor::zeros({}, TensorOptions().dtype(kInt64).device(device)); }
-double fraction(const Tensor& count, double of) {
-  return of > 0.0 ? static_cast<double>(count.to_vector<int64_t>()[0]) / of : 0.0;
-}
 }  // namespace
-
-void count_correct(const Tensor& y_pred, const Tensor& y_true, Tensor& total) {
-  count_in_top_k(y_pred, y_true, total, 1, "accuracy");
-}
 
 int64_t count_correct(const Tensor& y_pred, const Tensor& y_true) {
   Tensor total = int64_counter(y_pred.device());
-  count_correct(y_pred, y_true, total);
+  count_in_top_k(y_pred, y_true, total, 1, "accuracy");
   return total.to_vector<int64_t>()[0];
 }
 
-void Accuracy::update(const Tensor& y_pred, const Tensor& y_true) {
-  if (!correct_.defined()) correct_ = int64_counter(y_pred.device());
-  count_in_top_k(y_pred, y_true, correct_, 1, name_);
-  count_ += static_cast<double>(y_pred.dim(0));
+double TopKAccuracy::result() const {
+  return count_ > 0.0 ? static_cast<double>(correct_.to_vector<int64_t>()[0]) / count_ : 0.0;
 }
-
-double Accuracy::result() const { return fraction(correct_, count_); }
-double TopKAccuracy::result() const { return fraction(correct_, count_); }
 
 double MeanError::result() const { return count_ > 0.0 && sum_.defined() ? sum_.item() / count_ : 0.0; }
 
@@ -82,12 +70,9 @@ void MeanError::update(const Tensor& y_pred, const Tensor& y_true) {
   be.binary(BinaryOp::Sub, p.data_ptr(), p.shape(), t.data_ptr(), t.shape(), e.data_ptr(), e.shape());
   be.unary(squared_ ? UnaryOp::Square : UnaryOp::Abs, 0.0f, e.data_ptr(), e.data_ptr(), e.numel());
   be.sum(e.data_ptr(), s.data_ptr(), e.numel());
-  if (!sum_.defined()) {
-    sum_ = s;
-  } else {
-    check_same_device(name_, sum_, s);
-    be.axpy(1, 1.0f, s.data_ptr(), sum_.data_ptr());
-  }
+  if (!sum_.defined()) sum_ = Tensor::zeros({}, p.device());
+  check_same_device(name_, sum_, s);
+  be.axpy(1, 1.0f, s.data_ptr(), sum_.data_ptr());
   count_ += static_cast<double>(p.numel());
 }
 

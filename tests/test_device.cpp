@@ -131,6 +131,10 @@ Run train(Device device, const test::TempDir& dir, const std::string& tag) {
   auto ds = data::Dataset::from_tensor_slices(x, y).shuffle(96, 3).batch(16).prefetch(2);
   r.history = m.fit(ds, FitOptions().epochs(3).validation_data(data::Dataset::from_tensor_slices(vx, vy).batch(10))
                             .callbacks(callbacks).verbose(0));
+  // Trained where it was asked to be (else "identical to the CPU" would say nothing).
+  for (const Variable& p : m.parameters()) REQUIRE(p.device() == device);
+  for (const auto& [name, slots] : m.optimizer().state().slots)
+    for (const Tensor& t : slots) REQUIRE(t.device() == device);
   r.weights = weights_of(m);
   r.evaluated = m.evaluate(vx, vy, 7);
   r.predicted = m.predict(vx, 8).to_vector();
@@ -352,6 +356,7 @@ TEST_CASE("the pipeline delivers batches of device tensors, and fit trains on th
   CHECK(batch->x.device() == kTest);
   CHECK(batch->y.dtype() == kInt64);
   Sequential a = conv_model(kTest), b = conv_model(kTest);
+  REQUIRE(a.parameters().front().device() == kTest);
   a.fit(on_device, FitOptions().epochs(2).verbose(0));
   b.fit(on_host, FitOptions().epochs(2).verbose(0));
   check_identical(weights_of(a), weights_of(b));
@@ -381,7 +386,11 @@ TEST_CASE("the server's batcher runs on the test device: a served request answer
     server.stop();
     return json::parse(r->body);
   };
-  const json cpu = served(Device::cpu()), dev = served(kTest);
+  const json cpu = served(Device::cpu());
+  // The served model's weights are new sizes to the test device: serving there allocates there.
+  const int64_t before = backend_for(kTest).memory_stats().system_allocations;
+  const json dev = served(kTest);
+  CHECK(backend_for(kTest).memory_stats().system_allocations > before);
   CHECK(cpu == dev);
   CHECK(cpu["predictions"].size() == 2);
 }

@@ -54,6 +54,7 @@ class StopOnSignal : public nn::Callback {
     (void)batch;
     if (g_stop_signal) model().set_stop_training(true);
   }
+  bool wants_batch_logs(int64_t) const override { return false; }
   int64_t steps() const { return steps_; }
 
  private:

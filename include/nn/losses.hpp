@@ -60,6 +60,7 @@ class CrossentropyOptions {
 // or as distributions (N, C), predictions (N, C) as probabilities or logits.
 class CategoricalCrossentropyBase : public Loss {
  public:
+  std::string name() const override { return name_; }
   Variable operator()(const Variable& y_pred, const Tensor& y_true) const override;
   bool from_logits() const override { return from_logits_; }
   float label_smoothing() const override { return label_smoothing_; }
@@ -69,6 +70,7 @@ class CategoricalCrossentropyBase : public Loss {
   CategoricalCrossentropyBase(const CrossentropyOptions& options, bool sparse, const char* name);
 
  private:
+  const char* name_;
   bool sparse_, from_logits_;
   float label_smoothing_;
 };
@@ -79,7 +81,6 @@ class SparseCategoricalCrossentropy : public CategoricalCrossentropyBase {
       : CategoricalCrossentropyBase(options, true, "sparse_categorical_crossentropy") {}
   explicit SparseCategoricalCrossentropy(bool from_logits)
       : SparseCategoricalCrossentropy(CrossentropyOptions().from_logits(from_logits)) {}
-  std::string name() const override { return "sparse_categorical_crossentropy"; }
 };
 
 class CategoricalCrossentropy : public CategoricalCrossentropyBase {
@@ -88,7 +89,6 @@ class CategoricalCrossentropy : public CategoricalCrossentropyBase {
       : CategoricalCrossentropyBase(options, false, "categorical_crossentropy") {}
   explicit CategoricalCrossentropy(bool from_logits)
       : CategoricalCrossentropy(CrossentropyOptions().from_logits(from_logits)) {}
-  std::string name() const override { return "categorical_crossentropy"; }
 };
 
 class MeanSquaredError : public Loss {

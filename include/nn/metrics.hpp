@@ -19,29 +19,10 @@ class Metric {
 
 using MetricPtr = std::shared_ptr<Metric>;
 
-// Fraction of rows whose argmax matches: labels (N) for sparse, one-hot/distribution (N, C)
-// otherwise. "accuracy" picks by the shape of y_true. The count of correct rows is kept on the
-// predictions' device (update queues work and reads nothing; result() reads it).
-class Accuracy : public Metric {
- public:
-  explicit Accuracy(std::string name = "accuracy") : name_(std::move(name)) {}
-  std::string name() const override { return name_; }
-  void update(const Tensor& y_pred, const Tensor& y_true) override;
-  double result() const override;
-  void reset() override {
-    correct_ = Tensor();
-    count_ = 0.0;
-  }
-
- private:
-  std::string name_;
-  Tensor correct_;  // int64 scalar on the device
-  double count_ = 0.0;
-};
-
 // Fraction of rows whose true class is among the k highest scores (Keras's
 // top_k_categorical_accuracy, k = 5 by default; ties: the lower class first); labels (N) or
-// one-hot (N, C). Counted on the device, as Accuracy.
+// one-hot (N, C). The count of those rows is kept on the predictions' device (update queues work
+// and reads nothing; result() reads it).
 class TopKAccuracy : public Metric {
  public:
   explicit TopKAccuracy(int64_t k = 5, std::string name = "top_k_categorical_accuracy")
@@ -59,6 +40,14 @@ class TopKAccuracy : public Metric {
   std::string name_;
   Tensor correct_;  // int64 scalar on the device
   double count_ = 0.0;
+};
+
+// Fraction of rows whose argmax matches (first on ties): labels (N) for sparse,
+// one-hot/distribution (N, C) otherwise; "accuracy" picks by the shape of y_true. Top-k accuracy
+// with k = 1.
+class Accuracy : public TopKAccuracy {
+ public:
+  explicit Accuracy(std::string name = "accuracy") : TopKAccuracy(1, std::move(name)) {}
 };
 
 // The mean of (y_pred - y_true)² or |y_pred - y_true| over every element seen; the sum is kept
@@ -83,9 +72,6 @@ class MeanError : public Metric {
 
 // Number of rows of y_pred (N, C) whose argmax matches y_true (labels (N) or (N, C)).
 int64_t count_correct(const Tensor& y_pred, const Tensor& y_true);
-// The same added to `total`, an int64 scalar on y_pred's device, without reading it (a running
-// count that stays on the device).
-void count_correct(const Tensor& y_pred, const Tensor& y_true, Tensor& total);
 
 // By Keras name: "accuracy" (alias "acc"), "sparse_categorical_accuracy", "categorical_accuracy",
 // "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy", "mean_squared_error" ("mse"),

@@ -48,11 +48,7 @@ std::shared_ptr<float> StreamAllocator::allocate(int64_t units) {
       p = system_.allocate(bytes);
     } catch (const std::bad_alloc&) {
       backend_.synchronize();
-      {
-        std::lock_guard<std::mutex> lock(mutex_);
-        collect_passed();
-      }
-      release_cached();
+      release_cached();  // every pending block has passed now
       p = system_.allocate(bytes);
     }
     std::lock_guard<std::mutex> lock(mutex_);
@@ -86,11 +82,6 @@ void StreamAllocator::release_cached() {
 MemoryStats StreamAllocator::stats() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return {system_allocations_, system_bytes_, free_bytes_ + pending_bytes_};
-}
-
-int64_t StreamAllocator::pending_bytes() const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return pending_bytes_;
 }
 
 }  // namespace nn::detail

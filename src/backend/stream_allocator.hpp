@@ -33,7 +33,6 @@ class StreamAllocator {
   std::shared_ptr<float> allocate(int64_t units);
   void release_cached();  // frees the blocks that are free now (pending ones stay pending)
   MemoryStats stats() const;
-  int64_t pending_bytes() const;
 
  private:
   struct Pending {

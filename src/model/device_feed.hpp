@@ -29,9 +29,6 @@ class DeviceFeed {
     if (copy_stream_) {
       ahead_ = stage(it.next());
       backend_for(device_).current_stream()->wait_for(b->ready);
-      // Its staging memory is freed once the copy has passed (checked as later batches come).
-      while (!in_flight_.empty() && in_flight_.front().ready.query()) in_flight_.pop_front();
-      in_flight_.push_back({std::move(b->staging), b->ready});
     }
     return std::move(b->batch);
   }
@@ -40,20 +37,21 @@ class DeviceFeed {
  private:
   struct Staged {
     data::Example batch;
-    Event ready;
-    std::vector<std::shared_ptr<void>> staging;
+    Event ready;  // its copy is done
   };
+  // Staging memory, kept until the copies from it have passed.
   struct InFlight {
-    std::vector<std::shared_ptr<void>> staging;
-    Event ready;
+    std::vector<std::shared_ptr<void>> buffers;
+    Event done;
   };
   std::optional<Staged> stage(std::optional<data::Example> b) {
     if (!b) return std::nullopt;
-    if (!copy_stream_) return Staged{std::move(*b), Event(), {}};
+    if (!copy_stream_) return Staged{std::move(*b), Event()};
+    while (!in_flight_.empty() && in_flight_.front().done.query()) in_flight_.pop_front();
     StreamGuard guard(copy_stream_);
-    Staged s;
-    s.batch = {upload(b->x, s.staging), upload(b->y, s.staging)};
-    s.ready = Event(copy_stream_);
+    std::vector<std::shared_ptr<void>> buffers;
+    Staged s{{upload(b->x, buffers), upload(b->y, buffers)}, Event(copy_stream_)};
+    in_flight_.push_back({std::move(buffers), s.ready});
     return s;
   }
   // t on the device; a host tensor goes through staging memory, kept in `staging`.

@@ -7,12 +7,6 @@
 namespace nn {
 namespace {
 
-void check_same_device(const Variable& a, const Variable& b, const char* op) {
-  if (a.device() != b.device())
-    throw std::invalid_argument(std::string(op) + ": operands on " + to_string(a.device()) +
-                                " and " + to_string(b.device()));
-}
-
 Tensor reduce_grad(const Tensor& g, const Shape& to) {
   if (g.shape() == to) return g;
   Tensor out(to, g.device());
@@ -21,7 +15,6 @@ Tensor reduce_grad(const Tensor& g, const Shape& to) {
 }
 
 Tensor binary_tensor(BinaryOp op, const Tensor& a, const Tensor& b) {
-  check_same_device(op == BinaryOp::Add ? "add" : op == BinaryOp::Sub ? "sub" : op == BinaryOp::Mul ? "mul" : "div", a, b);
   Tensor out(broadcast_shapes(a.shape(), b.shape()), a.device());
   backend_for(a.device()).binary(op, a.data_ptr(), a.shape(), b.data_ptr(), b.shape(), out.data_ptr(), out.shape());
   return out;
@@ -30,7 +23,7 @@ Tensor binary_tensor(BinaryOp op, const Tensor& a, const Tensor& b) {
 }  // namespace
 
 Variable add(const Variable& a, const Variable& b) {
-  check_same_device(a, b, "add");
+  check_same_device("add", a.value(), b.value());
   return make_variable(binary_tensor(BinaryOp::Add, a.value(), b.value()), {a, b},
                        [](std::vector<Variable>& in, const Tensor& g) {
                          in[0].add_grad(reduce_grad(g, in[0].shape()));
@@ -39,7 +32,7 @@ Variable add(const Variable& a, const Variable& b) {
 }
 
 Variable sub(const Variable& a, const Variable& b) {
-  check_same_device(a, b, "sub");
+  check_same_device("sub", a.value(), b.value());
   return make_variable(binary_tensor(BinaryOp::Sub, a.value(), b.value()), {a, b},
                        [](std::vector<Variable>& in, const Tensor& g) {
                          in[0].add_grad(reduce_grad(g, in[0].shape()));
@@ -51,7 +44,7 @@ Variable sub(const Variable& a, const Variable& b) {
 }
 
 Variable mul(const Variable& a, const Variable& b) {
-  check_same_device(a, b, "mul");
+  check_same_device("mul", a.value(), b.value());
   return make_variable(binary_tensor(BinaryOp::Mul, a.value(), b.value()), {a, b},
                        [](std::vector<Variable>& in, const Tensor& g) {
                          if (in[0].requires_grad())
@@ -62,7 +55,7 @@ Variable mul(const Variable& a, const Variable& b) {
 }
 
 Variable div(const Variable& a, const Variable& b) {
-  check_same_device(a, b, "div");
+  check_same_device("div", a.value(), b.value());
   Tensor out = binary_tensor(BinaryOp::Div, a.value(), b.value());
   return make_variable(out, {a, b}, [out](std::vector<Variable>& in, const Tensor& g) {
     Tensor gb = binary_tensor(BinaryOp::Div, g, in[1].value());  // g / b

@@ -138,14 +138,10 @@ class Event {
  public:
   Event() = default;
   explicit Event(StreamPtr stream) : stream_(std::move(stream)), position_(stream_->record()) {}
-  bool recorded() const { return static_cast<bool>(stream_); }
   bool query() const { return !stream_ || stream_->passed(position_); }
   void synchronize() const {
     if (stream_) stream_->wait_until(position_);
   }
-  const StreamPtr& stream() const { return stream_; }
-  uint64_t position() const { return position_; }
-
  private:
   StreamPtr stream_;
   uint64_t position_ = 0;

@@ -34,7 +34,7 @@
 namespace nn {
 
 namespace detail {
-class RunningLogs;  // fit.cpp: the loss and metrics of the batches so far, on the model's device
+class RunningLogs;  // model/running_logs.hpp: the loss and metrics of the batches so far, on the model's device
 }
 
 // fit()'s arguments, Keras's names:

@@ -1,8 +1,6 @@
 #include "test_backend.hpp"
 
-#include <cstdlib>
 #include <cstring>
-#include <new>
 
 #include "test_memory.hpp"
 #include "test_stream.hpp"

@@ -53,14 +53,13 @@ void ProgressBar::on_epoch_begin(int epoch, const Logs&) {
 }
 
 bool ProgressBar::wants_batch_logs(int64_t batch) const {
-  draw_next_ = interactive_ && (Clock::now() - last_draw_ >= std::chrono::milliseconds(100) || batch + 1 == params().steps);
-  return draw_next_;
+  return interactive_ && (Clock::now() - last_draw_ >= std::chrono::milliseconds(100) || batch + 1 == params().steps);
 }
 
 void ProgressBar::on_train_batch_end(int64_t batch, const Logs& logs) {
   steps_done_ = batch + 1;
-  if (!draw_next_) return;
-  draw_next_ = false;
+  // Drawn when it asked for these logs (time only moves on, so it still would).
+  if (logs.empty() || !wants_batch_logs(batch)) return;
   last_draw_ = Clock::now();
   draw(steps_done_, logs, false);
 }

@@ -33,7 +33,6 @@ class ProgressBar : public Callback {
   std::FILE* out_;
   bool interactive_;
   int64_t steps_done_ = 0;
-  mutable bool draw_next_ = false;  // decided by wants_batch_logs for the batch that follows
   std::chrono::steady_clock::time_point epoch_start_, last_draw_;
 };
 
