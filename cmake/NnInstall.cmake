@@ -12,8 +12,13 @@ install(TARGETS nn_vision EXPORT nnVisionTargets ARCHIVE DESTINATION ${CMAKE_INS
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(TARGETS nn_serving EXPORT nnServingTargets ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
+set(nn_export_sets nnTargets nnVisionTargets nnServingTargets)
+if(NN_CUDA_ENABLED)
+  install(TARGETS nn_cuda EXPORT nnCudaTargets)
+  list(APPEND nn_export_sets nnCudaTargets)
+endif()
 install(DIRECTORY include/nn DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-foreach(set nnTargets nnVisionTargets nnServingTargets)
+foreach(set ${nn_export_sets})
   install(EXPORT ${set} NAMESPACE nn:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/nn)
 endforeach()
 configure_package_config_file(cmake/nnConfig.cmake.in ${PROJECT_BINARY_DIR}/nnConfig.cmake

@@ -11,9 +11,13 @@
 #include "cpu/cpu_backend.hpp"
 #include "cpu/thread_pool.hpp"
 #include "nn/backend/backend.hpp"
+#include "nn/cuda.hpp"
 #include "test/test_backend.hpp"
 #ifdef NN_HAVE_ONEDNN
 #include "onednn/onednn_conv.hpp"
+#endif
+#ifdef NN_HAVE_CUDA
+#include "cuda/cuda_backend.hpp"
 #endif
 
 namespace nn {
@@ -39,7 +43,10 @@ VendorConv vendor_conv_kernels() {
 
 std::vector<Device> devices() {
   std::vector<Device> out{Device::cpu()};
-  // CUDA devices join here when the CUDA backend is built (NN_WITH_CUDA), one per GPU present.
+#ifdef NN_HAVE_CUDA
+  // One per GPU present (none without a GPU or its driver).
+  for (int i = 0; i < detail::cuda::probe_device_count(); ++i) out.push_back(Device::cuda(i));
+#endif
   return out;
 }
 
@@ -59,8 +66,14 @@ Backend& backend_for(Device device) {
     static auto* test = new detail::TestBackend();  // never destroyed: tensors in statics may outlive main
     return *test;
   }
-  throw std::runtime_error(fmt::format("no device {} in this build of nn on this machine; there is {}",
-                                       to_string(device), listing()));
+#ifdef NN_HAVE_CUDA
+  if (device.type == DeviceType::CUDA && device.index >= 0 && device.index < detail::cuda::probe_device_count())
+    return detail::cuda::cuda_backend(device.index);
+#endif
+  std::string why;
+  if (device.type == DeviceType::CUDA && !cuda::unavailable_reason().empty()) why = " (" + cuda::unavailable_reason() + ")";
+  throw std::runtime_error(fmt::format("no device {} in this build of nn on this machine{}; there is {}",
+                                       to_string(device), why, listing()));
 }
 
 namespace {

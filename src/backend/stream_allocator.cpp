@@ -1,16 +1,31 @@
 #include "stream_allocator.hpp"
 
 #include <new>
+#include <utility>
+#include <vector>
 
 namespace nn::detail {
 
-StreamAllocator::StreamAllocator(Backend& backend, System system, int64_t max_pending_bytes)
-    : backend_(backend), system_(std::move(system)), max_pending_bytes_(max_pending_bytes) {}
+StreamAllocator::StreamAllocator(Backend& backend, System system, int64_t max_pending_bytes, bool reuse_on_same_stream)
+    : backend_(backend),
+      system_(std::move(system)),
+      max_pending_bytes_(max_pending_bytes),
+      reuse_on_same_stream_(reuse_on_same_stream) {}
 
 void StreamAllocator::collect_passed() {
+  // A stream passes its positions in order: once one is found not passed, later ones on that stream
+  // are not asked about (a query may cost a call into the driver).
+  std::vector<std::pair<const Stream*, uint64_t>> not_passed;
+  const auto known_pending = [&](const Event& e) {
+    for (const auto& [s, position] : not_passed)
+      if (s == e.stream().get() && e.position() >= position) return true;
+    return false;
+  };
   size_t kept = 0;
   for (Pending& b : pending_) {
-    if (b.freed.query()) {
+    const bool passed = !known_pending(b.freed) && b.freed.query();
+    if (!passed && b.freed.stream()) not_passed.emplace_back(b.freed.stream().get(), b.freed.position());
+    if (passed) {
       free_[b.bytes].push_back(b.p);
       free_bytes_ += static_cast<int64_t>(b.bytes);
       pending_bytes_ -= static_cast<int64_t>(b.bytes);
@@ -30,14 +45,27 @@ void* StreamAllocator::take_free(size_t bytes) {
   return p;
 }
 
+void* StreamAllocator::take_pending_on(const Stream* stream, size_t bytes) {
+  for (size_t i = pending_.size(); i-- > 0;) {  // the most recently freed first (warm in cache)
+    if (pending_[i].bytes != bytes || pending_[i].freed.stream().get() != stream) continue;
+    void* p = pending_[i].p;
+    pending_bytes_ -= static_cast<int64_t>(bytes);
+    pending_.erase(pending_.begin() + static_cast<std::ptrdiff_t>(i));
+    return p;
+  }
+  return nullptr;
+}
+
 std::shared_ptr<float> StreamAllocator::allocate(int64_t units) {
   const size_t bytes = static_cast<size_t>(units) * 4;
   void* p = nullptr;
   bool waited = false;
+  const StreamPtr current = reuse_on_same_stream_ ? backend_.current_stream() : nullptr;
   for (;;) {
     std::unique_lock<std::mutex> lock(mutex_);
     collect_passed();
     p = take_free(bytes);
+    if (!p && current) p = take_pending_on(current.get(), bytes);
     if (p || waited || pending_bytes_ <= max_pending_bytes_) break;
     lock.unlock();
     backend_.synchronize();  // too much waits on the streams: let them pass, then reuse

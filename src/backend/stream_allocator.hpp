@@ -1,5 +1,5 @@
 #pragma once
-// The caching allocator of a device with streams (the test device now, CUDA next): a freed block
+// The caching allocator of a device with streams (the test device and CUDA): a freed block
 // is kept for reuse, but handed out again only once the stream it was freed on has run past the
 // point of its release, since kernels queued before then may still read or write it. Freed blocks
 // wait in a pending list with an Event; when pending memory passes a bound, the allocator waits
@@ -24,7 +24,11 @@ class StreamAllocator {
     // there, so a read of freed or unwritten memory shows); may be null.
     std::function<void(void* p, size_t bytes)> poison;
   };
-  StreamAllocator(Backend& backend, System system, int64_t max_pending_bytes);
+  // With reuse_on_same_stream, a block freed on the allocating thread's current stream is handed out
+  // again at once: work queued on one stream runs in order, so the new owner's kernels run after the
+  // old owner's (PyTorch's caching allocator does the same). The test device leaves this off, so every
+  // reuse waits for an event.
+  StreamAllocator(Backend& backend, System system, int64_t max_pending_bytes, bool reuse_on_same_stream = false);
   StreamAllocator(const StreamAllocator&) = delete;
   StreamAllocator& operator=(const StreamAllocator&) = delete;
 
@@ -43,10 +47,12 @@ class StreamAllocator {
   void release(void* p, size_t bytes);
   void collect_passed();  // under mutex_: pending blocks whose event has passed become free
   void* take_free(size_t bytes);
+  void* take_pending_on(const Stream* stream, size_t bytes);  // under mutex_
 
   Backend& backend_;
   System system_;
   int64_t max_pending_bytes_;
+  bool reuse_on_same_stream_;
   mutable std::mutex mutex_;
   std::map<size_t, std::vector<void*>> free_;
   std::vector<Pending> pending_;

@@ -52,9 +52,9 @@ Variable linear(const Variable& x, const Variable& w, const Variable& bias, Epil
   check_same_device("linear", {&x.value(), &w.value(), bias.defined() ? &bias.value() : nullptr});
   Backend& be = backend_for(x.device());
   Tensor out({m, n}, x.device());
-  be.gemm(false, false, m, n, k, 1.0f, x.value().data_ptr(), k, w.value().data_ptr(), n, 0.0f, out.data_ptr(), n);
+  be.linear(x.value().data_ptr(), w.value().data_ptr(), bias.defined() ? bias.value().data_ptr() : nullptr, act,
+            out.data_ptr(), m, n, k);
   if (!bias.defined() && act == Epilogue::None) return make_variable(out, {x, w}, matmul_backward);
-  be.bias_activation(out.data_ptr(), bias.defined() ? bias.value().data_ptr() : nullptr, m, n, 1, act);
   std::vector<Variable> inputs{x, w};
   if (bias.defined()) inputs.push_back(bias);
   // The backward pass reads the output only to undo the activation.

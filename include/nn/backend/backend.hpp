@@ -142,6 +142,10 @@ class Event {
   void synchronize() const {
     if (stream_) stream_->wait_until(position_);
   }
+  // The stream and position it marks (null for an event of nothing: already passed).
+  const StreamPtr& stream() const { return stream_; }
+  uint64_t position() const { return position_; }
+
  private:
   StreamPtr stream_;
   uint64_t position_ = 0;
@@ -199,6 +203,13 @@ class Backend {
   virtual void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
                     const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
                     int64_t ldc) = 0;
+  // y(m, n) = act(x(m, k) w(k, n) + bias(n)), a dense layer's forward pass; bias may be null. The
+  // default runs gemm, then bias_activation; a backend may fuse them (cuBLASLt's epilogue).
+  virtual void linear(const float* x, const float* w, const float* bias, Epilogue act, float* y, int64_t m,
+                      int64_t n, int64_t k);
+  // Whether gemm, linear and the convolutions can compute in `dtype` inside an Autocast scope
+  // (bfloat16 mixed precision, nn/precision.hpp). float32 always; the CPU backend nothing else.
+  virtual bool computes_in(DType dtype) const { return dtype == kFloat32; }
   // y += alpha * x
   virtual void axpy(int64_t n, float alpha, const float* x, float* y) = 0;
   // y = alpha * x (y may alias x)

@@ -1,0 +1,756 @@
+// nn's own CUDA kernels (see cuda_kernels.hpp). Elementwise work runs one thread per element in
+// grid-stride loops; row-wise work (softmax, cross-entropy) one warp per row; per-channel statistics
+// and sums (bias gradients, batch normalization, reductions) one block per output with CUB's block
+// reduction, in double, so results do not depend on scheduling (no float atomics anywhere).
+#include <cub/block/block_reduce.cuh>
+
+#include <algorithm>
+#include <cstdint>
+#include <climits>
+#include <cstdint>
+#include <stdexcept>
+
+#include "cuda_check.hpp"
+#include "cuda_kernels.hpp"
+#include "kernel_math.hpp"
+
+namespace nn::detail::cuda {
+namespace {
+
+constexpr int kThreads = 256;
+constexpr int kWarp = 32;
+constexpr int kRowsPerBlock = kThreads / kWarp;
+
+unsigned grid_for(int64_t n, int64_t per_block = kThreads) {
+  return static_cast<unsigned>(std::clamp<int64_t>((n + per_block - 1) / per_block, 1, int64_t{1} << 20));
+}
+
+template <class F>
+__global__ void each_kernel(int64_t n, F f) {
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<int64_t>(blockDim.x) * gridDim.x)
+    f(i);
+}
+
+// f(i) for i in [0, n), on stream s.
+template <class F>
+void each(cudaStream_t s, int64_t n, const char* name, F f) {
+  if (n <= 0) return;
+  each_kernel<<<grid_for(n), kThreads, 0, s>>>(n, f);
+  check_launch(name);
+}
+
+__device__ float warp_max(float v) {
+  for (int o = kWarp / 2; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
+  return v;
+}
+__device__ double warp_sum(double v) {
+  for (int o = kWarp / 2; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+  return v;
+}
+
+// ---- element types ----
+template <DType T>
+struct Storage;
+template <>
+struct Storage<DType::Float32> {
+  using type = float;
+  static __device__ double get(float v) { return v; }
+  static __device__ float put(double v) { return static_cast<float>(v); }
+};
+template <>
+struct Storage<DType::Float16> {
+  using type = uint16_t;
+  static __device__ double get(uint16_t v) { return kmath::from_half_bits(v); }
+  static __device__ uint16_t put(double v) { return kmath::to_half_bits(static_cast<float>(v)); }
+};
+template <>
+struct Storage<DType::BFloat16> {
+  using type = uint16_t;
+  static __device__ double get(uint16_t v) { return kmath::from_bfloat16_bits(v); }
+  static __device__ uint16_t put(double v) { return kmath::to_bfloat16_bits(static_cast<float>(v)); }
+};
+template <>
+struct Storage<DType::Int32> {
+  using type = int32_t;
+  static __device__ double get(int32_t v) { return v; }
+  static __device__ int32_t put(double v) {
+    return kmath::to_integer<int32_t>(v, INT32_MIN, INT32_MAX);
+  }
+};
+template <>
+struct Storage<DType::Int64> {
+  using type = int64_t;
+  static __device__ double get(int64_t v) { return static_cast<double>(v); }
+  static __device__ int64_t put(double v) {
+    return kmath::to_integer<int64_t>(v, INT64_MIN, INT64_MAX);
+  }
+};
+template <>
+struct Storage<DType::UInt8> {
+  using type = uint8_t;
+  static __device__ double get(uint8_t v) { return v; }
+  static __device__ uint8_t put(double v) { return kmath::to_integer<uint8_t>(v, 0, 255); }
+};
+
+// f(Storage<T>) for the dtype t.
+template <class F>
+void with_storage(DType t, const F& f) {
+  switch (t) {
+    case DType::Float32: return f(Storage<DType::Float32>{});
+    case DType::Float16: return f(Storage<DType::Float16>{});
+    case DType::BFloat16: return f(Storage<DType::BFloat16>{});
+    case DType::Int32: return f(Storage<DType::Int32>{});
+    case DType::Int64: return f(Storage<DType::Int64>{});
+    case DType::UInt8: return f(Storage<DType::UInt8>{});
+  }
+  throw std::invalid_argument("cuda: unknown dtype");
+}
+
+// ---- block reductions: one block per output, in double ----
+template <int BS>
+using BlockSum = cub::BlockReduce<double, BS>;
+
+// dst[j] = sum of src over the reduced index space of dst element j.
+template <int BS>
+__global__ void reduce_kernel(const float* src, float* dst, int64_t dst_count, ReduceIndex ix) {
+  __shared__ typename BlockSum<BS>::TempStorage tmp;
+  for (int64_t j = blockIdx.x; j < dst_count; j += gridDim.x) {
+    int64_t base = 0, rem = j;
+    for (int d = ix.kept_rank - 1; d >= 0; --d) {
+      base += (rem % ix.kept_dims[d]) * ix.kept_strides[d];
+      rem /= ix.kept_dims[d];
+    }
+    double acc = 0.0;
+    for (int64_t r = threadIdx.x; r < ix.reduced_count; r += BS) {
+      int64_t off = 0, q = r;
+      for (int d = ix.reduced_rank - 1; d >= 0; --d) {
+        off += (q % ix.reduced_dims[d]) * ix.reduced_strides[d];
+        q /= ix.reduced_dims[d];
+      }
+      acc += src[base + off];
+    }
+    const double total = BlockSum<BS>(tmp).Sum(acc);
+    if (threadIdx.x == 0) dst[j] = static_cast<float>(total);
+    __syncthreads();
+  }
+}
+
+// The element r in [0, outer*inner) of channel c of x(outer, channels, inner).
+__device__ __forceinline__ int64_t channel_at(int64_t r, int64_t c, int64_t channels, int64_t inner) {
+  return ((r / inner) * channels + c) * inner + r % inner;
+}
+
+// db[c] = sum of g over outer and inner, one block per channel.
+__global__ void channel_sum_kernel(const float* g, float* db, int64_t outer, int64_t channels, int64_t inner) {
+  __shared__ typename BlockSum<kThreads>::TempStorage tmp;
+  const int64_t c = blockIdx.x, count = outer * inner;
+  double acc = 0.0;
+  for (int64_t r = threadIdx.x; r < count; r += kThreads) acc += g[channel_at(r, c, channels, inner)];
+  const double total = BlockSum<kThreads>(tmp).Sum(acc);
+  if (threadIdx.x == 0) db[c] = static_cast<float>(total);
+}
+
+__global__ void sum_kernel(const float* x, float* out, int64_t n) {
+  __shared__ typename BlockSum<1024>::TempStorage tmp;
+  double acc = 0.0;
+  for (int64_t i = threadIdx.x; i < n; i += 1024) acc += x[i];
+  const double total = BlockSum<1024>(tmp).Sum(acc);
+  if (threadIdx.x == 0) out[0] = static_cast<float>(total);
+}
+
+// ---- softmax family: one warp per row ----
+struct RowStats {
+  float max;
+  double sum;  // of exp(x - max)
+};
+__device__ RowStats row_stats(const float* x, int64_t cols, int lane) {
+  float mx = -INFINITY;
+  for (int64_t j = lane; j < cols; j += kWarp) mx = fmaxf(mx, x[j]);
+  mx = warp_max(mx);
+  double s = 0.0;
+  for (int64_t j = lane; j < cols; j += kWarp) s += expf(x[j] - mx);
+  return {mx, warp_sum(s)};
+}
+
+#define NN_FOR_ROWS(row, rows)                                                                     \
+  const int lane = threadIdx.x % kWarp;                                                             \
+  for (int64_t row = blockIdx.x * static_cast<int64_t>(kRowsPerBlock) + threadIdx.x / kWarp; row < (rows); \
+       row += static_cast<int64_t>(gridDim.x) * kRowsPerBlock)
+
+__global__ void softmax_kernel(const float* x, float* y, int64_t rows, int64_t cols, bool log) {
+  NN_FOR_ROWS(r, rows) {
+    const float* xr = x + r * cols;
+    float* yr = y + r * cols;
+    const RowStats st = row_stats(xr, cols, lane);
+    if (log) {
+      const float lse = st.max + static_cast<float>(::log(st.sum));
+      for (int64_t j = lane; j < cols; j += kWarp) yr[j] = xr[j] - lse;
+    } else {
+      const auto inv = static_cast<float>(1.0 / st.sum);
+      for (int64_t j = lane; j < cols; j += kWarp) yr[j] = expf(xr[j] - st.max) * inv;
+    }
+  }
+}
+
+__global__ void softmax_backward_kernel(const float* y, const float* dy, float* dx, int64_t rows, int64_t cols,
+                                        bool log) {
+  NN_FOR_ROWS(r, rows) {
+    const float* yr = y + r * cols;
+    const float* gr = dy + r * cols;
+    float* dr = dx + r * cols;
+    double s = 0.0;
+    for (int64_t j = lane; j < cols; j += kWarp) s += log ? gr[j] : gr[j] * yr[j];
+    const auto sf = static_cast<float>(warp_sum(s));
+    for (int64_t j = lane; j < cols; j += kWarp) dr[j] = log ? gr[j] - expf(yr[j]) * sf : yr[j] * (gr[j] - sf);
+  }
+}
+
+__global__ void xent_kernel(const float* logits, const float* targets, const int64_t* labels, float* probs,
+                            float* loss, int64_t rows, int64_t cols) {
+  NN_FOR_ROWS(r, rows) {
+    const float* xr = logits + r * cols;
+    float* pr = probs + r * cols;
+    const RowStats st = row_stats(xr, cols, lane);
+    const auto inv = static_cast<float>(1.0 / st.sum);
+    for (int64_t j = lane; j < cols; j += kWarp) pr[j] = expf(xr[j] - st.max) * inv;
+    const double lse = st.max + ::log(st.sum);
+    if (labels) {  // a label out of range (reported by check_class_labels) reads nothing: NaN
+      const int64_t label = labels[r];
+      if (lane == 0) loss[r] = label >= 0 && label < cols ? static_cast<float>(lse - xr[label]) : NAN;
+    } else {
+      const float* tr = targets + r * cols;
+      double l = 0.0;
+      for (int64_t j = lane; j < cols; j += kWarp)
+        if (tr[j] != 0.0f) l += tr[j] * (lse - xr[j]);
+      l = warp_sum(l);
+      if (lane == 0) loss[r] = static_cast<float>(l);
+    }
+  }
+}
+
+// ---- pooling: one thread per output cell forward, per input cell backward (a gather: no atomics) ----
+struct Window {
+  int64_t y0, y1, x0, x1;
+};
+__device__ Window window_of(const Pool2DParams& p, int64_t oy, int64_t ox) {
+  const int64_t ty = oy * p.stride_h - p.pad_top, tx = ox * p.stride_w - p.pad_left;
+  return {max(ty, int64_t{0}), min(p.h, ty + p.kh), max(tx, int64_t{0}), min(p.w, tx + p.kw)};
+}
+// The output rows (or columns) whose window covers input row i: [lo, hi].
+__device__ void covering(int64_t i, int64_t pad, int64_t k, int64_t stride, int64_t out, int64_t& lo, int64_t& hi) {
+  const int64_t num = i + pad - k + 1;
+  lo = num <= 0 ? 0 : (num + stride - 1) / stride;
+  hi = min(out - 1, (i + pad) / stride);
+}
+
+// ---- batch normalization: one block per channel ----
+__global__ void bn_forward_kernel(const float* x, const float* gamma, const float* beta, float* y, float* mean,
+                                  float* var, float* inv_std, int64_t outer, int64_t channels, int64_t inner,
+                                  float epsilon) {
+  __shared__ typename BlockSum<kThreads>::TempStorage tmp;
+  __shared__ float affine[2];
+  const int64_t c = blockIdx.x, count = outer * inner;
+  const float shift = x[c * inner];  // the channel's first value: no cancellation for a large mean
+  double s = 0.0, q = 0.0;
+  for (int64_t r = threadIdx.x; r < count; r += kThreads) {
+    const float d = x[channel_at(r, c, channels, inner)] - shift;
+    s += d;
+    q += static_cast<double>(d) * d;
+  }
+  const double ss = BlockSum<kThreads>(tmp).Sum(s);
+  __syncthreads();
+  const double qq = BlockSum<kThreads>(tmp).Sum(q);
+  if (threadIdx.x == 0) {
+    const double n = static_cast<double>(count);
+    const double m = ss / n, v = fmax(0.0, qq / n - m * m);
+    const auto mf = static_cast<float>(static_cast<double>(shift) + m);
+    const auto inv = static_cast<float>(1.0 / sqrt(v + static_cast<double>(epsilon)));
+    mean[c] = mf;
+    var[c] = static_cast<float>(v);
+    inv_std[c] = inv;
+    const float a = (gamma ? gamma[c] : 1.0f) * inv;
+    affine[0] = a;
+    affine[1] = (beta ? beta[c] : 0.0f) - mf * a;
+  }
+  __syncthreads();
+  const float a = affine[0], b = affine[1];
+  for (int64_t r = threadIdx.x; r < count; r += kThreads) {
+    const int64_t at = channel_at(r, c, channels, inner);
+    y[at] = x[at] * a + b;
+  }
+}
+
+__global__ void bn_backward_kernel(const float* x, const float* gamma, const float* mean, const float* inv_std,
+                                   const float* dy, float* dx, float* dgamma, float* dbeta, int64_t outer,
+                                   int64_t channels, int64_t inner, bool batch_stats) {
+  __shared__ typename BlockSum<kThreads>::TempStorage tmp;
+  __shared__ double sums[2];
+  const int64_t c = blockIdx.x, count = outer * inner;
+  const float m = mean[c];
+  double s = 0.0, t = 0.0;
+  for (int64_t r = threadIdx.x; r < count; r += kThreads) {
+    const int64_t at = channel_at(r, c, channels, inner);
+    s += dy[at];
+    t += static_cast<double>(dy[at]) * (x[at] - m);
+  }
+  const double ss = BlockSum<kThreads>(tmp).Sum(s);
+  __syncthreads();
+  const double tt = BlockSum<kThreads>(tmp).Sum(t);
+  if (threadIdx.x == 0) {
+    sums[0] = ss;
+    sums[1] = tt;
+    if (dgamma) dgamma[c] = static_cast<float>(tt * inv_std[c]);
+    if (dbeta) dbeta[c] = static_cast<float>(ss);
+  }
+  __syncthreads();
+  if (!dx) return;
+  const double n = static_cast<double>(count);
+  const float inv = inv_std[c];
+  const float k = (gamma ? gamma[c] : 1.0f) * inv;
+  const float mean_dy = batch_stats ? static_cast<float>(sums[0] / n) : 0.0f;
+  const float slope = batch_stats ? static_cast<float>(sums[1] / n) * inv * inv : 0.0f;
+  for (int64_t r = threadIdx.x; r < count; r += kThreads) {
+    const int64_t at = channel_at(r, c, channels, inner);
+    dx[at] = k * (dy[at] - mean_dy - (x[at] - m) * slope);
+  }
+}
+
+// ---- accuracy counts: one block adds the batch's correct rows to the running total ----
+__global__ void count_correct_kernel(const float* scores, const float* targets, const int64_t* labels,
+                                     int64_t* total, int64_t rows, int64_t cols, int64_t k) {
+  using Count = cub::BlockReduce<long long, kThreads>;
+  __shared__ typename Count::TempStorage tmp;
+  long long correct = 0;
+  for (int64_t r = threadIdx.x; r < rows; r += kThreads) {
+    const float* sr = scores + r * cols;
+    int64_t truth = 0;
+    if (labels) {
+      truth = labels[r];
+      if (truth < 0 || truth >= cols) continue;  // out of range (check_class_labels reports it)
+    } else {
+      const float* tr = targets + r * cols;
+      for (int64_t j = 1; j < cols; ++j)
+        if (tr[j] > tr[truth]) truth = j;
+    }
+    if (k == 1) {
+      int64_t best = 0;
+      for (int64_t j = 1; j < cols; ++j)
+        if (sr[j] > sr[best]) best = j;
+      correct += best == truth;
+    } else {
+      const float v = sr[truth];
+      int64_t rank = 0;
+      for (int64_t j = 0; j < cols; ++j) rank += sr[j] > v || (sr[j] == v && j < truth);
+      correct += rank < k;
+    }
+  }
+  const long long sum = Count(tmp).Sum(correct);
+  if (threadIdx.x == 0) total[0] += sum;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- memory and types
+
+void fill(cudaStream_t s, float* y, float value, int64_t n) {
+  each(s, n, "fill", [=] __device__(int64_t i) { y[i] = value; });
+}
+
+void axpy(cudaStream_t s, int64_t n, float alpha, const float* x, float* y) {
+  each(s, n, "axpy", [=] __device__(int64_t i) { y[i] += alpha * x[i]; });
+}
+
+void scale(cudaStream_t s, int64_t n, float alpha, const float* x, float* y) {
+  each(s, n, "scale", [=] __device__(int64_t i) { y[i] = alpha * x[i]; });
+}
+
+namespace {
+template <class In, class Out>
+void convert_as(cudaStream_t s, const void* src, void* dst, int64_t n) {
+  const auto* a = static_cast<const typename In::type*>(src);
+  auto* b = static_cast<typename Out::type*>(dst);
+  each(s, n, "convert", [=] __device__(int64_t i) { b[i] = Out::put(In::get(a[i])); });
+}
+template <class In>
+struct ConvertTo {
+  cudaStream_t s;
+  const void* src;
+  void* dst;
+  int64_t n;
+  template <class Out>
+  void operator()(Out) const {
+    convert_as<In, Out>(s, src, dst, n);
+  }
+};
+struct ConvertFrom {
+  cudaStream_t s;
+  const void* src;
+  DType to;
+  void* dst;
+  int64_t n;
+  template <class In>
+  void operator()(In) const {
+    with_storage(to, ConvertTo<In>{s, src, dst, n});
+  }
+};
+
+template <class In>
+void find_bad_label_as(cudaStream_t s, const void* labels, int64_t n, int64_t classes, int64_t* bad_row,
+                       double* bad_value) {
+  const auto* v = static_cast<const typename In::type*>(labels);
+  auto* row = reinterpret_cast<unsigned long long*>(bad_row);
+  each(s, n, "check_class_labels", [=] __device__(int64_t i) {
+    if (!kmath::is_class_index(In::get(v[i]), classes)) atomicMin(row, static_cast<unsigned long long>(i));
+  });
+  each(s, 1, "check_class_labels", [=] __device__(int64_t) {
+    if (*bad_row != INT64_MAX) *bad_value = In::get(v[*bad_row]);
+  });
+}
+struct FindBadLabel {
+  cudaStream_t s;
+  const void* labels;
+  int64_t n, classes;
+  int64_t* bad_row;
+  double* bad_value;
+  template <class In>
+  void operator()(In) const {
+    find_bad_label_as<In>(s, labels, n, classes, bad_row, bad_value);
+  }
+};
+}  // namespace
+
+void convert(cudaStream_t s, const void* src, DType from, void* dst, DType to, int64_t n) {
+  with_storage(from, ConvertFrom{s, src, to, dst, n});
+}
+
+void find_bad_label(cudaStream_t s, const void* labels, DType dtype, int64_t n, int64_t classes, int64_t* bad_row,
+                    double* bad_value) {
+  with_storage(dtype, FindBadLabel{s, labels, n, classes, bad_row, bad_value});
+}
+
+void gather_rows(cudaStream_t s, const void* src, const int64_t* index, void* dst, int64_t count,
+                 int64_t row_bytes) {
+  if (row_bytes % 4 == 0) {
+    const int64_t words = row_bytes / 4;
+    const auto* a = static_cast<const uint32_t*>(src);
+    auto* b = static_cast<uint32_t*>(dst);
+    each(s, count * words, "gather_rows",
+         [=] __device__(int64_t i) { b[i] = a[index[i / words] * words + i % words]; });
+  } else {
+    const auto* a = static_cast<const uint8_t*>(src);
+    auto* b = static_cast<uint8_t*>(dst);
+    each(s, count * row_bytes, "gather_rows",
+         [=] __device__(int64_t i) { b[i] = a[index[i / row_bytes] * row_bytes + i % row_bytes]; });
+  }
+}
+
+void pad2d(cudaStream_t s, const float* src, float* dst, int64_t planes, int64_t h, int64_t w, int64_t top,
+           int64_t left, int64_t H, int64_t W) {
+  each(s, planes * H * W, "pad2d", [=] __device__(int64_t i) {
+    const int64_t plane = i / (H * W), y = (i / W) % H - top, x = i % W - left;
+    dst[i] = y >= 0 && y < h && x >= 0 && x < w ? src[(plane * h + y) * w + x] : 0.0f;
+  });
+}
+
+void crop2d(cudaStream_t s, const float* src, float* dst, int64_t planes, int64_t H, int64_t W, int64_t top,
+            int64_t left, int64_t h, int64_t w) {
+  each(s, planes * h * w, "crop2d", [=] __device__(int64_t i) {
+    const int64_t plane = i / (h * w), y = (i / w) % h + top, x = i % w + left;
+    dst[i] = src[(plane * H + y) * W + x];
+  });
+}
+
+// ---------------------------------------------------------------- elementwise
+
+void unary(cudaStream_t s, UnaryOp op, float alpha, const float* x, float* y, int64_t n) {
+  each(s, n, "unary", [=] __device__(int64_t i) { y[i] = kmath::unary(op, alpha, x[i]); });
+}
+
+void unary_backward(cudaStream_t s, UnaryOp op, float alpha, const float* x, const float* y, const float* dy,
+                    float* dx, int64_t n) {
+  each(s, n, "unary_backward", [=] __device__(int64_t i) {
+    dx[i] = kmath::unary_grad(op, alpha, x ? x[i] : 0.0f, y ? y[i] : 0.0f, dy[i]);
+  });
+}
+
+namespace {
+__device__ __forceinline__ float apply(BinaryOp op, float a, float b) {
+  switch (op) {
+    case BinaryOp::Add: return a + b;
+    case BinaryOp::Sub: return a - b;
+    case BinaryOp::Mul: return a * b;
+    case BinaryOp::Div: return a / b;
+  }
+  return a;
+}
+}  // namespace
+
+void binary(cudaStream_t s, BinaryOp op, const float* a, const float* b, float* out, int64_t n,
+            const BroadcastIndex& index, bool a_scalar, bool b_scalar, bool same_shape) {
+  if (same_shape) {
+    each(s, n, "binary", [=] __device__(int64_t i) { out[i] = apply(op, a[i], b[i]); });
+  } else if (a_scalar) {
+    each(s, n, "binary", [=] __device__(int64_t i) { out[i] = apply(op, a[0], b[i]); });
+  } else if (b_scalar) {
+    each(s, n, "binary", [=] __device__(int64_t i) { out[i] = apply(op, a[i], b[0]); });
+  } else {
+    const BroadcastIndex ix = index;
+    each(s, n, "binary", [=] __device__(int64_t i) {
+      int64_t rem = i, ia = 0, ib = 0;
+      for (int d = ix.rank - 1; d >= 0; --d) {
+        const int64_t coord = rem % ix.out_dims[d];
+        rem /= ix.out_dims[d];
+        ia += coord * ix.a_strides[d];
+        ib += coord * ix.b_strides[d];
+      }
+      out[i] = apply(op, a[ia], b[ib]);
+    });
+  }
+}
+
+void reduce(cudaStream_t s, const float* src, float* dst, int64_t dst_count, const ReduceIndex& index) {
+  if (dst_count <= 0) return;
+  const auto blocks = static_cast<unsigned>(std::min<int64_t>(dst_count, int64_t{1} << 20));
+  if (index.reduced_count >= 1024) {
+    reduce_kernel<kThreads><<<blocks, kThreads, 0, s>>>(src, dst, dst_count, index);
+  } else {
+    reduce_kernel<kWarp><<<blocks, kWarp, 0, s>>>(src, dst, dst_count, index);
+  }
+  check_launch("reduce_to_shape");
+}
+
+void bias_activation(cudaStream_t s, float* y, const float* bias, int64_t outer, int64_t channels, int64_t inner,
+                     Epilogue act) {
+  if (!bias && act == Epilogue::None) return;
+  each(s, outer * channels * inner, "bias_activation", [=] __device__(int64_t i) {
+    const float b = bias ? bias[(i / inner) % channels] : 0.0f;
+    y[i] = kmath::epilogue(act, y[i] + b);
+  });
+}
+
+void bias_activation_backward(cudaStream_t s, const float* y, const float* dy, float* dz, float* db, int64_t outer,
+                              int64_t channels, int64_t inner, Epilogue act) {
+  const int64_t n = outer * channels * inner;
+  if (act != Epilogue::None) {
+    if (!dz) throw std::invalid_argument("bias_activation_backward: an activation's gradient needs dz");
+    each(s, n, "bias_activation_backward", [=] __device__(int64_t i) { dz[i] = kmath::epilogue_grad(act, y[i], dy[i]); });
+  } else if (dz && dz != dy && n > 0) {
+    check(cudaMemcpyAsync(dz, dy, static_cast<size_t>(n) * sizeof(float), cudaMemcpyDeviceToDevice, s),
+          "cudaMemcpyAsync(bias_activation_backward)");
+  }
+  if (!db || channels <= 0) return;
+  const float* g = act == Epilogue::None ? dy : dz;
+  channel_sum_kernel<<<static_cast<unsigned>(channels), kThreads, 0, s>>>(g, db, outer, channels, inner);
+  check_launch("bias_activation_backward");
+}
+
+void sum(cudaStream_t s, const float* x, float* out, int64_t n) {
+  sum_kernel<<<1, 1024, 0, s>>>(x, out, n);
+  check_launch("sum");
+}
+
+void argmax(cudaStream_t s, const float* x, int64_t* out, int64_t outer, int64_t n, int64_t inner) {
+  each(s, outer * inner, "argmax", [=] __device__(int64_t oi) {
+    const int64_t o = oi / inner, i = oi % inner;
+    const float* p = x + o * n * inner + i;
+    int64_t best = 0;
+    float best_v = n ? p[0] : 0.0f;
+    for (int64_t j = 1; j < n; ++j) {
+      const float v = p[j * inner];
+      if (v > best_v || (v != v && best_v == best_v)) {
+        best_v = v;
+        best = j;
+      }
+    }
+    out[oi] = best;
+  });
+}
+
+void clip(cudaStream_t s, const float* x, float* y, int64_t n, float lo, float hi) {
+  each(s, n, "clip", [=] __device__(int64_t i) { y[i] = fminf(fmaxf(x[i], lo), hi); });
+}
+
+void clip_backward(cudaStream_t s, const float* x, const float* dy, float* dx, int64_t n, float lo, float hi) {
+  each(s, n, "clip_backward", [=] __device__(int64_t i) { dx[i] = (x[i] > lo && x[i] < hi) ? dy[i] : 0.0f; });
+}
+
+void one_hot(cudaStream_t s, const int64_t* labels, float* out, int64_t rows, int64_t cols) {
+  each(s, rows * cols, "one_hot", [=] __device__(int64_t i) { out[i] = labels[i / cols] == i % cols ? 1.0f : 0.0f; });
+}
+
+// ---------------------------------------------------------------- softmax family
+
+void softmax(cudaStream_t s, const float* x, float* y, int64_t rows, int64_t cols, bool log) {
+  if (rows <= 0) return;
+  softmax_kernel<<<grid_for(rows, kRowsPerBlock), kThreads, 0, s>>>(x, y, rows, cols, log);
+  check_launch("softmax");
+}
+
+void softmax_backward(cudaStream_t s, const float* y, const float* dy, float* dx, int64_t rows, int64_t cols,
+                      bool log) {
+  if (rows <= 0) return;
+  softmax_backward_kernel<<<grid_for(rows, kRowsPerBlock), kThreads, 0, s>>>(y, dy, dx, rows, cols, log);
+  check_launch("softmax_backward");
+}
+
+void softmax_cross_entropy(cudaStream_t s, const float* logits, const float* targets, const int64_t* labels,
+                           float* probs, float* loss, int64_t rows, int64_t cols) {
+  if (rows <= 0) return;
+  xent_kernel<<<grid_for(rows, kRowsPerBlock), kThreads, 0, s>>>(logits, targets, labels, probs, loss, rows, cols);
+  check_launch("softmax_cross_entropy");
+}
+
+void softmax_cross_entropy_backward(cudaStream_t s, const float* probs, const float* targets,
+                                    const int64_t* labels, const float* scale, float* dlogits, int64_t rows,
+                                    int64_t cols) {
+  each(s, rows * cols, "softmax_cross_entropy_backward", [=] __device__(int64_t i) {
+    const int64_t r = i / cols, j = i % cols;
+    const float t = labels ? (j == labels[r] ? 1.0f : 0.0f) : targets[i];
+    dlogits[i] = scale[0] * (probs[i] - t);
+  });
+}
+
+// ---------------------------------------------------------------- pooling
+
+void max_pool2d_forward(cudaStream_t s, const Pool2DParams& p, const float* x, float* y, int32_t* argmax) {
+  const int64_t oh = p.out_h(), ow = p.out_w();
+  each(s, p.n * p.c * oh * ow, "max_pool2d_forward", [=] __device__(int64_t i) {
+    const int64_t plane = i / (oh * ow), o = i % (oh * ow);
+    const Window win = window_of(p, o / ow, o % ow);
+    const float* xp = x + plane * p.h * p.w;
+    int64_t at = win.y0 * p.w + win.x0;
+    float best = xp[at];
+    for (int64_t yy = win.y0; yy < win.y1; ++yy)
+      for (int64_t xx = win.x0; xx < win.x1; ++xx) {
+        const float v = xp[yy * p.w + xx];
+        if (v > best || (v != v && best == best)) {
+          best = v;
+          at = yy * p.w + xx;
+        }
+      }
+    y[i] = best;
+    argmax[i] = static_cast<int32_t>(at);
+  });
+}
+
+void max_pool2d_backward(cudaStream_t s, const Pool2DParams& p, const float* dy, const int32_t* argmax, float* dx) {
+  const int64_t oh = p.out_h(), ow = p.out_w();
+  each(s, p.n * p.c * p.h * p.w, "max_pool2d_backward", [=] __device__(int64_t i) {
+    const int64_t plane = i / (p.h * p.w), cell = i % (p.h * p.w), iy = cell / p.w, ix = cell % p.w;
+    int64_t oy0, oy1, ox0, ox1;
+    covering(iy, p.pad_top, p.kh, p.stride_h, oh, oy0, oy1);
+    covering(ix, p.pad_left, p.kw, p.stride_w, ow, ox0, ox1);
+    float g = 0.0f;
+    for (int64_t oy = oy0; oy <= oy1; ++oy)
+      for (int64_t ox = ox0; ox <= ox1; ++ox) {
+        const int64_t o = plane * oh * ow + oy * ow + ox;
+        if (argmax[o] == cell) g += dy[o];
+      }
+    dx[i] = g;
+  });
+}
+
+void avg_pool2d_forward(cudaStream_t s, const Pool2DParams& p, const float* x, float* y) {
+  const int64_t oh = p.out_h(), ow = p.out_w();
+  each(s, p.n * p.c * oh * ow, "avg_pool2d_forward", [=] __device__(int64_t i) {
+    const int64_t plane = i / (oh * ow), o = i % (oh * ow);
+    const Window win = window_of(p, o / ow, o % ow);
+    const float* xp = x + plane * p.h * p.w;
+    float acc = 0.0f;
+    for (int64_t yy = win.y0; yy < win.y1; ++yy)
+      for (int64_t xx = win.x0; xx < win.x1; ++xx) acc += xp[yy * p.w + xx];
+    y[i] = acc * (1.0f / static_cast<float>((win.y1 - win.y0) * (win.x1 - win.x0)));
+  });
+}
+
+void avg_pool2d_backward(cudaStream_t s, const Pool2DParams& p, const float* dy, float* dx) {
+  const int64_t oh = p.out_h(), ow = p.out_w();
+  each(s, p.n * p.c * p.h * p.w, "avg_pool2d_backward", [=] __device__(int64_t i) {
+    const int64_t plane = i / (p.h * p.w), cell = i % (p.h * p.w), iy = cell / p.w, ix = cell % p.w;
+    int64_t oy0, oy1, ox0, ox1;
+    covering(iy, p.pad_top, p.kh, p.stride_h, oh, oy0, oy1);
+    covering(ix, p.pad_left, p.kw, p.stride_w, ow, ox0, ox1);
+    float g = 0.0f;
+    for (int64_t oy = oy0; oy <= oy1; ++oy)
+      for (int64_t ox = ox0; ox <= ox1; ++ox) {
+        const Window win = window_of(p, oy, ox);
+        g += dy[plane * oh * ow + oy * ow + ox] * (1.0f / static_cast<float>((win.y1 - win.y0) * (win.x1 - win.x0)));
+      }
+    dx[i] = g;
+  });
+}
+
+// ---------------------------------------------------------------- batch normalization
+
+void batch_norm_forward(cudaStream_t s, const float* x, const float* gamma, const float* beta, float* y,
+                        float* mean, float* var, float* inv_std, int64_t outer, int64_t channels, int64_t inner,
+                        float epsilon) {
+  if (channels <= 0 || outer * inner <= 0) return;
+  bn_forward_kernel<<<static_cast<unsigned>(channels), kThreads, 0, s>>>(x, gamma, beta, y, mean, var, inv_std,
+                                                                         outer, channels, inner, epsilon);
+  check_launch("batch_norm_forward");
+}
+
+void batch_norm_inference(cudaStream_t s, const float* x, const float* gamma, const float* beta, const float* mean,
+                          const float* var, float* y, float* inv_std, int64_t outer, int64_t channels,
+                          int64_t inner, float epsilon) {
+  each(s, channels, "batch_norm_inference", [=] __device__(int64_t c) {
+    inv_std[c] = static_cast<float>(1.0 / sqrt(static_cast<double>(var[c]) + static_cast<double>(epsilon)));
+  });
+  each(s, outer * channels * inner, "batch_norm_inference", [=] __device__(int64_t i) {
+    const int64_t c = (i / inner) % channels;
+    const auto inv = static_cast<float>(1.0 / sqrt(static_cast<double>(var[c]) + static_cast<double>(epsilon)));
+    const float a = (gamma ? gamma[c] : 1.0f) * inv;
+    y[i] = x[i] * a + ((beta ? beta[c] : 0.0f) - mean[c] * a);
+  });
+}
+
+void batch_norm_backward(cudaStream_t s, const float* x, const float* gamma, const float* mean,
+                         const float* inv_std, const float* dy, float* dx, float* dgamma, float* dbeta,
+                         int64_t outer, int64_t channels, int64_t inner, bool batch_stats) {
+  if (channels <= 0) return;
+  bn_backward_kernel<<<static_cast<unsigned>(channels), kThreads, 0, s>>>(
+      x, gamma, mean, inv_std, dy, dx, dgamma, dbeta, outer, channels, inner, batch_stats);
+  check_launch("batch_norm_backward");
+}
+
+// ---------------------------------------------------------------- randomness, metrics, optimizers
+
+void dropout(cudaStream_t s, const float* x, float* y, float* mask, int64_t n, float rate, uint64_t seed,
+             uint64_t offset) {
+  each(s, n, "dropout", [=] __device__(int64_t i) {
+    const float m = kmath::dropout_mask(seed, offset + static_cast<uint64_t>(i), rate);
+    mask[i] = m;
+    y[i] = x[i] * m;
+  });
+}
+
+void count_correct(cudaStream_t s, const float* scores, const float* targets, const int64_t* labels,
+                   int64_t* total, int64_t rows, int64_t cols, int64_t k) {
+  count_correct_kernel<<<1, kThreads, 0, s>>>(scores, targets, labels, total, rows, cols, k);
+  check_launch("count_correct");
+}
+
+void sgd_update(cudaStream_t s, const SgdParams& p, float* w, const float* g, float* velocity, int64_t n) {
+  each(s, n, "sgd_update",
+       [=] __device__(int64_t i) { kmath::sgd(p, w[i], g[i], velocity ? velocity + i : nullptr); });
+}
+
+void adam_update(cudaStream_t s, const AdamParams& p, float* w, const float* g, float* m, float* v, int64_t n) {
+  const kmath::AdamStep step = kmath::adam_step(p);
+  each(s, n, "adam_update", [=] __device__(int64_t i) { kmath::adam(step, w[i], g[i], m[i], v[i]); });
+}
+
+void rmsprop_update(cudaStream_t s, const RmspropParams& p, float* w, const float* g, float* v, float* avg_g,
+                    float* mom, int64_t n) {
+  each(s, n, "rmsprop_update", [=] __device__(int64_t i) {
+    kmath::rmsprop(p, w[i], g[i], v[i], avg_g ? avg_g + i : nullptr, mom ? mom + i : nullptr);
+  });
+}
+
+void adagrad_update(cudaStream_t s, const AdagradParams& p, float* w, const float* g, float* acc, int64_t n) {
+  each(s, n, "adagrad_update", [=] __device__(int64_t i) { kmath::adagrad(p, w[i], g[i], acc[i]); });
+}
+
+}  // namespace nn::detail::cuda
