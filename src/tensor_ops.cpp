@@ -76,6 +76,33 @@ Tensor mean(const Tensor& x) {
   return out;
 }
 
+Tensor index_select(const Tensor& x, const Tensor& index_in) {
+  if (!x.defined() || !index_in.defined()) throw std::invalid_argument("index_select: undefined tensor");
+  if (x.ndim() < 1) throw std::invalid_argument("index_select: x needs at least one dimension");
+  if (index_in.ndim() != 1 || index_in.dtype() != kInt64)
+    throw std::invalid_argument("index_select: the index must be int64 of shape (k), got " + to_string(index_in.dtype()) +
+                                " " + to_string(index_in.shape()));
+  const int64_t rows = x.dim(0), k = index_in.dim(0);
+  if (index_in.device().is_host()) {  // checked here, then sent to x's device
+    const int64_t* v = index_in.data<int64_t>();
+    for (int64_t i = 0; i < k; ++i)
+      if (v[i] < 0 || v[i] >= rows)
+        throw std::out_of_range("index_select: index " + std::to_string(v[i]) + " at " + std::to_string(i) +
+                                " is out of range for " + std::to_string(rows) + " rows");
+  } else {
+    backend_for(index_in.device()).check_class_labels(index_in.untyped_data_ptr(), kInt64, k, rows, "index_select");
+  }
+  const Tensor index = index_in.to(x.device());
+  Shape out_shape = x.shape();
+  out_shape[0] = k;
+  Tensor out(out_shape, x.options());
+  const int64_t row_bytes = rows ? static_cast<int64_t>(x.nbytes()) / rows : 0;
+  if (k > 0 && row_bytes > 0)
+    backend_for(x.device()).gather_rows(x.untyped_data_ptr(), index.data_ptr<int64_t>(), out.untyped_data_ptr(), k,
+                                        row_bytes);
+  return out;
+}
+
 Tensor argmax(const Tensor& x_in, int axis) {
   const Tensor x = x_in.to(kFloat32);
   const int a = normalize_axis(axis, x.ndim());

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 #include <nn/backend/backend.hpp>
+#include <nn/cuda.hpp>
 
 namespace mnist {
 
@@ -72,6 +73,24 @@ void add_device_option(CLI::App* cmd, std::string& device) {
           },
           "DEVICE"))
       ->capture_default_str();
+}
+
+void add_gpu_options(CLI::App* cmd, GpuOptions& gpu) {
+  cmd->add_option("--tf32", gpu.tf32,
+                  "on|off: TF32 tensor cores on a GPU for float32 convolutions and matrix products (default: "
+                  "PyTorch's, on for convolutions and off for matrix products)")
+      ->check(CLI::IsMember({"on", "off"}));
+  cmd->add_flag("--cudnn-benchmark", gpu.cudnn_benchmark,
+                "On a GPU, time cuDNN's convolution algorithms once per layer and batch size and keep the "
+                "fastest (default: cuDNN's heuristics)");
+}
+
+void apply_gpu_options(const GpuOptions& gpu) {
+  if (!gpu.tf32.empty()) {
+    nn::cuda::set_allow_tf32_convolutions(gpu.tf32 == "on");
+    nn::cuda::set_allow_tf32_matmul(gpu.tf32 == "on");
+  }
+  nn::cuda::set_cudnn_benchmark(gpu.cudnn_benchmark);
 }
 
 void add_threads_option(CLI::App* cmd, int64_t& threads) {

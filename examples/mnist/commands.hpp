@@ -8,6 +8,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli.hpp"
+
 namespace mnist {
 
 struct TrainOptions {
@@ -15,6 +17,8 @@ struct TrainOptions {
   int64_t epochs = 0, steps = 0, batch_size = 0, validation_size = 5000, threads = 0, verbose = 1;
   double lr = 0.0, label_smoothing = -1.0;  // lr_schedule empty, label_smoothing < 0: per model
   uint64_t seed = 42;
+  std::string precision = "float32";
+  GpuOptions gpu;
 };
 CLI::App* add_train_command(CLI::App& app, TrainOptions& o);
 int run_train(const TrainOptions& o);
@@ -22,6 +26,7 @@ int run_train(const TrainOptions& o);
 struct EvaluateOptions {
   std::string data, model_file, device = "cpu";
   int64_t batch_size = 1000, threads = 0;
+  GpuOptions gpu;
 };
 CLI::App* add_evaluate_command(CLI::App& app, EvaluateOptions& o);
 int run_evaluate(const EvaluateOptions& o);
@@ -31,6 +36,7 @@ struct PredictOptions {
   std::vector<std::string> paths;
   bool json = false;
   int64_t batch_size = 256, threads = 0, max_decoding_pixels = 64'000'000;
+  GpuOptions gpu;
 };
 CLI::App* add_predict_command(CLI::App& app, PredictOptions& o);
 int run_predict(const PredictOptions& o);
@@ -42,6 +48,7 @@ struct ServeOptions {
           max_connections_per_client = 128, max_enqueued = 4096, max_decoding_pixels = 64'000'000;
   bool no_batching = false;
   double poll_seconds = 1.0;
+  GpuOptions gpu;
 };
 CLI::App* add_serve_command(CLI::App& app, ServeOptions& o);
 int run_serve(const ServeOptions& o);

@@ -19,10 +19,12 @@ CLI::App* add_evaluate_command(CLI::App& app, EvaluateOptions& o) {
       ->capture_default_str();
   add_threads_option(cmd, o.threads);
   add_device_option(cmd, o.device);
+  add_gpu_options(cmd, o.gpu);
   return cmd;
 }
 
 int run_evaluate(const EvaluateOptions& o) {
+  apply_gpu_options(o.gpu);
   if (o.threads > 0) nn::set_num_threads(static_cast<int>(o.threads));
   nn::Sequential model = nn::load_model(o.model_file, nn::parse_device(o.device));
   if (!model.built())

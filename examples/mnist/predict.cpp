@@ -131,6 +131,7 @@ CLI::App* add_predict_command(CLI::App& app, PredictOptions& o) {
   cmd->add_option("--batch-size", o.batch_size, "Images per forward pass")->check(integer_in(1, 1 << 16))->capture_default_str();
   add_threads_option(cmd, o.threads);
   add_device_option(cmd, o.device);
+  add_gpu_options(cmd, o.gpu);
   cmd->add_option("--max-decoding-pixels", o.max_decoding_pixels,
                   "Pixels decoded at once, all threads together (a thread waits for its share)")
       ->check(integer_in(1, int64_t{1} << 40))
@@ -139,6 +140,7 @@ CLI::App* add_predict_command(CLI::App& app, PredictOptions& o) {
 }
 
 int run_predict(const PredictOptions& o) {
+  apply_gpu_options(o.gpu);
   if (o.threads > 0) nn::set_num_threads(static_cast<int>(o.threads));
   nn::Sequential model = nn::load_model(o.model_file, nn::parse_device(o.device));
   if (!model.built() || nn::numel(model.input_shape()) != 784)

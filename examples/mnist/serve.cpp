@@ -25,6 +25,7 @@ CLI::App* add_serve_command(CLI::App& app, ServeOptions& o) {
   cmd->add_option("--api-key", o.api_key, "Require this key (Authorization: Bearer KEY or X-Api-Key: KEY); "
                                           "also from NN_API_KEY");
   add_device_option(cmd, o.device);
+  add_gpu_options(cmd, o.gpu);
   cmd->add_option("--threads", o.threads, "Worker threads for requests with a body (predictions)")->check(integer_in(1, 1024))->capture_default_str();
   cmd->add_flag("--no-batching", o.no_batching, "Run each request alone instead of batching requests that arrive together");
   cmd->add_option("--max-batch-size", o.max_batch_size, "Rows in one forward pass")->check(integer_in(1, 1 << 16))->capture_default_str();
@@ -67,6 +68,7 @@ CLI::App* add_serve_command(CLI::App& app, ServeOptions& o) {
 }
 
 int run_serve(const ServeOptions& o) {
+  apply_gpu_options(o.gpu);
   if (o.model_file.empty() == o.model_dir.empty()) throw UsageError("give --model-file or --model-dir");
   std::string key = o.api_key;
   if (key.empty())

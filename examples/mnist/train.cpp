@@ -124,6 +124,12 @@ CLI::App* add_train_command(CLI::App& app, TrainOptions& o) {
   cmd->add_option("--out", o.out, "Output directory (default: out/MODEL)");
   add_threads_option(cmd, o.threads);
   add_device_option(cmd, o.device);
+  add_gpu_options(cmd, o.gpu);
+  cmd->add_option("--precision", o.precision,
+                  "float32, or bf16: mixed precision (bfloat16 matrix products and convolutions with float32 "
+                  "accumulation and master weights) on a device that computes in it (cuda)")
+      ->check(CLI::IsMember({"float32", "bf16"}))
+      ->capture_default_str();
   cmd->add_option("--validation-size", o.validation_size, "Training images held out for validation")
       ->check(integer_in(0, 1 << 30))
       ->capture_default_str();
@@ -152,6 +158,12 @@ int run_train(const TrainOptions& o) {
   const RunLock lock(out);  // one run per output directory
   nn::Sequential model = make_model(o.model);
   const nn::Device device = nn::parse_device(o.device);
+  const nn::DType precision = o.precision == "bf16" ? nn::kBFloat16 : nn::kFloat32;
+  if (!nn::backend_for(device).computes_in(precision))
+    throw UsageError(fmt::format("--precision {} needs a device that computes in bfloat16 (cuda); {} computes in "
+                                 "float32 only",
+                                 o.precision, nn::to_string(device)));
+  apply_gpu_options(o.gpu);
   model.to(device);
   nn::data::MnistOptions data_options = options_for(model.input_shape());
   const nn::data::Mnist data = nn::data::load_mnist(o.data, data_options);
@@ -164,13 +176,26 @@ int run_train(const TrainOptions& o) {
   fmt::print("MNIST: {} training, {} validation, {} test images; {}\n", n_train, n_val,
              data.test_images.dim(0), nn::backend_for(device).name());
 
-  auto train_ds = nn::data::Dataset::from_tensor_slices(data.train_images.slice(0, n_train),
-                                                        data.train_labels.slice(0, n_train))
-                      .shuffle(n_train, o.seed)
-                      .map(normalize)
-                      .batch(batch_size);
+  // On a device with memory of its own the images stay there (47 MB of bytes), and each batch is
+  // gathered and scaled there: the same batches as on the CPU, without a copy per step.
+  const bool resident = !device.is_host();
+  const nn::Shape input_shape = model.input_shape();
+  const auto on_device_scaled = [input_shape](const nn::Tensor& bytes) {
+    nn::Shape shape{bytes.dim(0)};
+    shape.insert(shape.end(), input_shape.begin(), input_shape.end());
+    return (bytes.to(nn::kFloat32) * (1.0f / 255.0f)).reshape(shape);
+  };
+  nn::data::Dataset train_ds =
+      resident ? nn::data::Dataset::device_batches(data.train_images.slice(0, n_train),
+                                                   data.train_labels.slice(0, n_train), device, batch_size, true,
+                                                   o.seed, on_device_scaled)
+               : nn::data::Dataset::from_tensor_slices(data.train_images.slice(0, n_train),
+                                                       data.train_labels.slice(0, n_train))
+                     .shuffle(n_train, o.seed)
+                     .map(normalize)
+                     .batch(batch_size);
   if (o.steps > 0) train_ds = train_ds.repeat();
-  train_ds = train_ds.prefetch(2);
+  if (!resident) train_ds = train_ds.prefetch(2);  // the host's pipeline works ahead on its own thread
 
   std::fputs(model.summary().c_str(), stdout);
   std::fflush(stdout);  // seen at once through a pipe or a log file, before the first epoch ends
@@ -193,11 +218,15 @@ int run_train(const TrainOptions& o) {
   fit.steps_per_epoch(o.steps > 0 ? o.steps : -1);
   fit.verbose(static_cast<int>(o.verbose));
   const bool validate = n_val > 0;
+  fit.precision(precision);
   if (validate)
-    fit.validation_data(nn::data::Dataset::from_tensor_slices(
-                              scaled(data.train_images.slice(n_train, n), model.input_shape()),
-                              data.train_labels.slice(n_train, n))
-                              .batch(1000));
+    fit.validation_data(resident ? nn::data::Dataset::device_batches(data.train_images.slice(n_train, n),
+                                                                     data.train_labels.slice(n_train, n), device, 1000,
+                                                                     false, std::nullopt, on_device_scaled)
+                                 : nn::data::Dataset::from_tensor_slices(
+                                       scaled(data.train_images.slice(n_train, n), model.input_shape()),
+                                       data.train_labels.slice(n_train, n))
+                                       .batch(1000));
   nn::ModelCheckpointOptions ck;
   ck.monitor(validate ? "val_loss" : "loss");
   ck.save_best_only(true);

@@ -43,6 +43,12 @@ Tensor& operator/=(Tensor& a, float b);
 Tensor sum(const Tensor& x);
 Tensor mean(const Tensor& x);
 
+// The rows of x (along its first axis) that `index` (int64, (k)) names, in its order: (k, ...) on x's
+// device (torch.index_select(x, 0, index)). The dataset kept on a GPU is batched this way. An index
+// outside [0, x.dim(0)) is std::out_of_range naming it (at once on the CPU; at the next
+// synchronization on a device whose kernels cannot throw, as with labels).
+Tensor index_select(const Tensor& x, const Tensor& index);
+
 // The index of the largest value along `axis` (which is removed from the shape), int64; the
 // first one on ties.
 Tensor argmax(const Tensor& x, int axis = -1);

@@ -8,6 +8,7 @@
 #include "nn/backend/backend.hpp"
 #include "nn/model/callbacks/progress_bar.hpp"
 #include "nn/model/sequential.hpp"
+#include "nn/precision.hpp"
 #include "model/device_feed.hpp"
 #include "model/running_logs.hpp"
 
@@ -15,6 +16,12 @@ namespace nn {
 
 using detail::DeviceFeed;
 using detail::RunningLogs;
+
+namespace {
+// fit(x, y) keeps x and y on the model's device up to this size (the whole of MNIST as float32 is
+// 0.2 GB).
+constexpr size_t kDeviceResidentBytes = size_t{2} << 30;
+}  // namespace
 
 void Sequential::run_batch(const Tensor& x_in, const Tensor& y_in, bool train, RunningLogs& running) {
   ensure_built(x_in);  // compiled and built: training_loss_ is resolved
@@ -41,6 +48,10 @@ History Sequential::fit(const data::Dataset& train, FitOptions o) {
   require_compiled("fit");
   if (o.epochs() < 1 || o.initial_epoch() < 0 || o.initial_epoch() > o.epochs())
     throw std::invalid_argument(fmt::format("fit: epochs {} / initial_epoch {} out of range", o.epochs(), o.initial_epoch()));
+  if (!backend_for(device_).computes_in(o.precision()))
+    throw std::invalid_argument(fmt::format("fit: precision {} needs a device that computes in it (cuda); {} computes "
+                                            "in float32 only", to_string(o.precision()), to_string(device_)));
+  const Autocast autocast(o.precision());
   stop_training_ = false;
   std::vector<CallbackPtr> callbacks = o.callbacks();
   const bool has_bar = std::any_of(callbacks.begin(), callbacks.end(),
@@ -107,11 +118,22 @@ History Sequential::fit(const Tensor& x, const Tensor& y, FitOptions o) {
   const int64_t n = x.dim(0);
   const auto n_val = static_cast<int64_t>(std::floor(static_cast<double>(n) * o.validation_split()));
   const int64_t n_train = n - n_val;
-  auto train = data::Dataset::from_tensor_slices(x.slice(0, n_train), y.slice(0, n_train));
-  if (o.shuffle()) train = train.shuffle(n_train, o.seed());
-  train = train.batch(o.batch_size());
+  // On a device with memory of its own, data that fits stays there for the whole run and is batched
+  // there (the same batches, in the same order); otherwise each batch is copied as it comes.
+  const bool resident = !device_.is_host() && x.nbytes() + y.nbytes() <= kDeviceResidentBytes;
+  const auto host_batches = [&] {
+    auto ds = data::Dataset::from_tensor_slices(x.slice(0, n_train), y.slice(0, n_train));
+    if (o.shuffle()) ds = ds.shuffle(n_train, o.seed());
+    return ds.batch(o.batch_size());
+  };
+  const data::Dataset train = resident ? data::Dataset::device_batches(x.slice(0, n_train), y.slice(0, n_train), device_,
+                                                                       o.batch_size(), o.shuffle(), o.seed())
+                                       : host_batches();
   if (n_val > 0) {
-    o.validation_data() = data::Dataset::from_tensor_slices(x.slice(n_train, n), y.slice(n_train, n)).batch(o.batch_size());
+    o.validation_data() = resident ? data::Dataset::device_batches(x.slice(n_train, n), y.slice(n_train, n), device_,
+                                                                   o.batch_size(), false)
+                                   : data::Dataset::from_tensor_slices(x.slice(n_train, n), y.slice(n_train, n))
+                                         .batch(o.batch_size());
   }
   return fit(train, o);
 }

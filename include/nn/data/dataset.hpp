@@ -62,6 +62,17 @@ class Dataset {
   // Slices along dim 0: element i is (x[i], y[i]), views that share x's and y's storage.
   // x: (N, ...), y: (N, ...) or undefined; x.dim(0) != y.dim(0) -> std::invalid_argument.
   static Dataset from_tensor_slices(Tensor x, Tensor y);
+  // The examples (x[i], y[i]) in batches on `device`, with x and y kept there whole: they are copied
+  // to the device once, and each batch is gathered there (index_select) by a batch of indices drawn
+  // on the host. With shuffle the order is exactly from_tensor_slices(x, y).shuffle(N, seed)'s, so a
+  // run sees the same batches on every device. `transform`, when given, maps each batch of x on the
+  // device (uint8 images to scaled floats). For a GPU, where copying each batch from the host would
+  // cost more than the step (fit(x, y) does this by itself when the tensors fit).
+  //   auto ds = Dataset::device_batches(images, labels, Device::cuda(), 128, true, 42,
+  //                                     [](const Tensor& b) { return b.to(kFloat32) * (1.0f / 255); });
+  static Dataset device_batches(Tensor x, Tensor y, Device device, int64_t batch_size, bool shuffle = true,
+                                std::optional<uint64_t> seed = std::nullopt,
+                                std::function<Tensor(const Tensor&)> transform = nullptr);
   // make_generator is called once per pass; the generator it returns yields elements until
   // it returns nullopt (after which it is not called again).
   static Dataset from_generator(std::function<std::function<std::optional<Example>()>()> make_generator);

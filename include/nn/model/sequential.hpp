@@ -47,6 +47,9 @@ class FitOptions {
   NN_ARG(int64_t, validation_steps) = -1;  // -1: the whole validation dataset
   NN_ARG(std::vector<CallbackPtr>, callbacks);
   NN_ARG(int, verbose) = 1;  // 0 silent, 1 progress bar, 2 one line per epoch
+  // kBFloat16: mixed precision (nn/precision.hpp): matrix products and convolutions in bfloat16 with
+  // float32 accumulation and float32 master weights, on a device that computes in it (cuda).
+  NN_ARG(DType, precision) = kFloat32;
   // Only for fit(x, y): batch size, reshuffling each epoch, and the fraction of the samples
   // (taken from the end, before shuffling, as Keras does) held out for validation.
   NN_ARG(int64_t, batch_size) = 32;

@@ -1,5 +1,6 @@
 // Moving and selecting elements: permute (transpose), argmax, top_k.
 #include <algorithm>
+#include <cstring>
 #include <numeric>
 #include <vector>
 
@@ -41,6 +42,15 @@ void CpuBackend::permute(const float* x, const Shape& x_shape, const std::vector
         for (int64_t j = 0; j < inner; ++j) out[j] = x[src + j * inner_stride];
       }
     }
+  });
+}
+
+void CpuBackend::gather_rows(const void* src, const int64_t* index, void* dst, int64_t count, int64_t row_bytes) {
+  const auto* s = static_cast<const char*>(src);
+  auto* d = static_cast<char*>(dst);
+  parallel_for(count, std::max<int64_t>(1, 65536 / std::max<int64_t>(1, row_bytes)), [&](int64_t b, int64_t e) {
+    for (int64_t r = b; r < e; ++r)
+      std::memcpy(d + r * row_bytes, s + index[r] * row_bytes, static_cast<size_t>(row_bytes));
   });
 }
 
