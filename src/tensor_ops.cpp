@@ -89,7 +89,7 @@ Tensor index_select(const Tensor& x, const Tensor& index_in) {
       if (v[i] < 0 || v[i] >= rows)
         throw std::out_of_range("index_select: index " + std::to_string(v[i]) + " at " + std::to_string(i) +
                                 " is out of range for " + std::to_string(rows) + " rows");
-  } else {
+  } else {  // raised at the next synchronization; the kernel reads no row out of range meanwhile
     backend_for(index_in.device()).check_class_labels(index_in.untyped_data_ptr(), kInt64, k, rows, "index_select");
   }
   const Tensor index = index_in.to(x.device());
@@ -98,7 +98,7 @@ Tensor index_select(const Tensor& x, const Tensor& index_in) {
   Tensor out(out_shape, x.options());
   const int64_t row_bytes = rows ? static_cast<int64_t>(x.nbytes()) / rows : 0;
   if (k > 0 && row_bytes > 0)
-    backend_for(x.device()).gather_rows(x.untyped_data_ptr(), index.data_ptr<int64_t>(), out.untyped_data_ptr(), k,
+    backend_for(x.device()).gather_rows(x.untyped_data_ptr(), rows, index.data_ptr<int64_t>(), out.untyped_data_ptr(), k,
                                         row_bytes);
   return out;
 }

@@ -394,3 +394,45 @@ TEST_CASE("the server's batcher runs on the test device: a served request answer
   CHECK(cpu == dev);
   CHECK(cpu["predictions"].size() == 2);
 }
+
+TEST_CASE("device_batches: the host pipeline's shuffled batches, gathered on the device, and fit(x, y) on them") {
+  Tensor x, y;
+  three_bars(50, x, y, 4);
+  const auto scaled = [](const Tensor& b) { return b * 2.0f; };
+  const auto on_device = data::Dataset::device_batches(x, y, kTest, 8, true, 17, scaled);
+  const auto on_host = data::Dataset::from_tensor_slices(x, y).shuffle(50, 17).batch(8);
+  for (int pass = 0; pass < 2; ++pass) {  // reshuffled each pass, the same way
+    auto a = on_device.iterator(), b = on_host.iterator();
+    int batches = 0;
+    for (;;) {
+      auto da = a->next(), hb = b->next();
+      REQUIRE(da.has_value() == hb.has_value());
+      if (!da) break;
+      ++batches;
+      REQUIRE(da->x.device() == kTest);
+      REQUIRE(da->y.device() == kTest);
+      check_identical(da->x.to(Device::cpu()).to_vector(), (hb->x * 2.0f).to_vector(), "x");
+      CHECK(da->y.to(Device::cpu()).to_vector<int64_t>() == hb->y.to_vector<int64_t>());
+    }
+    CHECK(batches == 7);
+  }
+  // fit(x, y) keeps the data on the model's device and trains as on the CPU, bit for bit.
+  Sequential a = conv_model(kTest), b = conv_model(Device::cpu());
+  const History ha = a.fit(x, y, FitOptions().epochs(2).batch_size(8).validation_split(0.2).seed(5).verbose(0));
+  const History hb = b.fit(x, y, FitOptions().epochs(2).batch_size(8).validation_split(0.2).seed(5).verbose(0));
+  check_identical(weights_of(a), weights_of(b));
+  CHECK(ha.history.at("val_loss") == hb.history.at("val_loss"));
+}
+
+TEST_CASE("index_select takes rows on the device; an index out of range is an error, at once or at the next sync") {
+  const Tensor x = Tensor::from_vector({4, 2}, std::vector<float>{0, 1, 10, 11, 20, 21, 30, 31});
+  const Tensor picked = index_select(x.to(kTest), Tensor::from_vector({3}, std::vector<int64_t>{3, 0, 3}));
+  CHECK(picked.device() == kTest);
+  CHECK(picked.to(Device::cpu()).to_vector() == std::vector<float>{30, 31, 0, 1, 30, 31});
+  CHECK_THROWS_WITH_AS(index_select(x, Tensor::from_vector({2}, std::vector<int64_t>{1, 4})),
+                       "index_select: index 4 at 1 is out of range for 4 rows", std::out_of_range);
+  const Tensor bad = Tensor::from_vector({2}, std::vector<int64_t>{-1, 2}).to(kTest);
+  const Tensor queued = index_select(x.to(kTest), bad);  // queued; raised when the host waits
+  CHECK_THROWS_AS(backend_for(kTest).synchronize(), std::out_of_range);
+  CHECK_THROWS_AS(index_select(x, Tensor::from_vector({1}, std::vector<float>{1.0f})), std::invalid_argument);
+}

@@ -245,9 +245,10 @@ class Backend {
   // The k largest of each row of x(rows, cols), in descending order (ties: lower index first):
   // values(rows, k), indices(rows, k).
   virtual void top_k(const float* x, float* values, int64_t* indices, int64_t rows, int64_t cols, int64_t k) = 0;
-  // dst row i = src row index[i], for count rows of row_bytes bytes (any dtype); the indices are
-  // checked before (index_select): no kernel reads out of range.
-  virtual void gather_rows(const void* src, const int64_t* index, void* dst, int64_t count, int64_t row_bytes) = 0;
+  // dst row i = src row index[i], for count rows of row_bytes bytes (any dtype) from src(src_rows).
+  // The indices are checked by check_class_labels first (index_select); a row whose index is out of
+  // range (raised at the next synchronization on a device) is zeros, never read.
+  virtual void gather_rows(const void* src, int64_t src_rows, const int64_t* index, void* dst, int64_t count, int64_t row_bytes) = 0;
   // y = min(max(x, lo), hi); backward: dx = dy where lo < x < hi, else 0.
   virtual void clip(const float* x, float* y, int64_t n, float lo, float hi) = 0;
   virtual void clip_backward(const float* x, const float* dy, float* dx, int64_t n, float lo,

@@ -60,7 +60,7 @@ class CpuBackend : public Backend {
   void permute(const float* x, const Shape& x_shape, const std::vector<int>& axes, float* y) override;
   void argmax(const float* x, int64_t* out, int64_t outer, int64_t n, int64_t inner) override;
   void top_k(const float* x, float* values, int64_t* indices, int64_t rows, int64_t cols, int64_t k) override;
-  void gather_rows(const void* src, const int64_t* index, void* dst, int64_t count, int64_t row_bytes) override;
+  void gather_rows(const void* src, int64_t src_rows, const int64_t* index, void* dst, int64_t count, int64_t row_bytes) override;
   void clip(const float* x, float* y, int64_t n, float lo, float hi) override;
   void clip_backward(const float* x, const float* dy, float* dx, int64_t n, float lo, float hi) override;
   void one_hot(const int64_t* labels, float* out, int64_t rows, int64_t cols) override;

@@ -45,12 +45,16 @@ void CpuBackend::permute(const float* x, const Shape& x_shape, const std::vector
   });
 }
 
-void CpuBackend::gather_rows(const void* src, const int64_t* index, void* dst, int64_t count, int64_t row_bytes) {
+void CpuBackend::gather_rows(const void* src, int64_t src_rows, const int64_t* index, void* dst, int64_t count, int64_t row_bytes) {
   const auto* s = static_cast<const char*>(src);
   auto* d = static_cast<char*>(dst);
   parallel_for(count, std::max<int64_t>(1, 65536 / std::max<int64_t>(1, row_bytes)), [&](int64_t b, int64_t e) {
-    for (int64_t r = b; r < e; ++r)
-      std::memcpy(d + r * row_bytes, s + index[r] * row_bytes, static_cast<size_t>(row_bytes));
+    for (int64_t r = b; r < e; ++r) {
+      if (index[r] >= 0 && index[r] < src_rows)
+        std::memcpy(d + r * row_bytes, s + index[r] * row_bytes, static_cast<size_t>(row_bytes));
+      else
+        std::memset(d + r * row_bytes, 0, static_cast<size_t>(row_bytes));
+    }
   });
 }
 

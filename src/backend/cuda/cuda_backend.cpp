@@ -352,8 +352,8 @@ void CudaBackend::top_k(const float* x, float* values, int64_t* indices, int64_t
   copy_bytes_from_host(hi.data(), indices, hi.size() * sizeof(int64_t));
 }
 
-void CudaBackend::gather_rows(const void* src, const int64_t* index, void* dst, int64_t count, int64_t row_bytes) {
-  cuda::gather_rows(queue(), src, index, dst, count, row_bytes);
+void CudaBackend::gather_rows(const void* src, int64_t src_rows, const int64_t* index, void* dst, int64_t count, int64_t row_bytes) {
+  cuda::gather_rows(queue(), src, src_rows, index, dst, count, row_bytes);
 }
 
 void CudaBackend::clip(const float* x, float* y, int64_t n, float lo, float hi) { cuda::clip(queue(), x, y, n, lo, hi); }

@@ -429,19 +429,23 @@ void find_bad_label(cudaStream_t s, const void* labels, DType dtype, int64_t n, 
   with_storage(dtype, FindBadLabel{s, labels, n, classes, bad_row, bad_value});
 }
 
-void gather_rows(cudaStream_t s, const void* src, const int64_t* index, void* dst, int64_t count,
+void gather_rows(cudaStream_t s, const void* src, int64_t src_rows, const int64_t* index, void* dst, int64_t count,
                  int64_t row_bytes) {
   if (row_bytes % 4 == 0) {
     const int64_t words = row_bytes / 4;
     const auto* a = static_cast<const uint32_t*>(src);
     auto* b = static_cast<uint32_t*>(dst);
-    each(s, count * words, "gather_rows",
-         [=] __device__(int64_t i) { b[i] = a[index[i / words] * words + i % words]; });
+    each(s, count * words, "gather_rows", [=] __device__(int64_t i) {
+      const int64_t row = index[i / words];
+      b[i] = row >= 0 && row < src_rows ? a[row * words + i % words] : 0u;
+    });
   } else {
     const auto* a = static_cast<const uint8_t*>(src);
     auto* b = static_cast<uint8_t*>(dst);
-    each(s, count * row_bytes, "gather_rows",
-         [=] __device__(int64_t i) { b[i] = a[index[i / row_bytes] * row_bytes + i % row_bytes]; });
+    each(s, count * row_bytes, "gather_rows", [=] __device__(int64_t i) {
+      const int64_t row = index[i / row_bytes];
+      b[i] = row >= 0 && row < src_rows ? a[row * row_bytes + i % row_bytes] : uint8_t{0};
+    });
   }
 }
 

@@ -101,7 +101,7 @@ void crop2d(cudaStream_t s, const float* src, float* dst, int64_t planes, int64_
 
 // rows(count, row_floats) of src gathered by index into dst: dst row i = src row index[i] (the
 // dataset kept on the device: a shuffled batch taken without a copy from the host).
-void gather_rows(cudaStream_t s, const void* src, const int64_t* index, void* dst, int64_t count,
+void gather_rows(cudaStream_t s, const void* src, int64_t src_rows, const int64_t* index, void* dst, int64_t count,
                  int64_t row_bytes);
 
 }  // namespace nn::detail::cuda

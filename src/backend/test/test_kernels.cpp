@@ -90,9 +90,9 @@ void TestBackend::permute(const float* x, const Shape& x_shape, const std::vecto
   CpuBackend::permute(x, x_shape, axes, y);
 }
 
-void TestBackend::gather_rows(const void* src, const int64_t* index, void* dst, int64_t count, int64_t row_bytes) {
+void TestBackend::gather_rows(const void* src, int64_t src_rows, const int64_t* index, void* dst, int64_t count, int64_t row_bytes) {
   const DeviceAccess access;
-  CpuBackend::gather_rows(src, index, dst, count, row_bytes);
+  CpuBackend::gather_rows(src, src_rows, index, dst, count, row_bytes);
 }
 
 void TestBackend::argmax(const float* x, int64_t* out, int64_t outer, int64_t n, int64_t inner) {
