@@ -3,7 +3,8 @@
 # the consumer project in CONSUMER_DIR against it with find_package(nn), with the development
 # packages of nn's private dependencies hidden from CMake (a consumer needs only nn and the
 # libraries it links). CONSUMER_FLAGS (a sanitized build's flags) go to the consumer's compile and
-# link. With XTENSOR=ON the consumer also builds its nn::xtensor program (xtensor visible).
+# link. With XTENSOR=ON the consumer also builds its nn::xtensor program (xtensor visible); with
+# CUDA=ON its nn::cuda program (find_package(nn COMPONENTS cuda)).
 file(REMOVE_RECURSE "${WORK_DIR}")
 execute_process(COMMAND "${CMAKE_COMMAND}" --install "${NN_BUILD_DIR}" --prefix "${WORK_DIR}/staging"
                 RESULT_VARIABLE rc OUTPUT_QUIET)
@@ -41,7 +42,7 @@ if(NOT XTENSOR)
 endif()
 execute_process(COMMAND "${CMAKE_COMMAND}" -S "${CONSUMER_DIR}" -B "${WORK_DIR}/build"
                         -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_BUILD_TYPE=Release ${hide}
-                        -DNN_CONSUMER_XTENSOR=${XTENSOR}
+                        -DNN_CONSUMER_XTENSOR=${XTENSOR} -DNN_CONSUMER_CUDA=${CUDA}
                         "-DCMAKE_CXX_FLAGS=${CONSUMER_FLAGS}" "-DCMAKE_EXE_LINKER_FLAGS=${CONSUMER_FLAGS}"
                 RESULT_VARIABLE rc)
 if(rc)
@@ -54,6 +55,9 @@ endif()
 set(programs nn_consumer)
 if(XTENSOR)
   list(APPEND programs nn_consumer_xtensor)
+endif()
+if(CUDA)
+  list(APPEND programs nn_consumer_cuda)
 endif()
 foreach(p ${programs})
   execute_process(COMMAND "${WORK_DIR}/build/${p}" RESULT_VARIABLE rc)

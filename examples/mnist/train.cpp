@@ -154,9 +154,6 @@ int run_train(const TrainOptions& o) {
   if (o.threads > 0) nn::set_num_threads(static_cast<int>(o.threads));
   nn::manual_seed(o.seed);
 
-  catch_stop_signals();
-  const RunLock lock(out);  // one run per output directory
-  nn::Sequential model = make_model(o.model);
   const nn::Device device = nn::parse_device(o.device);
   const nn::DType precision = o.precision == "bf16" ? nn::kBFloat16 : nn::kFloat32;
   if (!nn::backend_for(device).computes_in(precision))
@@ -164,6 +161,9 @@ int run_train(const TrainOptions& o) {
                                  "float32 only",
                                  o.precision, nn::to_string(device)));
   apply_gpu_options(o.gpu);
+  catch_stop_signals();
+  const RunLock lock(out);  // one run per output directory
+  nn::Sequential model = make_model(o.model);
   model.to(device);
   nn::data::MnistOptions data_options = options_for(model.input_shape());
   const nn::data::Mnist data = nn::data::load_mnist(o.data, data_options);

@@ -102,6 +102,18 @@ case "$case_name" in
       run 2 "$MNIST" $cmd --device test && expect_err "no device 'test' here"
     done
     run 0 "$MNIST" train --help && expect_out "--device"
+    # How a GPU computes: accepted by every command (no effect on the CPU); bfloat16 training needs a
+    # device that computes in it, and says so before it touches anything.
+    run 0 "$MNIST" evaluate --data "$DATA" --model-file "$GOOD_MODEL_DIR/model.nn" --tf32 off --cudnn-benchmark
+    expect_out "test_accuracy"
+    run 2 "$MNIST" train --data "$DATA" --model fast --steps 1 --out "$work/bf16" --precision bf16
+    expect_err "--precision bf16 needs a device that computes in bfloat16 (cuda); cpu computes in float32 only"
+    [[ ! -e "$work/bf16" ]] || fail "a refused --precision left $work/bf16 behind"
+    run 2 "$MNIST" train --data "$DATA" --model fast --precision fp8 && expect_err "--precision"
+    for cmd in train evaluate predict serve; do
+      run 2 "$MNIST" $cmd --tf32 maybe && expect_err "--tf32"
+      run 0 "$MNIST" $cmd --help && expect_out "--cudnn-benchmark"
+    done
     ;;
   help)
     run 0 "$MNIST" --help && expect_out "train" && expect_out "predict" && expect_out "serve"
