@@ -140,6 +140,30 @@ std::vector<Case> op_cases() {
   // Shape ops.
   c.push_back({"reshape", {{3, 4, 5}}, [](const auto& v) { return reshape(v[0], {6, 10}); }});
   c.push_back({"permute", {{3, 4, 5}}, [](const auto& v) { return permute(v[0], {2, 0, 1}); }});
+  // Random shapes (seeded, so a failure repeats): products, convolutions, pooling and broadcasting
+  // over sizes from 1 to 19.
+  Generator g(2024);
+  const auto size = [&g](int64_t lo, int64_t hi) { return lo + static_cast<int64_t>(g.below(static_cast<uint64_t>(hi - lo + 1))); };
+  for (int i = 0; i < 6; ++i) {
+    const int64_t m = size(1, 19), k = size(1, 19), n = size(1, 19);
+    c.push_back({"random linear " + std::to_string(i), {{m, k}, {k, n}, {n}},
+                 [](const auto& v) { return linear(v[0], v[1], v[2], Epilogue::Relu); }});
+    const int64_t kh = size(1, 4), kw = size(1, 4), h = size(kh, 13), w = size(kw, 13), stride = size(1, 2);
+    const bool same = g.below(2) == 1;
+    c.push_back({"random conv " + std::to_string(i), {{size(1, 3), size(1, 4), h, w}, {size(1, 5), 0, kh, kw}, {}},
+                 [stride, same](const auto& v) {
+                   return conv2d(v[0], v[1], Variable(), stride, stride, same ? Padding::same() : Padding::valid());
+                 }});
+    Case& conv = c.back();
+    conv.inputs[1][1] = conv.inputs[0][1];  // the weights' input channels are the input's
+    conv.inputs.pop_back();
+    const int64_t pk = size(1, 3), ps = size(1, 3);
+    c.push_back({"random max pool " + std::to_string(i), {{size(1, 2), size(1, 3), size(pk, 12), size(pk, 12)}},
+                 [pk, ps](const auto& v) { return max_pool2d(v[0], pk, pk, ps, ps, Padding::same()); }});
+    const int64_t a = size(1, 6), b = size(1, 6), d = size(1, 6);
+    c.push_back({"random broadcast " + std::to_string(i), {{a, 1, d}, {b, 1}},
+                 [](const auto& v) { return mul(v[0], v[1]); }});
+  }
   return c;
 }
 

@@ -92,7 +92,7 @@ TEST_CASE("cuda: one training step of each of the tool's models agrees with the 
   }
 }
 
-TEST_CASE("cuda: fit(x, y) keeps the data on the GPU and follows the CPU's run; saved there, loaded here") {
+TEST_CASE("cuda: fit(x, y) keeps the data on the GPU and follows the CPU's run, saved there and loaded here") {
   NN_REQUIRE_GPU();
   const Fp32 fp32;
   const test::TempDir dir("nn_cuda");

@@ -424,7 +424,7 @@ TEST_CASE("device_batches: the host pipeline's shuffled batches, gathered on the
   CHECK(ha.history.at("val_loss") == hb.history.at("val_loss"));
 }
 
-TEST_CASE("index_select takes rows on the device; an index out of range is an error, at once or at the next sync") {
+TEST_CASE("index_select takes rows on the device, and an index out of range is an error at once or at the next sync") {
   const Tensor x = Tensor::from_vector({4, 2}, std::vector<float>{0, 1, 10, 11, 20, 21, 30, 31});
   const Tensor picked = index_select(x.to(kTest), Tensor::from_vector({3}, std::vector<int64_t>{3, 0, 3}));
   CHECK(picked.device() == kTest);

@@ -1,5 +1,6 @@
 #include "stream_allocator.hpp"
 
+#include <exception>
 #include <new>
 #include <utility>
 #include <vector>
@@ -22,18 +23,29 @@ void StreamAllocator::collect_passed() {
     return false;
   };
   size_t kept = 0;
-  for (Pending& b : pending_) {
-    const bool passed = !known_pending(b.freed) && b.freed.query();
+  std::exception_ptr error;
+  for (size_t i = 0; i < pending_.size(); ++i) {
+    Pending& b = pending_[i];
+    bool passed = false;
+    if (!error && !known_pending(b.freed)) {
+      try {
+        passed = b.freed.query();
+      } catch (...) {  // a device fault: keep the list whole, then report it
+        error = std::current_exception();
+      }
+    }
     if (!passed && b.freed.stream()) not_passed.emplace_back(b.freed.stream().get(), b.freed.position());
     if (passed) {
       free_[b.bytes].push_back(b.p);
       free_bytes_ += static_cast<int64_t>(b.bytes);
       pending_bytes_ -= static_cast<int64_t>(b.bytes);
-    } else {
-      pending_[kept++] = std::move(b);
+      continue;
     }
+    if (kept != i) pending_[kept] = std::move(b);
+    ++kept;
   }
   pending_.resize(kept);
+  if (error) std::rethrow_exception(error);
 }
 
 void* StreamAllocator::take_free(size_t bytes) {
@@ -63,19 +75,22 @@ std::shared_ptr<float> StreamAllocator::allocate(int64_t units) {
   const StreamPtr current = reuse_on_same_stream_ ? backend_.current_stream() : nullptr;
   for (;;) {
     std::unique_lock<std::mutex> lock(mutex_);
-    collect_passed();
-    p = take_free(bytes);
-    if (!p && current) p = take_pending_on(current.get(), bytes);
+    // A block freed on this stream first: no event to ask about (the steady state of a loop).
+    if (current) p = take_pending_on(current.get(), bytes);
+    if (!p) {
+      collect_passed();
+      p = take_free(bytes);
+    }
     if (p || waited || pending_bytes_ <= max_pending_bytes_) break;
     lock.unlock();
-    backend_.synchronize();  // too much waits on the streams: let them pass, then reuse
+    wait_all();  // too much waits on the streams: let them pass, then reuse
     waited = true;
   }
   if (!p) {
     try {
       p = system_.allocate(bytes);
     } catch (const std::bad_alloc&) {
-      backend_.synchronize();
+      wait_all();
       release_cached();  // every pending block has passed now
       p = system_.allocate(bytes);
     }
@@ -87,12 +102,25 @@ std::shared_ptr<float> StreamAllocator::allocate(int64_t units) {
   return std::shared_ptr<float>(static_cast<float*>(p), [this, bytes](float* q) { release(q, bytes); });
 }
 
-void StreamAllocator::release(void* p, size_t bytes) {
-  if (system_.poison) system_.poison(p, bytes);
-  Event freed(backend_.current_stream());
-  std::lock_guard<std::mutex> lock(mutex_);
-  pending_.push_back({p, bytes, std::move(freed)});
-  pending_bytes_ += static_cast<int64_t>(bytes);
+void StreamAllocator::wait_all() {
+  if (system_.wait_all)
+    system_.wait_all();
+  else
+    backend_.synchronize();
+}
+
+// A tensor's deleter: it must not throw. When the device cannot record the block's release (a
+// device fault), the block is not reused: it is leaked rather than handed out while work may
+// still use it.
+void StreamAllocator::release(void* p, size_t bytes) noexcept {
+  try {
+    if (system_.poison) system_.poison(p, bytes);
+    Event freed(backend_.current_stream());
+    std::lock_guard<std::mutex> lock(mutex_);
+    pending_.push_back({p, bytes, std::move(freed)});
+    pending_bytes_ += static_cast<int64_t>(bytes);
+  } catch (...) {
+  }
 }
 
 void StreamAllocator::release_cached() {

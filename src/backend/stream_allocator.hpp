@@ -23,6 +23,9 @@ class StreamAllocator {
     // Called on every block as it is freed and as it is handed out (the test device writes NaN
     // there, so a read of freed or unwritten memory shows); may be null.
     std::function<void(void* p, size_t bytes)> poison;
+    // Waits until every stream of the device has run what is queued, raising nothing of what the
+    // device recorded for others to raise; null: Backend::synchronize().
+    std::function<void()> wait_all;
   };
   // With reuse_on_same_stream, a block freed on the allocating thread's current stream is handed out
   // again at once: work queued on one stream runs in order, so the new owner's kernels run after the
@@ -44,7 +47,8 @@ class StreamAllocator {
     size_t bytes;
     Event freed;
   };
-  void release(void* p, size_t bytes);
+  void release(void* p, size_t bytes) noexcept;
+  void wait_all();
   void collect_passed();  // under mutex_: pending blocks whose event has passed become free
   void* take_free(size_t bytes);
   void* take_pending_on(const Stream* stream, size_t bytes);  // under mutex_

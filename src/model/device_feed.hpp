@@ -32,7 +32,20 @@ class DeviceFeed {
     }
     return std::move(b->batch);
   }
-  void restart() { ahead_.reset(); }  // a new pass begins
+  // A new pass begins: the batch copied ahead is dropped, once the current stream has waited for
+  // its copy (its memory is then freed in that stream's order, not while the copy still writes it).
+  void restart() {
+    if (ahead_ && copy_stream_) backend_for(device_).current_stream()->wait_for(ahead_->ready);
+    ahead_.reset();
+  }
+  ~DeviceFeed() {
+    try {
+      restart();
+    } catch (...) {  // a device fault: the next wait reports it
+    }
+  }
+  DeviceFeed(const DeviceFeed&) = delete;
+  DeviceFeed& operator=(const DeviceFeed&) = delete;
 
  private:
   struct Staged {

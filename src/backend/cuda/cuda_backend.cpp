@@ -19,6 +19,7 @@
 #include "cuda_device.hpp"
 #include "cuda_gemm.hpp"
 #include "cuda_kernels.hpp"
+#include "cuda_softmax.hpp"
 
 namespace nn::detail::cuda {
 namespace {
@@ -62,7 +63,7 @@ CudaBackend::CudaBackend(int index) : index_(index) {
   activate();
   name_ = fmt::format("cuda:{} ({}, cuDNN {}.{}, cuBLASLt {})", index, describe_device(index), CUDNN_MAJOR,
                       CUDNN_MINOR, cublasLtGetVersion());
-  default_stream_ = std::make_shared<CudaStream>(device(), [this] { raise_recorded_errors(); });
+  default_stream_ = std::make_shared<CudaStream>(device(), [this](const CudaStream* s) { raise_recorded_errors(s); });
   size_t free_bytes = 0, total_bytes = 0;
   NN_CUDA_CHECK(cudaMemGetInfo(&free_bytes, &total_bytes));
   StreamAllocator::System system{
@@ -84,12 +85,19 @@ CudaBackend::CudaBackend(int index) : index_(index) {
       },
       [this](void* p, size_t n) {
         if (poison_memory()) NN_CUDA_CHECK(cudaMemsetAsync(p, 0xFF, n, queue()));  // NaN floats, -1 ints
+      },
+      // Waiting for the device to let pending blocks pass raises nothing: the errors recorded
+      // on the device belong to the waits of the code that queued the work.
+      [this] {
+        activate();
+        NN_CUDA_CHECK(cudaDeviceSynchronize());
       }};
   // Freed blocks wait for their stream up to a quarter of the GPU's memory before the host waits.
   allocator_ = std::make_unique<StreamAllocator>(*this, std::move(system), static_cast<int64_t>(total_bytes / 4),
                                                  /*reuse_on_same_stream=*/true);
   gemm_ = std::make_unique<GemmEngine>(*this);
   conv_ = std::make_unique<ConvEngine>(*this);
+  softmax_ = std::make_unique<SoftmaxEngine>();
 }
 
 CudaBackend::~CudaBackend() = default;
@@ -99,7 +107,7 @@ void CudaBackend::activate() const { cuda::activate(index_); }
 cudaStream_t CudaBackend::queue() {
   activate();
   StreamPtr s = current_stream();
-  return static_cast<CudaStream&>(*s).queue();
+  return static_cast<CudaStream&>(*s).handle();
 }
 
 // ---------------------------------------------------------------- memory and streams
@@ -134,13 +142,13 @@ void CudaBackend::copy_bytes_from_host(const void* src, void* dst, size_t n) {
 void CudaBackend::fill(float* y, float value, int64_t n) { cuda::fill(queue(), y, value, n); }
 
 StreamPtr CudaBackend::new_stream() {
-  return std::make_shared<CudaStream>(device(), [this] { raise_recorded_errors(); });
+  return std::make_shared<CudaStream>(device(), [this](const CudaStream* s) { raise_recorded_errors(s); });
 }
 
 void CudaBackend::synchronize() {
   activate();
   NN_CUDA_CHECK(cudaDeviceSynchronize());
-  raise_recorded_errors();
+  raise_recorded_errors(nullptr);
 }
 
 std::shared_ptr<void> CudaBackend::host_staging(size_t bytes) {
@@ -175,49 +183,79 @@ void CudaBackend::convert(const void* src, DType from, void* dst, DType to, int6
   cuda::convert(queue(), src, from, dst, to, n);
 }
 
+// Whether a check's verdict has landed; a device fault is kept in `fault` (the first) for the caller.
+bool CudaBackend::landed(const LabelCheck& c, std::exception_ptr& fault) {
+  try {
+    return c.done.query();
+  } catch (...) {
+    if (!fault) fault = std::current_exception();
+    return false;
+  }
+}
+
+void CudaBackend::reclaim_checks() {
+  std::exception_ptr fault;  // left to the next wait to report
+  size_t kept = 0;
+  for (size_t i = 0; i < checks_.size(); ++i) {
+    LabelCheck& c = checks_[i];
+    if (landed(c, fault) && *c.bad_row == kNoBadRow) {
+      free_slots_.push_back(c.slot);
+      continue;
+    }
+    if (kept != i) checks_[kept] = std::move(c);
+    ++kept;
+  }
+  checks_.resize(kept);
+}
+
 void CudaBackend::check_class_labels(const void* labels, DType dtype, int64_t n, int64_t classes,
                                      const std::string& what) {
   if (n <= 0) return;
-  std::pair<int64_t*, double*> slot;
+  Slot* slot = nullptr;
   {
     std::lock_guard<std::mutex> lock(checks_mutex_);
-    if (free_slots_.empty()) {  // a chunk of page-locked slots the device writes and the host reads
+    reclaim_checks();
+    if (free_slots_.empty()) {  // a chunk of page-locked slots the device's verdicts are copied to
       activate();
       void* chunk = nullptr;
-      NN_CUDA_CHECK(cudaHostAlloc(&chunk, kSlotsPerChunk * (sizeof(int64_t) + sizeof(double)),
-                                  cudaHostAllocMapped | cudaHostAllocPortable));
-      auto* rows = static_cast<int64_t*>(chunk);
-      auto* values = reinterpret_cast<double*>(rows + kSlotsPerChunk);
-      for (int i = 0; i < kSlotsPerChunk; ++i) free_slots_.emplace_back(rows + i, values + i);
+      NN_CUDA_CHECK(cudaHostAlloc(&chunk, kSlotsPerChunk * sizeof(Slot), cudaHostAllocPortable));
+      auto* slots = static_cast<Slot*>(chunk);
+      for (int i = 0; i < kSlotsPerChunk; ++i) free_slots_.push_back(slots + i);
     }
     slot = free_slots_.back();
     free_slots_.pop_back();
   }
-  *slot.first = kNoBadRow;
-  int64_t* device_row = nullptr;
-  double* device_value = nullptr;
-  NN_CUDA_CHECK(cudaHostGetDevicePointer(reinterpret_cast<void**>(&device_row), slot.first, 0));
-  NN_CUDA_CHECK(cudaHostGetDevicePointer(reinterpret_cast<void**>(&device_value), slot.second, 0));
-  find_bad_label(queue(), labels, dtype, n, classes, device_row, device_value);
-  Event done(current_stream());
+  // The verdict is reduced in device memory (atomicMin on the row), then copied to the host's slot.
+  std::shared_ptr<float> verdict = scratch(sizeof(Slot));
+  auto* device_slot = reinterpret_cast<Slot*>(verdict.get());
+  cudaStream_t s = queue();
+  find_bad_label(s, labels, dtype, n, classes, &device_slot->bad_row, &device_slot->bad_value);
+  NN_CUDA_CHECK(cudaMemcpyAsync(slot, device_slot, sizeof(Slot), cudaMemcpyDeviceToHost, s));
+  StreamPtr stream = current_stream();
+  Event done(stream);
   std::lock_guard<std::mutex> lock(checks_mutex_);
-  checks_.push_back({slot.first, slot.second, classes, what, std::move(done)});
+  checks_.push_back({slot, &slot->bad_row, &slot->bad_value, classes, what, stream.get(), std::move(done)});
 }
 
-void CudaBackend::raise_recorded_errors() {
+void CudaBackend::raise_recorded_errors(const Stream* waited) {
   std::exception_ptr first;
   {
     std::lock_guard<std::mutex> lock(checks_mutex_);
     size_t kept = 0;
-    for (LabelCheck& c : checks_) {
-      if (!c.done.query()) {
-        checks_[kept++] = std::move(c);
+    for (size_t i = 0; i < checks_.size(); ++i) {
+      LabelCheck& c = checks_[i];
+      const bool done = landed(c, first);
+      // A check is raised by a wait on its own stream, or on the whole device.
+      const bool mine = waited == nullptr || waited == c.stream;
+      if (done && (mine || *c.bad_row == kNoBadRow)) {
+        if (*c.bad_row != kNoBadRow && !first)
+          first = std::make_exception_ptr(std::out_of_range(fmt::format(
+              "{}: label {} of row {} is not a class index in [0, {})", c.what, *c.bad_value, *c.bad_row, c.classes)));
+        free_slots_.push_back(c.slot);
         continue;
       }
-      if (*c.bad_row != kNoBadRow && !first)
-        first = std::make_exception_ptr(std::out_of_range(fmt::format(
-            "{}: label {} of row {} is not a class index in [0, {})", c.what, *c.bad_value, *c.bad_row, c.classes)));
-      free_slots_.emplace_back(c.bad_row, c.bad_value);
+      if (kept != i) checks_[kept] = std::move(c);
+      ++kept;
     }
     checks_.resize(kept);
   }
@@ -369,11 +407,11 @@ void CudaBackend::one_hot(const int64_t* labels, float* out, int64_t rows, int64
 // ---------------------------------------------------------------- softmax family
 
 void CudaBackend::softmax(const float* x, float* y, int64_t rows, int64_t cols, bool log) {
-  cuda::softmax(queue(), x, y, rows, cols, log);
+  softmax_->forward(queue(), x, y, rows, cols, log);
 }
 
 void CudaBackend::softmax_backward(const float* y, const float* dy, float* dx, int64_t rows, int64_t cols, bool log) {
-  cuda::softmax_backward(queue(), y, dy, dx, rows, cols, log);
+  softmax_->backward(queue(), y, dy, dx, rows, cols, log);
 }
 
 void CudaBackend::softmax_cross_entropy(const float* logits, const float* targets, const int64_t* labels,

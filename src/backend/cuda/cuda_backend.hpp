@@ -1,13 +1,16 @@
 #pragma once
-// The CUDA backend (NN_WITH_CUDA): one per GPU. Convolutions through cuDNN (cuda_conv.cpp), matrix
-// products through cuBLASLt with the bias and activation as its epilogue (cuda_gemm.cpp), nn's own
-// kernels for the rest (cuda_kernels.cu), memory from a stream-ordered caching allocator over
-// cudaMalloc, page-locked staging memory for copies from the host, and CUDA streams and events as
-// nn's streams (cuda_stream.hpp). Kernels never throw on the device: a bad label is found by a
-// kernel, written to page-locked memory, and raised by the host at its next wait on the device.
+// The CUDA backend (NN_WITH_CUDA): one per GPU. Convolutions and softmax through cuDNN
+// (cuda_conv.cpp, cuda_softmax.cpp), matrix products through cuBLASLt with the bias and activation
+// as its epilogue (cuda_gemm.cpp), nn's own kernels for the rest (cuda_kernels.cu): pooling with its
+// argmax (backward as a gather from it), the 21 activations, batch normalization, the fused
+// cross-entropy, the optimizers. Memory from a stream-ordered caching allocator over cudaMalloc,
+// page-locked staging memory for copies from the host, CUDA streams and events as nn's streams
+// (cuda_stream.hpp). Kernels never throw on the device: a bad label is found by a kernel, its
+// verdict copied to page-locked memory, and raised by the host at its next wait on that stream.
 #include <cuda_runtime_api.h>
 
 #include <cstdint>
+#include <exception>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -22,6 +25,7 @@ namespace nn::detail::cuda {
 
 class GemmEngine;  // cuda_gemm.cpp
 class ConvEngine;  // cuda_conv.cpp
+class SoftmaxEngine;  // cuda_softmax.cpp
 
 class CudaBackend : public Backend {
  public:
@@ -115,21 +119,30 @@ class CudaBackend : public Backend {
   cudaStream_t queue();
   std::shared_ptr<float> scratch(size_t bytes) { return allocate(static_cast<int64_t>((bytes + 3) / 4)); }
   int index() const { return index_; }
-  // Raises the first error the device's kernels recorded since the last call (a bad label).
-  void raise_recorded_errors();
+  // Raises the first error the device's kernels recorded on `waited` (every stream: null), once
+  // that work has passed (a bad label).
+  void raise_recorded_errors(const Stream* waited);
 
  private:
   static size_t bytes(int64_t n) { return static_cast<size_t>(n) * sizeof(float); }
   void activate() const;
 
-  // A label check in flight: its verdict lands in page-locked memory the host reads after a wait.
+  // A label check in flight: its verdict is copied to a page-locked slot the host reads after a wait.
+  struct Slot {
+    int64_t bad_row;  // the first bad row, INT64_MAX for none
+    double bad_value;
+  };
   struct LabelCheck {
-    int64_t* bad_row;  // host view of the slot (device-visible: mapped)
+    Slot* slot;
+    int64_t* bad_row;
     double* bad_value;
     int64_t classes;
     std::string what;
+    const Stream* stream;  // where it was queued: a wait there raises it
     Event done;
   };
+  void reclaim_checks();  // under checks_mutex_: clean verdicts that have landed free their slots
+  static bool landed(const LabelCheck& c, std::exception_ptr& fault);
 
   int index_;
   std::string name_;
@@ -137,10 +150,11 @@ class CudaBackend : public Backend {
   std::unique_ptr<StreamAllocator> allocator_;
   std::unique_ptr<GemmEngine> gemm_;
   std::unique_ptr<ConvEngine> conv_;
+  std::unique_ptr<SoftmaxEngine> softmax_;
 
   std::mutex checks_mutex_;
   std::vector<LabelCheck> checks_;
-  std::vector<std::pair<int64_t*, double*>> free_slots_;  // page-locked (bad_row, bad_value) slots
+  std::vector<Slot*> free_slots_;  // page-locked
 
   std::mutex staging_mutex_;
   std::map<size_t, std::vector<void*>> staging_free_;  // page-locked host blocks by size

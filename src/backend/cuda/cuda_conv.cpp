@@ -220,7 +220,10 @@ void ConvEngine::forward(KernelPlan& base, const Conv2DParams& p, const float* x
         handle_, &one, sh.x, xo.ptr, filter, wo.ptr, plan.conv, algo, ws.get(), sh.fwd.workspace, &zero, sh.y, y,
         plan.bias, bias, plan.relu, sh.y, y);
     if (st == CUDNN_STATUS_SUCCESS) return;
-    if (st != CUDNN_STATUS_NOT_SUPPORTED) check_dnn(st, "cudnnConvolutionBiasActivationForward");
+    // cuDNN 9 says "not supported" with a sub-code (CUDNN_STATUS_NOT_SUPPORTED_SHAPE, ...), and some
+    // algorithm and activation pairs are refused as bad parameters: then the unfused path.
+    if (CUDNN_STATUS_CATEGORY(st) != CUDNN_STATUS_NOT_SUPPORTED && CUDNN_STATUS_CATEGORY(st) != CUDNN_STATUS_BAD_PARAM)
+      check_dnn(st, "cudnnConvolutionBiasActivationForward");
     plan.fused_supported = false;
   }
   NN_DNN_CHECK(cudnnConvolutionForward(handle_, &one, sh.x, xo.ptr, filter, wo.ptr, plan.conv, algo, ws.get(),

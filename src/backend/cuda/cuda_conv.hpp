@@ -6,7 +6,9 @@
 // the forward pass (cudnnConvolutionBiasActivationForward); other activations and the bias gradient
 // are nn's kernels. TF32 follows nn::cuda::allow_tf32_convolutions(); inside an
 // Autocast(kBFloat16) scope the convolutions run on bfloat16 copies of their operands with float32
-// accumulation. Padding that differs between sides ('same' with an even kernel) is applied by a kernel
+// accumulation, and, since cuDNN's legacy API writes in its inputs' type, their outputs and
+// gradients are rounded to bfloat16 before they return to float32 (as PyTorch's autocast leaves a
+// convolution's output in bfloat16). Padding that differs between sides ('same' with an even kernel) is applied by a kernel
 // first, since cuDNN's descriptors pad symmetrically.
 #include <cudnn.h>
 

@@ -1,5 +1,8 @@
 #include "cuda_gemm.hpp"
 
+#include <cstdint>
+#include <memory>
+
 #include <fmt/format.h>
 
 #include "cuda_backend.hpp"
@@ -18,6 +21,14 @@ void check_lt(cublasStatus_t s, const char* call) {
     throw CudaError(fmt::format("cublasLt: {}: {} ({})", call, cublasLtGetStatusString(s), cublasLtGetStatusName(s)));
 }
 #define NN_LT_CHECK(call) check_lt((call), #call)
+
+// The largest power of two up to 256 that divides the address.
+int alignment(const void* p) {
+  const auto address = reinterpret_cast<uintptr_t>(p);
+  int a = 256;
+  while (a > 1 && address % static_cast<uintptr_t>(a) != 0) a /= 2;
+  return a;
+}
 
 }  // namespace
 
@@ -46,7 +57,7 @@ GemmEngine::~GemmEngine() {
 
 GemmEngine::Plan& GemmEngine::plan_for(const Key& key) {
   if (auto it = plans_.find(key); it != plans_.end()) return *it->second;
-  const auto [trans_a, trans_b, m, n, k, lda, ldb, ldc, has_bias, act_code, bf16, tf32] = key;
+  const auto [trans_a, trans_b, m, n, k, lda, ldb, ldc, has_bias, act_code, bf16, tf32, align_a, align_b, align_c] = key;
   const auto act = static_cast<Epilogue>(act_code);
   auto plan = std::make_unique<Plan>();
   const cublasComputeType_t compute = bf16 ? CUBLAS_COMPUTE_32F : tf32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
@@ -60,11 +71,24 @@ GemmEngine::Plan& GemmEngine::plan_for(const Key& key) {
   NN_LT_CHECK(cublasLtMatrixLayoutCreate(&plan->b, in_type, trans_a ? m : k, trans_a ? k : m, lda));
   NN_LT_CHECK(cublasLtMatrixLayoutCreate(&plan->c, CUDA_R_32F, n, m, ldc));
 
-  cublasLtMatmulPreference_t pref = nullptr;
-  NN_LT_CHECK(cublasLtMatmulPreferenceCreate(&pref));
+  cublasLtMatmulPreference_t raw_pref = nullptr;
+  NN_LT_CHECK(cublasLtMatmulPreferenceCreate(&raw_pref));
+  const std::unique_ptr<cublasLtMatmulPreferenceOpaque_t, decltype(&cublasLtMatmulPreferenceDestroy)> owned(
+      raw_pref, &cublasLtMatmulPreferenceDestroy);
+  cublasLtMatmulPreference_t pref = owned.get();
   const size_t workspace = kWorkspaceBytes;
   NN_LT_CHECK(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &workspace,
                                                    sizeof(workspace)));
+  // The addresses' alignment (a tensor's slice may start anywhere; cuBLASLt assumes 256 bytes).
+  // cuBLASLt's A is nn's b, its B nn's a.
+  const auto set_align = [&](cublasLtMatmulPreferenceAttributes_t attribute, int bytes) {
+    const auto value = static_cast<uint32_t>(bytes);
+    NN_LT_CHECK(cublasLtMatmulPreferenceSetAttribute(pref, attribute, &value, sizeof(value)));
+  };
+  set_align(CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, align_b);
+  set_align(CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, align_a);
+  set_align(CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, align_c);
+  set_align(CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, align_c);
   // The epilogue: bias and ReLU fused where asked; sigmoid and tanh run as a kernel after the bias.
   const auto try_epilogue = [&](cublasLtEpilogue_t epilogue, int& found, cublasLtMatmulHeuristicResult_t& result) {
     NN_LT_CHECK(cublasLtMatmulDescSetAttribute(plan->desc, CUBLASLT_MATMUL_DESC_EPILOGUE, &epilogue, sizeof(epilogue)));
@@ -83,11 +107,9 @@ GemmEngine::Plan& GemmEngine::plan_for(const Key& key) {
     plan->bias = has_bias;
     plan->fused_act = act == Epilogue::Relu;
   } else if (!try_epilogue(CUBLASLT_EPILOGUE_DEFAULT, found, result)) {
-    cublasLtMatmulPreferenceDestroy(pref);
     throw CudaError(fmt::format("cublasLt: no algorithm for a {}x{}x{} matrix product (trans {} {})", m, n, k,
                                 trans_a, trans_b));
   }
-  cublasLtMatmulPreferenceDestroy(pref);
   plan->algo = result.algo;
   plan->workspace = result.workspaceSize;
   Plan& out = *plan;
@@ -100,10 +122,13 @@ void GemmEngine::run(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k
                      Epilogue act) {
   if (m == 0 || n == 0) return;
   cudaStream_t stream = backend_.queue();
-  if (k == 0) {  // an empty sum: C = beta C, then the bias and activation
-    if (beta == 0.0f) backend_.fill(c, 0.0f, m * ldc);
-    else backend_.scale(m * ldc, beta, c, c);
-    backend_.bias_activation(c, bias, m, n, 1, act);
+  if (k == 0) {  // an empty sum: C = beta C, then the bias and activation, row by row of C's n columns
+    for (int64_t r = 0; r < m; ++r) {
+      float* row = c + r * ldc;
+      if (beta == 0.0f) backend_.fill(row, 0.0f, n);
+      else backend_.scale(n, beta, row, row);
+      backend_.bias_activation(row, bias, 1, n, 1, act);
+    }
     return;
   }
   const bool bf16 = autocast_dtype() == kBFloat16;
@@ -114,7 +139,9 @@ void GemmEngine::run(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k
   const void* pa = a;
   const void* pb = b;
   if (bf16) {
-    const int64_t a_count = (trans_a ? k : m) * lda, b_count = (trans_b ? n : k) * ldb;
+    // The strided extent: every row but the last whole, the last up to its used columns.
+    const int64_t a_count = ((trans_a ? k : m) - 1) * lda + (trans_a ? m : k);
+    const int64_t b_count = ((trans_b ? n : k) - 1) * ldb + (trans_b ? k : n);
     a16 = backend_.scratch(static_cast<size_t>(a_count) * 2);
     b16 = backend_.scratch(static_cast<size_t>(b_count) * 2);
     cuda::convert(stream, a, kFloat32, a16.get(), kBFloat16, a_count);
@@ -123,7 +150,8 @@ void GemmEngine::run(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k
     pb = b16.get();
   }
   std::lock_guard<std::mutex> lock(mutex_);
-  Plan& plan = plan_for(Key{trans_a, trans_b, m, n, k, lda, ldb, ldc, bias != nullptr, static_cast<int>(act), bf16, tf32});
+  Plan& plan = plan_for(Key{trans_a, trans_b, m, n, k, lda, ldb, ldc, bias != nullptr, static_cast<int>(act), bf16, tf32,
+                            alignment(pa), alignment(pb), alignment(c)});
   if (plan.bias)
     NN_LT_CHECK(cublasLtMatmulDescSetAttribute(plan.desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias, sizeof(bias)));
   std::shared_ptr<float> workspace = plan.workspace ? backend_.scratch(plan.workspace) : nullptr;

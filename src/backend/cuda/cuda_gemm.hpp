@@ -30,7 +30,10 @@ class GemmEngine {
 
  private:
   struct Plan;
-  using Key = std::tuple<bool, bool, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, bool, int, bool, bool>;
+  // trans_a, trans_b, m, n, k, lda, ldb, ldc, bias, act, bfloat16, tf32, and the alignment of the
+  // operands' addresses (a, b, c: cuBLASLt's kernels assume what the plan was chosen for).
+  using Key = std::tuple<bool, bool, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, bool, int, bool, bool, int,
+                         int, int>;
   Plan& plan_for(const Key& key);
 
   CudaBackend& backend_;

@@ -159,7 +159,7 @@ __global__ void sum_kernel(const float* x, float* out, int64_t n) {
   if (threadIdx.x == 0) out[0] = static_cast<float>(total);
 }
 
-// ---- softmax family: one warp per row ----
+// ---- the fused cross-entropy: one warp per row ----
 struct RowStats {
   float max;
   double sum;  // of exp(x - max)
@@ -177,34 +177,6 @@ __device__ RowStats row_stats(const float* x, int64_t cols, int lane) {
   const int lane = threadIdx.x % kWarp;                                                             \
   for (int64_t row = blockIdx.x * static_cast<int64_t>(kRowsPerBlock) + threadIdx.x / kWarp; row < (rows); \
        row += static_cast<int64_t>(gridDim.x) * kRowsPerBlock)
-
-__global__ void softmax_kernel(const float* x, float* y, int64_t rows, int64_t cols, bool log) {
-  NN_FOR_ROWS(r, rows) {
-    const float* xr = x + r * cols;
-    float* yr = y + r * cols;
-    const RowStats st = row_stats(xr, cols, lane);
-    if (log) {
-      const float lse = st.max + static_cast<float>(::log(st.sum));
-      for (int64_t j = lane; j < cols; j += kWarp) yr[j] = xr[j] - lse;
-    } else {
-      const auto inv = static_cast<float>(1.0 / st.sum);
-      for (int64_t j = lane; j < cols; j += kWarp) yr[j] = expf(xr[j] - st.max) * inv;
-    }
-  }
-}
-
-__global__ void softmax_backward_kernel(const float* y, const float* dy, float* dx, int64_t rows, int64_t cols,
-                                        bool log) {
-  NN_FOR_ROWS(r, rows) {
-    const float* yr = y + r * cols;
-    const float* gr = dy + r * cols;
-    float* dr = dx + r * cols;
-    double s = 0.0;
-    for (int64_t j = lane; j < cols; j += kWarp) s += log ? gr[j] : gr[j] * yr[j];
-    const auto sf = static_cast<float>(warp_sum(s));
-    for (int64_t j = lane; j < cols; j += kWarp) dr[j] = log ? gr[j] - expf(yr[j]) * sf : yr[j] * (gr[j] - sf);
-  }
-}
 
 __global__ void xent_kernel(const float* logits, const float* targets, const int64_t* labels, float* probs,
                             float* loss, int64_t rows, int64_t cols) {
@@ -400,6 +372,10 @@ void find_bad_label_as(cudaStream_t s, const void* labels, int64_t n, int64_t cl
                        double* bad_value) {
   const auto* v = static_cast<const typename In::type*>(labels);
   auto* row = reinterpret_cast<unsigned long long*>(bad_row);
+  each(s, 1, "check_class_labels", [=] __device__(int64_t) {
+    *bad_row = INT64_MAX;
+    *bad_value = 0.0;
+  });
   each(s, n, "check_class_labels", [=] __device__(int64_t i) {
     if (!kmath::is_class_index(In::get(v[i]), classes)) atomicMin(row, static_cast<unsigned long long>(i));
   });
@@ -584,19 +560,6 @@ void one_hot(cudaStream_t s, const int64_t* labels, float* out, int64_t rows, in
 }
 
 // ---------------------------------------------------------------- softmax family
-
-void softmax(cudaStream_t s, const float* x, float* y, int64_t rows, int64_t cols, bool log) {
-  if (rows <= 0) return;
-  softmax_kernel<<<grid_for(rows, kRowsPerBlock), kThreads, 0, s>>>(x, y, rows, cols, log);
-  check_launch("softmax");
-}
-
-void softmax_backward(cudaStream_t s, const float* y, const float* dy, float* dx, int64_t rows, int64_t cols,
-                      bool log) {
-  if (rows <= 0) return;
-  softmax_backward_kernel<<<grid_for(rows, kRowsPerBlock), kThreads, 0, s>>>(y, dy, dx, rows, cols, log);
-  check_launch("softmax_backward");
-}
 
 void softmax_cross_entropy(cudaStream_t s, const float* logits, const float* targets, const int64_t* labels,
                            float* probs, float* loss, int64_t rows, int64_t cols) {

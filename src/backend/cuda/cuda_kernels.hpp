@@ -35,8 +35,8 @@ void fill(cudaStream_t s, float* y, float value, int64_t n);
 void axpy(cudaStream_t s, int64_t n, float alpha, const float* x, float* y);
 void scale(cudaStream_t s, int64_t n, float alpha, const float* x, float* y);
 void convert(cudaStream_t s, const void* src, DType from, void* dst, DType to, int64_t n);
-// Writes into *bad_row (device-visible, initialised to INT64_MAX) the first row whose label is not a
-// class index, and its value into *bad_value.
+// Writes into *bad_row (device memory) the first row whose label is not a class index, INT64_MAX
+// when there is none, and that label's value into *bad_value.
 void find_bad_label(cudaStream_t s, const void* labels, DType dtype, int64_t n, int64_t classes,
                     int64_t* bad_row, double* bad_value);
 
@@ -56,9 +56,6 @@ void clip(cudaStream_t s, const float* x, float* y, int64_t n, float lo, float h
 void clip_backward(cudaStream_t s, const float* x, const float* dy, float* dx, int64_t n, float lo, float hi);
 void one_hot(cudaStream_t s, const int64_t* labels, float* out, int64_t rows, int64_t cols);
 
-void softmax(cudaStream_t s, const float* x, float* y, int64_t rows, int64_t cols, bool log);
-void softmax_backward(cudaStream_t s, const float* y, const float* dy, float* dx, int64_t rows, int64_t cols,
-                      bool log);
 void softmax_cross_entropy(cudaStream_t s, const float* logits, const float* targets, const int64_t* labels,
                            float* probs, float* loss, int64_t rows, int64_t cols);
 void softmax_cross_entropy_backward(cudaStream_t s, const float* probs, const float* targets,

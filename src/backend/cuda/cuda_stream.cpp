@@ -5,7 +5,7 @@
 
 namespace nn::detail::cuda {
 
-CudaStream::CudaStream(Device device, std::function<void()> on_wait) : device_(device), on_wait_(std::move(on_wait)) {
+CudaStream::CudaStream(Device device, std::function<void(const CudaStream*)> on_wait) : device_(device), on_wait_(std::move(on_wait)) {
   activate(device_.index);
   NN_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
 }
@@ -31,45 +31,57 @@ void CudaStream::poll() const {
 
 uint64_t CudaStream::record() {
   std::lock_guard<std::mutex> lock(mutex_);
-  if (!dirty_) return recorded_;  // no work since the last event: it marks this point too
-  activate(device_.index);
-  cudaEvent_t e;
-  if (!spare_.empty()) {
-    e = spare_.back();
-    spare_.pop_back();
-  } else {
-    NN_CUDA_CHECK(cudaEventCreateWithFlags(&e, cudaEventDisableTiming));
+  return ++recorded_;
+}
+
+cudaEvent_t CudaStream::event_covering(uint64_t position) const {
+  if (position <= passed_) return nullptr;
+  poll();
+  if (position <= passed_) return nullptr;
+  if (pending_.empty() || pending_.back().first < position) {  // made now: after everything queued so far
+    activate(device_.index);
+    cudaEvent_t e;
+    if (!spare_.empty()) {
+      e = spare_.back();
+      spare_.pop_back();
+    } else {
+      NN_CUDA_CHECK(cudaEventCreateWithFlags(&e, cudaEventDisableTiming));
+    }
+    const cudaError_t rc = cudaEventRecord(e, stream_);
+    if (rc != cudaSuccess) {
+      spare_.push_back(e);
+      throw_cuda(rc, "cudaEventRecord");
+    }
+    pending_.emplace_back(recorded_, e);
   }
-  const cudaError_t rc = cudaEventRecord(e, stream_);
-  if (rc != cudaSuccess) {
-    spare_.push_back(e);
-    throw_cuda(rc, "cudaEventRecord");
-  }
-  pending_.emplace_back(++recorded_, e);
-  dirty_ = false;
-  return recorded_;
+  for (const auto& [p, e] : pending_)  // the earliest event at or after the position
+    if (p >= position) return e;
+  return nullptr;
 }
 
 bool CudaStream::passed(uint64_t position) const {
   std::lock_guard<std::mutex> lock(mutex_);
   if (position <= passed_) return true;
+  event_covering(position);  // an event for it exists from now on; the next query may find it passed
   poll();
   return position <= passed_;
 }
 
 void CudaStream::wait_until(uint64_t position) {
+  cudaEvent_t e = nullptr;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    poll();
-    for (auto& [p, e] : pending_)
-      if (p >= position) {
-        activate(device_.index);
-        NN_CUDA_CHECK(cudaEventSynchronize(e));
-        break;
-      }
+    e = event_covering(position);
+  }
+  // Outside the lock, so the allocator's queries go on meanwhile. Were the event passed and
+  // recorded again in between, this would wait longer, never too little.
+  if (e) {
+    activate(device_.index);
+    NN_CUDA_CHECK(cudaEventSynchronize(e));
+    std::lock_guard<std::mutex> lock(mutex_);
     poll();
   }
-  if (on_wait_) on_wait_();
+  if (on_wait_) on_wait_(this);
 }
 
 void CudaStream::synchronize() {
@@ -79,18 +91,12 @@ void CudaStream::synchronize() {
     std::lock_guard<std::mutex> lock(mutex_);
     poll();
   }
-  if (on_wait_) on_wait_();
+  if (on_wait_) on_wait_(this);
 }
 
 void CudaStream::enqueue_wait(cudaStream_t waiter, uint64_t position) const {
   std::lock_guard<std::mutex> lock(mutex_);
-  if (position <= passed_) return;
-  poll();
-  for (auto& [p, e] : pending_)
-    if (p >= position) {
-      NN_CUDA_CHECK(cudaStreamWaitEvent(waiter, e, 0));
-      return;
-    }
+  if (cudaEvent_t e = event_covering(position)) NN_CUDA_CHECK(cudaStreamWaitEvent(waiter, e, 0));
 }
 
 void CudaStream::wait_for(const Event& event) {

@@ -15,7 +15,8 @@ StreamAllocator::System test_memory() {
           [](void* p, size_t bytes) {
             const DeviceAccess access;
             std::memset(p, 0xFF, bytes);  // all-ones: NaN as float, -1 as int
-          }};
+          },
+          nullptr};  // waits with Backend::synchronize(), which raises what the device recorded
 }
 }  // namespace
 
