@@ -88,10 +88,7 @@ CudaBackend::CudaBackend(int index) : index_(index) {
       },
       // Waiting for the device to let pending blocks pass raises nothing: the errors recorded
       // on the device belong to the waits of the code that queued the work.
-      [this] {
-        activate();
-        NN_CUDA_CHECK(cudaDeviceSynchronize());
-      }};
+      [this] { wait_device(); }};
   // Freed blocks wait for their stream up to a quarter of the GPU's memory before the host waits.
   allocator_ = std::make_unique<StreamAllocator>(*this, std::move(system), static_cast<int64_t>(total_bytes / 4),
                                                  /*reuse_on_same_stream=*/true);
@@ -142,12 +139,28 @@ void CudaBackend::copy_bytes_from_host(const void* src, void* dst, size_t n) {
 void CudaBackend::fill(float* y, float value, int64_t n) { cuda::fill(queue(), y, value, n); }
 
 StreamPtr CudaBackend::new_stream() {
-  return std::make_shared<CudaStream>(device(), [this](const CudaStream* s) { raise_recorded_errors(s); });
+  auto s = std::make_shared<CudaStream>(device(), [this](const CudaStream* w) { raise_recorded_errors(w); });
+  std::lock_guard<std::mutex> lock(streams_mutex_);
+  streams_.erase(std::remove_if(streams_.begin(), streams_.end(), [](const auto& w) { return w.expired(); }),
+                 streams_.end());
+  streams_.push_back(s);
+  return s;
+}
+
+void CudaBackend::wait_device() {
+  std::vector<std::pair<std::shared_ptr<CudaStream>, uint64_t>> marks{{default_stream_, default_stream_->recorded()}};
+  {
+    std::lock_guard<std::mutex> lock(streams_mutex_);
+    for (const auto& w : streams_)
+      if (auto s = w.lock()) marks.emplace_back(s, s->recorded());
+  }
+  activate();
+  NN_CUDA_CHECK(cudaDeviceSynchronize());
+  for (auto& [s, upto] : marks) s->mark_passed(upto);
 }
 
 void CudaBackend::synchronize() {
-  activate();
-  NN_CUDA_CHECK(cudaDeviceSynchronize());
+  wait_device();
   raise_recorded_errors(nullptr);
 }
 
@@ -167,9 +180,13 @@ std::shared_ptr<void> CudaBackend::host_staging(size_t bytes) {
     NN_CUDA_CHECK(cudaHostAlloc(&p, size, cudaHostAllocPortable));
   }
   // Returned to the cache when the caller lets go (after its copy's event has passed).
-  return std::shared_ptr<void>(p, [this, size](void* q) {
-    std::lock_guard<std::mutex> lock(staging_mutex_);
-    staging_free_[size].push_back(q);
+  return std::shared_ptr<void>(p, [this, size](void* q) noexcept {
+    try {
+      std::lock_guard<std::mutex> lock(staging_mutex_);
+      staging_free_[size].push_back(q);
+    } catch (...) {  // no room to cache it: give it back
+      cudaFreeHost(q);
+    }
   });
 }
 
@@ -226,15 +243,21 @@ void CudaBackend::check_class_labels(const void* labels, DType dtype, int64_t n,
     free_slots_.pop_back();
   }
   // The verdict is reduced in device memory (atomicMin on the row), then copied to the host's slot.
-  std::shared_ptr<float> verdict = scratch(sizeof(Slot));
-  auto* device_slot = reinterpret_cast<Slot*>(verdict.get());
-  cudaStream_t s = queue();
-  find_bad_label(s, labels, dtype, n, classes, &device_slot->bad_row, &device_slot->bad_value);
-  NN_CUDA_CHECK(cudaMemcpyAsync(slot, device_slot, sizeof(Slot), cudaMemcpyDeviceToHost, s));
-  StreamPtr stream = current_stream();
-  Event done(stream);
-  std::lock_guard<std::mutex> lock(checks_mutex_);
-  checks_.push_back({slot, &slot->bad_row, &slot->bad_value, classes, what, stream.get(), std::move(done)});
+  try {
+    std::shared_ptr<float> verdict = scratch(sizeof(Slot));
+    auto* device_slot = reinterpret_cast<Slot*>(verdict.get());
+    cudaStream_t s = queue();
+    find_bad_label(s, labels, dtype, n, classes, &device_slot->bad_row, &device_slot->bad_value);
+    NN_CUDA_CHECK(cudaMemcpyAsync(slot, device_slot, sizeof(Slot), cudaMemcpyDeviceToHost, s));
+    StreamPtr stream = current_stream();
+    Event done(stream);
+    std::lock_guard<std::mutex> lock(checks_mutex_);
+    checks_.push_back({slot, &slot->bad_row, &slot->bad_value, classes, what, stream.get(), std::move(done)});
+  } catch (...) {
+    std::lock_guard<std::mutex> lock(checks_mutex_);
+    free_slots_.push_back(slot);
+    throw;
+  }
 }
 
 void CudaBackend::raise_recorded_errors(const Stream* waited) {

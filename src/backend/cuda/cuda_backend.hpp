@@ -125,6 +125,8 @@ class CudaBackend : public Backend {
 
  private:
   static size_t bytes(int64_t n) { return static_cast<size_t>(n) * sizeof(float); }
+  // Waits for every stream of the device, marking their positions passed; raises nothing.
+  void wait_device();
   void activate() const;
 
   // A label check in flight: its verdict is copied to a page-locked slot the host reads after a wait.
@@ -147,6 +149,8 @@ class CudaBackend : public Backend {
   int index_;
   std::string name_;
   std::shared_ptr<CudaStream> default_stream_;
+  std::mutex streams_mutex_;
+  std::vector<std::weak_ptr<CudaStream>> streams_;  // made by new_stream()
   std::unique_ptr<StreamAllocator> allocator_;
   std::unique_ptr<GemmEngine> gemm_;
   std::unique_ptr<ConvEngine> conv_;

@@ -55,9 +55,11 @@ GemmEngine::~GemmEngine() {
   if (handle_) cublasLtDestroy(handle_);
 }
 
-GemmEngine::Plan& GemmEngine::plan_for(const Key& key) {
+GemmEngine::Plan& GemmEngine::plan_for(const Key& key, const float* bias) {
   if (auto it = plans_.find(key); it != plans_.end()) return *it->second;
-  const auto [trans_a, trans_b, m, n, k, lda, ldb, ldc, has_bias, act_code, bf16, tf32, align_a, align_b, align_c] = key;
+  const auto [trans_a, trans_b, m, n, k, lda, ldb, ldc, has_bias, act_code, bf16, tf32, align_a, align_b, align_c,
+              align_bias] = key;
+  (void)align_bias;  // in the key; the heuristic reads it from the pointer itself
   const auto act = static_cast<Epilogue>(act_code);
   auto plan = std::make_unique<Plan>();
   const cublasComputeType_t compute = bf16 ? CUBLAS_COMPUTE_32F : tf32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
@@ -92,6 +94,8 @@ GemmEngine::Plan& GemmEngine::plan_for(const Key& key) {
   // The epilogue: bias and ReLU fused where asked; sigmoid and tanh run as a kernel after the bias.
   const auto try_epilogue = [&](cublasLtEpilogue_t epilogue, int& found, cublasLtMatmulHeuristicResult_t& result) {
     NN_LT_CHECK(cublasLtMatmulDescSetAttribute(plan->desc, CUBLASLT_MATMUL_DESC_EPILOGUE, &epilogue, sizeof(epilogue)));
+    if (has_bias)  // the heuristic infers the bias's alignment from its address
+      NN_LT_CHECK(cublasLtMatmulDescSetAttribute(plan->desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias, sizeof(bias)));
     found = 0;
     const cublasStatus_t s = cublasLtMatmulAlgoGetHeuristic(handle_, plan->desc, plan->a, plan->b, plan->c, plan->c,
                                                             pref, 1, &result, &found);
@@ -122,7 +126,13 @@ void GemmEngine::run(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k
                      Epilogue act) {
   if (m == 0 || n == 0) return;
   cudaStream_t stream = backend_.queue();
-  if (k == 0) {  // an empty sum: C = beta C, then the bias and activation, row by row of C's n columns
+  if (k == 0) {  // an empty sum: C = beta C, then the bias and activation (row by row when C is strided)
+    if (ldc == n) {
+      if (beta == 0.0f) backend_.fill(c, 0.0f, m * n);
+      else backend_.scale(m * n, beta, c, c);
+      backend_.bias_activation(c, bias, m, n, 1, act);
+      return;
+    }
     for (int64_t r = 0; r < m; ++r) {
       float* row = c + r * ldc;
       if (beta == 0.0f) backend_.fill(row, 0.0f, n);
@@ -151,7 +161,8 @@ void GemmEngine::run(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k
   }
   std::lock_guard<std::mutex> lock(mutex_);
   Plan& plan = plan_for(Key{trans_a, trans_b, m, n, k, lda, ldb, ldc, bias != nullptr, static_cast<int>(act), bf16, tf32,
-                            alignment(pa), alignment(pb), alignment(c)});
+                            alignment(pa), alignment(pb), alignment(c), bias ? alignment(bias) : 256},
+                        bias);
   if (plan.bias)
     NN_LT_CHECK(cublasLtMatmulDescSetAttribute(plan.desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias, sizeof(bias)));
   std::shared_ptr<float> workspace = plan.workspace ? backend_.scratch(plan.workspace) : nullptr;

@@ -31,10 +31,11 @@ class GemmEngine {
  private:
   struct Plan;
   // trans_a, trans_b, m, n, k, lda, ldb, ldc, bias, act, bfloat16, tf32, and the alignment of the
-  // operands' addresses (a, b, c: cuBLASLt's kernels assume what the plan was chosen for).
+  // operands' addresses (a, b, c, bias: cuBLASLt's kernels assume what the plan was chosen for).
   using Key = std::tuple<bool, bool, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, bool, int, bool, bool, int,
-                         int, int>;
-  Plan& plan_for(const Key& key);
+                         int, int, int>;
+  // `bias` is this call's: the heuristic reads its alignment from the pointer.
+  Plan& plan_for(const Key& key, const float* bias);
 
   CudaBackend& backend_;
   cublasLtHandle_t handle_ = nullptr;

@@ -22,6 +22,7 @@ class SoftmaxEngine {
 
  private:
   void prepare(cudaStream_t s, int64_t rows, int64_t cols);
+  static int64_t chunk_rows(int64_t cols);
   std::mutex mutex_;  // the handle and the descriptor
   cudnnHandle_t handle_ = nullptr;
   cudnnTensorDescriptor_t desc_ = nullptr;

@@ -1,5 +1,7 @@
 #include "cuda_stream.hpp"
 
+#include <algorithm>
+
 #include "cuda_check.hpp"
 #include "cuda_device.hpp"
 
@@ -23,7 +25,7 @@ void CudaStream::poll() const {
     const cudaError_t e = cudaEventQuery(pending_.front().second);
     if (e == cudaErrorNotReady) return;
     if (e != cudaSuccess) throw_cuda(e, "cudaEventQuery");
-    passed_ = pending_.front().first;
+    passed_ = std::max(passed_, pending_.front().first);
     spare_.push_back(pending_.front().second);
     pending_.pop_front();
   }
@@ -84,13 +86,22 @@ void CudaStream::wait_until(uint64_t position) {
   if (on_wait_) on_wait_(this);
 }
 
+uint64_t CudaStream::recorded() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return recorded_;
+}
+
+void CudaStream::mark_passed(uint64_t upto) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  poll();
+  passed_ = std::max(passed_, upto);
+}
+
 void CudaStream::synchronize() {
+  const uint64_t upto = recorded();  // every position recorded before the wait has run after it
   activate(device_.index);
   NN_CUDA_CHECK(cudaStreamSynchronize(stream_));
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    poll();
-  }
+  mark_passed(upto);
   if (on_wait_) on_wait_(this);
 }
 

@@ -35,6 +35,11 @@ class CudaStream : public Stream {
   void synchronize() override;
   void wait_for(const Event& event) override;
 
+  // For a wait on the whole device: the last position recorded before it, and, after it, that
+  // every position up to there has passed (they have no event of their own until asked about).
+  uint64_t recorded() const;
+  void mark_passed(uint64_t upto);
+
  private:
   // Under mutex_: pops the events that have completed.
   void poll() const;
