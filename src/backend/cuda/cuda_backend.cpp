@@ -38,6 +38,7 @@ class CudaOutOfMemory : public std::bad_alloc {
 };
 
 constexpr int64_t kNoBadRow = std::numeric_limits<int64_t>::max();
+constexpr size_t kStagedCopyBytes = size_t{1} << 20;  // smaller copies from pageable memory are staged
 constexpr int kSlotsPerChunk = 256;
 
 std::string describe_device(int index) {
@@ -131,9 +132,39 @@ void CudaBackend::copy_bytes_to_host(const void* src, void* dst, size_t n) {
 }
 
 void CudaBackend::copy_bytes_from_host(const void* src, void* dst, size_t n) {
-  // From pageable memory the call returns once src has been read; from staging memory
-  // (host_staging) it runs asynchronously and the caller keeps src until an event passes.
-  if (n > 0) NN_CUDA_CHECK(cudaMemcpyAsync(dst, src, n, cudaMemcpyHostToDevice, queue()));
+  if (n == 0) return;
+  cudaStream_t s = queue();
+  cudaPointerAttributes attributes{};
+  const bool page_locked = cudaPointerGetAttributes(&attributes, src) == cudaSuccess &&
+                           attributes.type == cudaMemoryTypeHost;
+  (void)cudaGetLastError();  // a plain host pointer is not an error
+  if (page_locked || n > kStagedCopyBytes) {
+    // From staging memory (host_staging) the copy runs asynchronously and the caller keeps src until
+    // an event passes; from large pageable memory the call returns once src has been read.
+    NN_CUDA_CHECK(cudaMemcpyAsync(dst, src, n, cudaMemcpyHostToDevice, s));
+    return;
+  }
+  // A small copy from pageable memory (an index batch, a scalar) would make the driver wait for the
+  // stream first: it goes through cached page-locked memory instead, kept until the copy has run, so
+  // the host does not wait for the device.
+  std::shared_ptr<void> staging = host_staging(n);
+  std::memcpy(staging.get(), src, n);
+  NN_CUDA_CHECK(cudaMemcpyAsync(dst, staging.get(), n, cudaMemcpyHostToDevice, s));
+  Event copied(current_stream());
+  std::lock_guard<std::mutex> lock(uploads_mutex_);
+  size_t kept = 0;
+  for (size_t i = 0; i < uploads_.size(); ++i) {
+    bool passed = false;
+    try {
+      passed = uploads_[i].copied.query();
+    } catch (...) {  // a device fault: the next wait reports it; the buffer stays held
+    }
+    if (passed) continue;
+    if (kept != i) uploads_[kept] = std::move(uploads_[i]);
+    ++kept;
+  }
+  uploads_.resize(kept);
+  uploads_.push_back({std::move(staging), std::move(copied)});
 }
 
 void CudaBackend::fill(float* y, float value, int64_t n) { cuda::fill(queue(), y, value, n); }

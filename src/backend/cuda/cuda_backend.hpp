@@ -162,6 +162,14 @@ class CudaBackend : public Backend {
 
   std::mutex staging_mutex_;
   std::map<size_t, std::vector<void*>> staging_free_;  // page-locked host blocks by size
+
+  // Small uploads from pageable memory, staged in page-locked memory until their copy has run.
+  struct Upload {
+    std::shared_ptr<void> staging;
+    Event copied;
+  };
+  std::mutex uploads_mutex_;
+  std::vector<Upload> uploads_;  // after staging_free_: destroyed first, returning their blocks
 };
 
 // The number of CUDA devices (0 without a driver or a GPU) and why there are none, probed once.
