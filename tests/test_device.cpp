@@ -15,6 +15,7 @@
 #include <csignal>
 
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -23,6 +24,7 @@
 #include <nlohmann/json.hpp>
 
 #include "nn/nn.hpp"
+#include "backend/stream_allocator.hpp"
 #include "nn/serving/server.hpp"
 #include "temp_dir.hpp"
 
@@ -435,4 +437,45 @@ TEST_CASE("index_select takes rows on the device, and an index out of range is a
   const Tensor queued = index_select(x.to(kTest), bad);  // queued; raised when the host waits
   CHECK_THROWS_AS(backend_for(kTest).synchronize(), std::out_of_range);
   CHECK_THROWS_AS(index_select(x, Tensor::from_vector({1}, std::vector<float>{1.0f})), std::invalid_argument);
+}
+
+TEST_CASE("a stream-ordered allocator that reuses on the freeing stream (the GPU's) waits only across streams") {
+  // The CUDA backend's allocator mode, on the test device's streams: a block freed on the
+  // allocating thread's stream is handed out again at once (the stream runs in order); one freed on
+  // another stream only once that stream has passed the free; and past the bound it waits.
+  Backend& be = backend_for(kTest);
+  be.synchronize();
+  int waits = 0;
+  detail::StreamAllocator::System system{[](size_t bytes) { return std::malloc(bytes); },
+                                         [](void* p, size_t) { std::free(p); }, nullptr,
+                                         [&] {
+                                           ++waits;
+                                           be.synchronize();
+                                         }};
+  detail::StreamAllocator allocator(be, system, int64_t{1} << 20, /*reuse_on_same_stream=*/true);
+  const void* first = allocator.allocate(256).get();  // freed at once, on the default stream
+  CHECK(allocator.allocate(256).get() == first);      // same stream: reused without a wait
+  StreamPtr other = be.new_stream();
+  const void* on_other = nullptr;
+  {
+    StreamGuard guard(other);
+    auto block = allocator.allocate(256);
+    CHECK(block.get() != first);  // the default stream has not passed the free: other memory
+    on_other = block.get();
+  }  // freed on `other`
+  auto from_default = allocator.allocate(256);
+  CHECK(from_default.get() != on_other);  // `other` has not passed its free
+  other->synchronize();
+  auto after = allocator.allocate(256);
+  CHECK(after.get() == on_other);  // passed: free for any stream
+  CHECK(waits == 0);
+  // More pending than the bound: the allocator waits for the device (once) instead of growing.
+  {
+    StreamGuard guard(other);
+    std::vector<std::shared_ptr<float>> big;
+    for (int i = 0; i < 3; ++i) big.push_back(allocator.allocate(int64_t{1} << 18));  // 1 MiB each
+  }
+  auto again = allocator.allocate(int64_t{1} << 18);
+  CHECK(waits == 1);
+  allocator.release_cached();
 }
