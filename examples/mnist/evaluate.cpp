@@ -26,7 +26,7 @@ CLI::App* add_evaluate_command(CLI::App& app, EvaluateOptions& o) {
 int run_evaluate(const EvaluateOptions& o) {
   apply_gpu_options(o.gpu);
   if (o.threads > 0) nn::set_num_threads(static_cast<int>(o.threads));
-  nn::Sequential model = nn::load_model(o.model_file, nn::parse_device(o.device));
+  nn::Model model = nn::load_model(o.model_file, nn::parse_device(o.device));
   if (!model.built())
     throw std::runtime_error(o.model_file + ": the model has no input shape (it was never built)");
   // Accuracy whatever the model was compiled with (or if it was not compiled at all).

@@ -142,7 +142,7 @@ CLI::App* add_predict_command(CLI::App& app, PredictOptions& o) {
 int run_predict(const PredictOptions& o) {
   apply_gpu_options(o.gpu);
   if (o.threads > 0) nn::set_num_threads(static_cast<int>(o.threads));
-  nn::Sequential model = nn::load_model(o.model_file, nn::parse_device(o.device));
+  nn::Model model = nn::load_model(o.model_file, nn::parse_device(o.device));
   if (!model.built() || nn::numel(model.input_shape()) != 784)
     throw std::runtime_error(o.model_file + ": the model does not take 28x28 images");
   if (!o.debug_dir.empty()) fs::create_directories(o.debug_dir);

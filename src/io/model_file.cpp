@@ -2,6 +2,7 @@
 #include "nn/io/model_file.hpp"
 
 #include <cstring>
+#include <map>
 
 #include <nlohmann/json.hpp>
 
@@ -55,16 +56,36 @@ std::string serialize(const json& header, const TensorTable& table) {
   return out;
 }
 
-json architecture(const Sequential& model) {
-  json layers = json::array();
-  for (const auto& l : model.layers())
-    layers.push_back({{"type", l->type()}, {"config", to_json(l->config())}, {"state", to_json(l->state())}});
-  json arch = {{"class", "Sequential"}, {"name", model.name()}, {"layers", layers}};
-  arch["input_shape"] = model.built() ? json(model.input_shape()) : json(nullptr);
-  return arch;
+json layer_json(const Layer& l) {
+  return {{"type", l.type()}, {"config", to_json(l.config())}, {"state", to_json(l.state())}};
 }
 
-json weights_table(const Sequential& model, TensorTable& table) {
+json architecture(const Model& model) {
+  json layers = json::array();
+  if (model.is_sequential()) {
+    for (const auto& l : model.layers()) layers.push_back(layer_json(*l));
+    json arch = {{"class", "Sequential"}, {"name", model.name()}, {"layers", layers}};
+    arch["input_shape"] = model.built() ? json(model.input_shape()) : json(nullptr);
+    return arch;
+  }
+  // The inputs' layers, then the computing ones (in parameter order); the graph's nodes in
+  // topological order, each naming its layer by position in that list.
+  std::map<const Layer*, size_t> index;
+  for (const auto& l : model.input_layers()) {
+    index.emplace(l.get(), layers.size());
+    layers.push_back(layer_json(*l));
+  }
+  for (const auto& l : model.layers()) {
+    index.emplace(l.get(), layers.size());
+    layers.push_back(layer_json(*l));
+  }
+  json nodes = json::array();
+  for (const GraphNode& n : model.nodes()) nodes.push_back({{"layer", index.at(n.layer.get())}, {"inputs", n.inputs}});
+  return {{"class", "Functional"}, {"name", model.name()},        {"layers", layers},
+          {"nodes", nodes},        {"inputs", model.input_nodes()}, {"outputs", model.output_nodes()}};
+}
+
+json weights_table(const Model& model, TensorTable& table) {
   json weights = json::array();
   for (const auto& l : model.layers())
     for (const auto& [name, p] : l->named_parameters())
@@ -75,7 +96,7 @@ json weights_table(const Sequential& model, TensorTable& table) {
 
 }  // namespace
 
-void save_model(const Sequential& model, const std::string& path) {
+void save_model(const Model& model, const std::string& path) {
   TensorTable table;
   json header = {{"format", "nn.model"}, {"kind", "model"}, {"model", architecture(model)}};
   header["weights"] = weights_table(model, table);
@@ -105,7 +126,7 @@ void save_model(const Sequential& model, const std::string& path) {
   nn::io::write_file_atomically(path, serialize(header, table));
 }
 
-void save_weights(const Sequential& model, const std::string& path) {
+void save_weights(const Model& model, const std::string& path) {
   TensorTable table;
   json header = {{"format", "nn.model"}, {"kind", "weights"}, {"model", architecture(model)}};
   header["weights"] = weights_table(model, table);

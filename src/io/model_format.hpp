@@ -7,7 +7,11 @@
 //          20   H bytes   header: JSON
 //                         {"format": "nn.model", "kind": "model" | "weights",
 //                          "model": {"class": "Sequential", "name", "input_shape": [...] | null,
-//                                    "layers": [{"type", "config", "state"}, ...]},
+//                                    "layers": [{"type", "config", "state"}, ...]}
+//                                 | {"class": "Functional", "name",
+//                                    "layers": [{"type", "config", "state"}, ...] (inputs' first),
+//                                    "nodes": [{"layer": i, "inputs": [node, ...]}, ...],
+//                                    "inputs": [node, ...], "outputs": [node, ...]},
 //                          "weights": [{"name": "<layer>/<weight>", "tensor": i}, ...],
 //                          "compile": null | {"optimizer": {"type", "config"},
 //                                             "optimizer_state": {"iterations", "learning_rate",

@@ -15,6 +15,9 @@
 #include "io/header_parser.hpp"
 #include "io/json_field.hpp"
 #include "io/model_format.hpp"
+#include "model/graph.hpp"
+#include "nn/layers/reshape.hpp"
+#include "nn/model/sequential.hpp"
 #include "nn/io/crc32c.hpp"
 #include "nn/metrics.hpp"
 #include "nn/optim/optimizer.hpp"
@@ -57,25 +60,43 @@ class ModelReader {
     read_tensor_table();
   }
 
-  Sequential model() {
+  Model model() {
     const JsonField h = root();
     if (h["format"].string() != "nn.model") h["format"].fail("expected \"nn.model\"");
     const std::string kind = h["kind"].string();
     if (kind == "weights")
       h["kind"].fail("the file holds only weights: build the model and use load_weights");
     if (kind != "model") h["kind"].fail("expected \"model\" or \"weights\"");
-    // Layers first, unbuilt; their weights checked against the table; only then a model (whose
-    // layers allocate as they are built).
-    std::vector<LayerPtr> layers = architecture(h["model"]);
-    check_weights(h["weights"], layers);
-    Sequential model(h["model"]["name"].string(256));
-    for (size_t i = 0; i < layers.size(); ++i) {
+    const JsonField arch = h["model"];
+    const std::string cls = arch["class"].string(64);
+    std::optional<Model> built;
+    if (cls == "Functional") {
+      // The graph checked and its weights planned without building anything; then the model,
+      // whose layers allocate as they are built.
+      Graph g = graph(arch);
+      check_weight_list(h["weights"], planned_);
       try {
-        model.add(std::move(layers[i]));
+        built.emplace(g.nodes, g.inputs, g.outputs, arch["name"].string(256), /*initialize=*/false);
       } catch (const std::invalid_argument& e) {
-        h["model"]["layers"][i].fail(e.what());
+        arch["nodes"].fail(e.what());
       }
+    } else {
+      // Layers first, unbuilt; their weights checked against the table; only then a model (whose
+      // layers allocate as they are built).
+      std::vector<LayerPtr> layers = architecture(arch);
+      check_weights(h["weights"], layers);
+      Sequential seq(arch["name"].string(256));
+      for (size_t i = 0; i < layers.size(); ++i) {
+        try {
+          seq.add(std::move(layers[i]));
+        } catch (const std::invalid_argument& e) {
+          arch["layers"][i].fail(e.what());
+        }
+      }
+      if (!arch["input_shape"].is_null()) seq.build(input_shape(arch["input_shape"]), /*initialize=*/false);
+      built.emplace(std::move(seq));
     }
+    Model& model = *built;
     const JsonField c = h["compile"];
     OptimizerPtr opt;
     LossPtr loss;
@@ -118,9 +139,7 @@ class ModelReader {
       }
       state = optimizer_state(c["optimizer_state"], *opt);
     }
-    // Everything is consistent: allocate and fill.
-    if (!h["model"]["input_shape"].is_null())
-      model.build(input_shape(h["model"]["input_shape"]), /*initialize=*/false);
+    // Everything is consistent: fill.
     fill(h["weights"], model.parameters());
     if (opt) {
       try {
@@ -132,14 +151,15 @@ class ModelReader {
         for (int id : ids) state.slots[slot].push_back(tensor(id).to(kFloat32));
       if (model.built()) opt->load_state(state);
     }
-    return model;
+    return std::move(*built);
   }
 
-  void weights_into(Sequential& model) {
+  void weights_into(Model& model) {
     const JsonField h = root();
     if (h["format"].string() != "nn.model") h["format"].fail("expected \"nn.model\"");
-    const JsonField shape = h["model"]["input_shape"];
-    const bool build = !model.built() && !shape.is_null();
+    const bool has_shape = h["model"].has("input_shape") && !h["model"]["input_shape"].is_null();
+    const JsonField shape = has_shape ? h["model"]["input_shape"] : h["model"];
+    const bool build = !model.built() && has_shape;
     // The shapes the model's weights have (or will have, built for the file's input shape),
     // checked against the file before anything is allocated.
     std::vector<Shape> expected;
@@ -267,7 +287,7 @@ class ModelReader {
   // The layers, created from their configs (no weights yet, nothing built).
   std::vector<LayerPtr> architecture(const JsonField& arch) {
     if (arch["class"].string() != "Sequential")
-      arch["class"].fail("unknown model class (expected \"Sequential\")");
+      arch["class"].fail("unknown model class (expected \"Sequential\" or \"Functional\")");
     arch["name"].string(256);
     std::vector<LayerPtr> result;
     const JsonField layers = arch["layers"];
@@ -285,6 +305,60 @@ class ModelReader {
     if (layers.size() == 0 && !arch["input_shape"].is_null())
       arch["input_shape"].fail("a model without layers has no input shape");
     return result;
+  }
+
+  struct Graph {
+    std::vector<GraphNode> nodes;
+    std::vector<int> inputs, outputs;
+  };
+
+  // A functional model's layers and nodes, checked as a graph (indices, cycles, names, shapes),
+  // with the weights it needs in planned_; nothing is built.
+  Graph graph(const JsonField& arch) {
+    arch["name"].string(256);
+    std::vector<LayerPtr> layers;
+    const JsonField lf = arch["layers"];
+    if (static_cast<int64_t>(lf.size()) > kMaxLayers) lf.fail(fmt::format("more than {} layers", kMaxLayers));
+    for (size_t i = 0; i < lf.size(); ++i) {
+      const JsonField l = lf[i];
+      try {
+        LayerPtr layer = create_layer(l["type"].string(256), l["config"].config());
+        if (l.has("state")) layer->load_state(l["state"].config());
+        layers.push_back(std::move(layer));
+      } catch (const std::invalid_argument& e) {
+        if (std::strncmp(e.what(), "field '", 7) == 0) throw;
+        l.fail(e.what());
+      }
+    }
+    Graph g;
+    const JsonField nf = arch["nodes"];
+    if (static_cast<int64_t>(nf.size()) > kMaxLayers) nf.fail(fmt::format("more than {} nodes", kMaxLayers));
+    const auto max_node = static_cast<int64_t>(nf.size()) - 1;
+    std::vector<int> uses(layers.size(), 0);
+    for (size_t i = 0; i < nf.size(); ++i) {
+      const JsonField n = nf[i];
+      const auto li = static_cast<size_t>(n["layer"].integer(0, static_cast<int64_t>(layers.size()) - 1));
+      std::vector<int> ins;
+      const JsonField inf = n["inputs"];
+      if (inf.size() > 1024) inf.fail("more than 1024 inputs");
+      for (size_t k = 0; k < inf.size(); ++k) ins.push_back(static_cast<int>(inf[k].integer(0, max_node)));
+      if (++uses[li] > 1 && dynamic_cast<const InputLayer*>(layers[li].get()))
+        n["layer"].fail("an Input is used by one node only");
+      g.nodes.push_back({layers[li], std::move(ins), {}});
+    }
+    for (size_t i = 0; i < layers.size(); ++i)
+      if (uses[i] == 0) lf[i].fail(layers[i]->describe() + " is in no node of the graph");
+    const JsonField inputs = arch["inputs"], outputs = arch["outputs"];
+    if (inputs.size() > 1024) inputs.fail("more than 1024 inputs");
+    if (outputs.size() > 1024) outputs.fail("more than 1024 outputs");
+    for (size_t k = 0; k < inputs.size(); ++k) g.inputs.push_back(static_cast<int>(inputs[k].integer(0, max_node)));
+    for (size_t k = 0; k < outputs.size(); ++k) g.outputs.push_back(static_cast<int>(outputs[k].integer(0, max_node)));
+    try {
+      planned_ = nn::detail::planned_weights(nn::detail::plan_graph(g.nodes, g.inputs, g.outputs));
+    } catch (const std::invalid_argument& e) {
+      nf.fail(e.what());
+    }
+    return g;
   }
 
   // Each weight `layers` would have for inputs of `shape`, as ("<layer>/<weight>", shape), from their
@@ -323,7 +397,11 @@ class ModelReader {
       shape = layers.front()->declared_input_shape();
     if (shape)
       planned_ = planned_weights(layers, *shape, [&](size_t i, const std::string& what) { layer_fields[i].fail(what); });
-    const auto& specs = planned_;
+    check_weight_list(weights, planned_);
+  }
+
+  // The file's weight list against the weights the architecture needs, claiming each tensor.
+  void check_weight_list(const JsonField& weights, const std::vector<std::pair<std::string, Shape>>& specs) {
     if (weights.size() != specs.size())
       weights.fail(
           fmt::format("the file holds {} weights, its architecture has {}", weights.size(), specs.size()));
@@ -425,12 +503,12 @@ class ModelReader {
 
 }  // namespace
 
-Sequential read_model(const ByteSource& source, const LoadOptions& options) {
+Model read_model(const ByteSource& source, const LoadOptions& options) {
   ModelReader reader(source, options);
   return reader.guarded([&] { return reader.model(); });
 }
 
-void read_weights(const ByteSource& source, Sequential& model, const LoadOptions& options) {
+void read_weights(const ByteSource& source, Model& model, const LoadOptions& options) {
   ModelReader reader(source, options);
   reader.guarded([&] {
     reader.weights_into(model);
@@ -442,18 +520,18 @@ void read_weights(const ByteSource& source, Sequential& model, const LoadOptions
 
 namespace nn::io {
 
-Sequential load_model(const std::string& path, const LoadOptions& options) {
+Model load_model(const std::string& path, const LoadOptions& options) {
   const nn::detail::InputFile file(path);
-  Sequential model = detail::read_model(file, options);
+  Model model = detail::read_model(file, options);
   if (options.device() != Device::cpu()) model.to(options.device());
   return model;
 }
 
-Sequential load_model(const std::string& path, Device device) {
+Model load_model(const std::string& path, Device device) {
   return load_model(path, LoadOptions().device(device));
 }
 
-void load_weights(Sequential& model, const std::string& path, const LoadOptions& options) {
+void load_weights(Model& model, const std::string& path, const LoadOptions& options) {
   const nn::detail::InputFile file(path);
   detail::read_weights(file, model, options);
 }

@@ -6,12 +6,12 @@
 // allocated. Every error is std::runtime_error("<name>: <what>"), naming the field where one is
 // at fault.
 #include "nn/io/model_file.hpp"
-#include "nn/model/sequential.hpp"
+#include "nn/model/model.hpp"
 #include "util/input_file.hpp"
 
 namespace nn::io::detail {
 
-Sequential read_model(const nn::detail::ByteSource& source, const LoadOptions& options = {});
-void read_weights(const nn::detail::ByteSource& source, Sequential& model, const LoadOptions& options = {});
+Model read_model(const nn::detail::ByteSource& source, const LoadOptions& options = {});
+void read_weights(const nn::detail::ByteSource& source, Model& model, const LoadOptions& options = {});
 
 }  // namespace nn::io::detail

@@ -56,7 +56,61 @@ void Layer::build(const Shape& input_shape, bool initialize) {
     param_trainable_.push_back(spec.trainable);
   }
   input_shape_ = input_shape;
+  input_shapes_ = {input_shape};
   built_ = true;
+}
+
+Shape Layer::output_shape_of(const std::vector<Shape>& input_shapes) const {
+  if (takes_list()) return list_output_shape(input_shapes);
+  if (input_shapes.size() != 1)
+    fail("takes one input, got " + std::to_string(input_shapes.size()));
+  return compute_output_shape(input_shapes[0]);
+}
+
+Shape Layer::list_output_shape(const std::vector<Shape>&) const { fail("takes one input, not a list"); }
+
+Variable Layer::forward_list(const std::vector<Variable>&, bool) { fail("takes one input, not a list"); }
+
+void Layer::build_list(const std::vector<Shape>& input_shapes, bool initialize) {
+  if (!takes_list()) {
+    if (input_shapes.size() != 1) fail("takes one input, got " + std::to_string(input_shapes.size()));
+    build(input_shapes[0], initialize);
+    return;
+  }
+  if (built_) {
+    if (input_shapes != input_shapes_) {
+      std::string got;
+      for (const Shape& s : input_shapes) got += (got.empty() ? "" : ", ") + to_string(s);
+      std::string had;
+      for (const Shape& s : input_shapes_) had += (had.empty() ? "" : ", ") + to_string(s);
+      fail("already built for input shapes [" + had + "], cannot rebuild for [" + got + "]");
+    }
+    return;
+  }
+  list_output_shape(input_shapes);  // validates
+  for (WeightSpec& spec : weight_specs(input_shapes.empty() ? Shape{} : input_shapes[0]))
+    fail("a layer of several inputs cannot declare weights (" + spec.name + ")");
+  (void)initialize;
+  input_shapes_ = input_shapes;
+  input_shape_ = input_shapes.empty() ? Shape{} : input_shapes[0];
+  built_ = true;
+}
+
+Variable Layer::call(const std::vector<Variable>& xs, bool training) {
+  if (!takes_list()) {
+    if (xs.size() != 1) fail("takes one input, got " + std::to_string(xs.size()));
+    return (*this)(xs[0], training);
+  }
+  std::vector<Shape> features;
+  for (size_t i = 0; i < xs.size(); ++i) {
+    const Shape& s = xs[i].shape();
+    if (s.empty()) fail("input " + std::to_string(i) + " has no batch dimension: shape " + to_string(s));
+    if (s[0] != xs[0].shape()[0])
+      fail("inputs of different batch sizes: " + to_string(xs[0].shape()) + " and " + to_string(s));
+    features.emplace_back(s.begin() + 1, s.end());
+  }
+  build_list(features);  // builds, or checks them against the shapes it was built for
+  return forward_list(xs, training);
 }
 
 LayerArgs read_layer_args(ConfigReader& c) {

@@ -12,6 +12,7 @@
 #include "nn/layers/dropout.hpp"
 #include "nn/layers/flatten.hpp"
 #include "nn/layers/max_pool2d.hpp"
+#include "nn/layers/merge.hpp"
 #include "nn/layers/reshape.hpp"
 #include "layers/fields.hpp"
 
@@ -90,6 +91,9 @@ std::map<std::string, LayerFactory>& factories() {
       {"LeakyReLU", plain<LeakyReLU, LeakyReLUOptions>()},
       {"ELU", plain<ELU, ELUOptions>()},
       {"Softmax", plain<Softmax, SoftmaxOptions>()},
+      {"Add", plain<Add, MergeOptions>()},
+      {"Multiply", plain<Multiply, MergeOptions>()},
+      {"Concatenate", plain<Concatenate, ConcatenateOptions>()},
   };
   return f;
 }

@@ -7,7 +7,7 @@
 
 namespace nn {
 
-Tensor predict_probabilities(Sequential& model, const Tensor& x, int64_t batch_size) {
+Tensor predict_probabilities(Model& model, const Tensor& x, int64_t batch_size) {
   if (model.built() && model.output_shape().size() != 1)
     throw std::invalid_argument("predict_probabilities: the model's outputs have shape " +
                                 to_string(model.output_shape()) + ", not (classes)");

@@ -1,4 +1,4 @@
-// Sequential's loops: fit, evaluate, predict, train_on_batch.
+// Model's loops: fit, evaluate, predict, train_on_batch.
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
@@ -7,7 +7,7 @@
 
 #include "nn/backend/backend.hpp"
 #include "nn/model/callbacks/progress_bar.hpp"
-#include "nn/model/sequential.hpp"
+#include "nn/model/model.hpp"
 #include "nn/precision.hpp"
 #include "model/device_feed.hpp"
 #include "model/running_logs.hpp"
@@ -23,10 +23,10 @@ namespace {
 constexpr size_t kDeviceResidentBytes = size_t{2} << 30;
 }  // namespace
 
-void Sequential::run_batch(const Tensor& x_in, const Tensor& y_in, bool train, RunningLogs& running) {
+void Model::run_batch(const Tensor& x_in, const Tensor& y_in, bool train, RunningLogs& running) {
   ensure_built(x_in);  // compiled and built: training_loss_ is resolved
   if (x_in.ndim() < 1 || y_in.ndim() < 1 || x_in.dim(0) != y_in.dim(0))
-    throw std::invalid_argument("Sequential: batch of inputs " + to_string(x_in.shape()) + " and targets " +
+    throw std::invalid_argument("Model: batch of inputs " + to_string(x_in.shape()) + " and targets " +
                                 to_string(y_in.shape()) + " differ in size");
   const Tensor x = x_in.to(device_), y = y_in.to(device_);  // the batch goes where the model is
   Variable out, loss;
@@ -44,8 +44,9 @@ void Sequential::run_batch(const Tensor& x_in, const Tensor& y_in, bool train, R
   running.add(loss.value(), x.dim(0), out.value(), y);
 }
 
-History Sequential::fit(const data::Dataset& train, FitOptions o) {
+History Model::fit(const data::Dataset& train, FitOptions o) {
   require_compiled("fit");
+  require_single("fit");
   if (o.epochs() < 1 || o.initial_epoch() < 0 || o.initial_epoch() > o.epochs())
     throw std::invalid_argument(fmt::format("fit: epochs {} / initial_epoch {} out of range", o.epochs(), o.initial_epoch()));
   if (!backend_for(device_).computes_in(o.precision()))
@@ -109,7 +110,8 @@ History Sequential::fit(const data::Dataset& train, FitOptions o) {
   return history;
 }
 
-History Sequential::fit(const Tensor& x, const Tensor& y, FitOptions o) {
+History Model::fit(const Tensor& x, const Tensor& y, FitOptions o) {
+  require_single("fit");
   if (x.ndim() < 1 || y.ndim() < 1 || x.dim(0) != y.dim(0))
     throw std::invalid_argument("fit: inputs " + to_string(x.shape()) + " and targets " + to_string(y.shape()) +
                                 " differ in their number of samples");
@@ -138,9 +140,10 @@ History Sequential::fit(const Tensor& x, const Tensor& y, FitOptions o) {
   return fit(train, o);
 }
 
-Logs Sequential::evaluate(const data::Dataset& dataset, int64_t steps, int verbose,
+Logs Model::evaluate(const data::Dataset& dataset, int64_t steps, int verbose,
                           const std::vector<CallbackPtr>& callbacks) {
   require_compiled("evaluate");
+  require_single("evaluate");
   for (auto& c : callbacks) c->set_model(this);
   Logs logs;
   for (auto& c : callbacks) c->on_test_begin(logs);
@@ -165,40 +168,62 @@ Logs Sequential::evaluate(const data::Dataset& dataset, int64_t steps, int verbo
   return logs;
 }
 
-Logs Sequential::evaluate(const Tensor& x, const Tensor& y, int64_t batch_size) {
+Logs Model::evaluate(const Tensor& x, const Tensor& y, int64_t batch_size) {
   return evaluate(data::Dataset::from_tensor_slices(x, y).batch(batch_size));
 }
 
-Tensor Sequential::predict(const Tensor& x, int64_t batch_size) {
-  if (batch_size < 1) throw std::invalid_argument("predict: batch_size must be positive");
-  ensure_built(x);
-  NoGradGuard no_grad;
-  const int64_t n = x.dim(0);
-  Shape out_shape{n};
-  const Shape o = output_shape();
-  out_shape.insert(out_shape.end(), o.begin(), o.end());
-  // Computed on the model's device, returned on x's (as Keras returns host arrays).
-  Tensor out(out_shape, device_);
-  const int64_t row = numel(o);
-  for (int64_t b = 0; b < n; b += batch_size) {
-    const int64_t e = std::min(n, b + batch_size);
-    Tensor y = (*this)(Variable(x.slice(b, e).to(device_)), false).value();
-    backend_for(device_).copy(y.data_ptr(), out.data_ptr() + b * row, y.numel());
-  }
-  return out.to(x.device());
+Tensor Model::predict(const Tensor& x, int64_t batch_size) {
+  require_single("predict(x)");
+  return predict(std::vector<Tensor>{x}, batch_size)[0];
 }
 
-Logs Sequential::train_on_batch(const Tensor& x, const Tensor& y) {
+std::vector<Tensor> Model::predict(const std::vector<Tensor>& xs, int64_t batch_size) {
+  if (batch_size < 1) throw std::invalid_argument("predict: batch_size must be positive");
+  if (xs.empty()) throw std::invalid_argument("predict: no inputs");
+  ensure_built(xs[0]);
+  if (xs.size() != inputs_.size())
+    throw std::invalid_argument(fmt::format("predict: {} inputs given, the model '{}' takes {}", xs.size(), name_,
+                                            inputs_.size()));
+  for (const Tensor& x : xs)
+    if (x.ndim() < 1 || x.dim(0) != xs[0].dim(0))
+      throw std::invalid_argument("predict: inputs " + to_string(xs[0].shape()) + " and " + to_string(x.shape()) +
+                                  " differ in their number of samples");
+  NoGradGuard no_grad;
+  const int64_t n = xs[0].dim(0);
+  // Computed on the model's device, returned on the first input's (as Keras returns host arrays).
+  std::vector<Tensor> outs;
+  std::vector<int64_t> rows;
+  for (const Shape& o : output_shapes()) {
+    Shape s{n};
+    s.insert(s.end(), o.begin(), o.end());
+    outs.emplace_back(s, device_);
+    rows.push_back(numel(o));
+  }
+  for (int64_t b = 0; b < n; b += batch_size) {
+    const int64_t e = std::min(n, b + batch_size);
+    std::vector<Variable> batch;
+    for (const Tensor& x : xs) batch.emplace_back(x.slice(b, e).to(device_));
+    const std::vector<Variable> ys = call(batch, false);
+    for (size_t k = 0; k < ys.size(); ++k)
+      backend_for(device_).copy(ys[k].value().data_ptr(), outs[k].data_ptr() + b * rows[k], ys[k].value().numel());
+  }
+  for (Tensor& t : outs) t = t.to(xs[0].device());
+  return outs;
+}
+
+Logs Model::train_on_batch(const Tensor& x, const Tensor& y) {
   require_compiled("train_on_batch");
+  require_single("train_on_batch");
   return one_batch(x, y, true);
 }
 
-Logs Sequential::test_on_batch(const Tensor& x, const Tensor& y) {
+Logs Model::test_on_batch(const Tensor& x, const Tensor& y) {
   require_compiled("test_on_batch");
+  require_single("test_on_batch");
   return one_batch(x, y, false);
 }
 
-Logs Sequential::one_batch(const Tensor& x, const Tensor& y, bool train) {
+Logs Model::one_batch(const Tensor& x, const Tensor& y, bool train) {
   RunningLogs running(device_, metric_names_);
   run_batch(x, y, train, running);
   return running.logs();

@@ -19,6 +19,7 @@
 #include <string>
 
 #include "nn/arg.hpp"
+#include "nn/model/model.hpp"
 #include "nn/model/sequential.hpp"
 
 namespace nn::io {
@@ -35,16 +36,18 @@ class LoadOptions {
   NN_ARG(Device, device) = Device::cpu();
 };
 
-void save_model(const Sequential& model, const std::string& path);
-Sequential load_model(const std::string& path, const LoadOptions& options = {});
+// A Sequential is saved as its chain of layers, a functional model as its graph; load_model gives
+// back either as an nn::Model (which converts to an nn::Sequential when it is one).
+void save_model(const Model& model, const std::string& path);
+Model load_model(const std::string& path, const LoadOptions& options = {});
 // The same onto a device (torch.load's map_location): load_model("model.nn", nn::Device::cuda()).
-Sequential load_model(const std::string& path, Device device);
+Model load_model(const std::string& path, Device device);
 
 // Weights only (Keras's save_weights_only). load_weights matches the file's weights to the
 // model's parameters by position, as Keras does, and requires the same count and shapes (names
 // may differ: default layer names depend on what else the program created).
-void save_weights(const Sequential& model, const std::string& path);
-void load_weights(Sequential& model, const std::string& path, const LoadOptions& options = {});
+void save_weights(const Model& model, const std::string& path);
+void load_weights(Model& model, const std::string& path, const LoadOptions& options = {});
 
 }  // namespace nn::io
 

@@ -7,6 +7,11 @@
 //   compute_output_shape(s)    the output shape for an input shape (throws naming the layer)
 //   operator()(x, training)    checks x against the built shape, then runs forward
 //   config()                   hyper-parameters, enough for the registry to rebuild the layer
+//
+// A layer of several inputs (the merge layers Add, Multiply, Concatenate) answers takes_list()
+// and overrides the list forms (list_output_shape, forward_list); models call every layer through
+// the list forms (output_shape_of, build_list, call), which take one input for the others.
+// Calling a layer on symbolic tensors (nn/model/symbolic.hpp) records it in a functional model.
 #include <functional>
 #include <memory>
 #include <string>
@@ -70,8 +75,17 @@ class Layer {
   // overwrites them.
   void build(const Shape& input_shape, bool initialize = true);
   bool built() const { return built_; }
-  const Shape& input_shape() const { return input_shape_; }
-  Shape output_shape() const { return compute_output_shape(input_shape_); }
+  const Shape& input_shape() const { return input_shape_; }  // the first input's, for a merge layer
+  Shape output_shape() const { return output_shape_of(input_shapes_); }
+
+  // The list forms, for one input or several (a merge layer's). The number of inputs must be what
+  // the layer takes, else std::invalid_argument naming the layer.
+  virtual bool takes_list() const { return false; }
+  Shape output_shape_of(const std::vector<Shape>& input_shapes) const;
+  void build_list(const std::vector<Shape>& input_shapes, bool initialize = true);
+  const std::vector<Shape>& input_shapes() const { return input_shapes_; }
+  // xs: (N, *input_shapes[i]) each, the same N -> (N, *output_shape). Builds on first call.
+  Variable call(const std::vector<Variable>& xs, bool training = false);
 
   // x: (N, *input_shape) -> (N, *output_shape). Builds on first call.
   Variable operator()(const Variable& x, bool training = false);
@@ -114,6 +128,9 @@ class Layer {
   Layer(const std::string& prefix, const LayerArgs& args);
   virtual Variable forward(const Variable& x, bool training) = 0;
   virtual Variable forward_logits(const Variable& x, bool training);
+  // A merge layer's shape rule and forward pass (the default refuses: the layer takes one input).
+  virtual Shape list_output_shape(const std::vector<Shape>& input_shapes) const;
+  virtual Variable forward_list(const std::vector<Variable>& xs, bool training);
   virtual Config hyper_parameters() const { return {}; }
   // A hyper-parameter that is a size (units, filters, kernel and pool extents, strides): it
   // must lie in [1, 2^31), else fail() naming it.
@@ -134,6 +151,7 @@ class Layer {
   Device device_ = Device::cpu();
   bool built_ = false;
   Shape input_shape_;
+  std::vector<Shape> input_shapes_;  // {input_shape_}, or a merge layer's several
   std::vector<std::pair<std::string, Variable>> params_;
   std::vector<bool> param_trainable_;  // WeightSpec::trainable of each of params_
 };

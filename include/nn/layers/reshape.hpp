@@ -6,6 +6,11 @@
 
 namespace nn {
 
+class SymbolicTensor;
+namespace detail {
+struct SymbolicNode;
+}
+
 class ReshapeOptions {
  public:
   ReshapeOptions(Shape target_shape) : target_shape_(std::move(target_shape)) {}  // NOLINT
@@ -65,8 +70,10 @@ class Permute : public Layer {
 };
 
 // The input of a model (Keras's keras.Input / InputLayer): added first to a Sequential, it sets
-// the input shape, so the model is built as layers are added.
+// the input shape, so the model is built as layers are added; in a functional model it is the
+// symbolic tensor that layers are called on (nn/model/symbolic.hpp).
 //   model.add(nn::Input({1, 28, 28}));
+//   auto inputs = nn::Input({1, 28, 28});  auto x = nn::layer<nn::Flatten>()(inputs);
 class InputLayerOptions {
  public:
   InputLayerOptions(Shape shape) : shape_(std::move(shape)) {}  // NOLINT(google-explicit-constructor)
@@ -81,8 +88,13 @@ class InputLayer : public Layer {
   std::string type() const override { return "InputLayer"; }
   Shape compute_output_shape(const Shape& s) const override { return s; }
 
+
  protected:
   Variable forward(const Variable& x, bool) override { return x; }
+
+ private:
+  friend class SymbolicTensor;
+  mutable std::weak_ptr<const detail::SymbolicNode> symbolic_;  // its symbolic tensor, while one lives
 };
 
 std::shared_ptr<InputLayer> Input(InputLayerOptions options);

@@ -11,7 +11,7 @@
 
 namespace nn {
 
-class Sequential;
+class Model;
 
 // What fit() is doing, given to callbacks before training.
 struct FitParams {
@@ -23,7 +23,7 @@ struct FitParams {
 class Callback {
  public:
   virtual ~Callback() = default;
-  void set_model(Sequential* model) { model_ = model; }
+  void set_model(Model* model) { model_ = model; }
   void set_params(const FitParams& params) { params_ = params; }
 
   virtual void on_train_begin(const Logs& logs) { (void)logs; }
@@ -45,11 +45,11 @@ class Callback {
   virtual void on_test_end(const Logs& logs) { (void)logs; }
 
  protected:
-  Sequential& model() const;  // throws if the callback is not attached to a model
+  Model& model() const;  // throws if the callback is not attached to a model
   const FitParams& params() const { return params_; }
 
  private:
-  Sequential* model_ = nullptr;
+  Model* model_ = nullptr;
   FitParams params_;
 };
 

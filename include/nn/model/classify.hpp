@@ -9,14 +9,14 @@
 #include <cstdint>
 #include <vector>
 
-#include "nn/model/sequential.hpp"
+#include "nn/model/model.hpp"
 
 namespace nn {
 
 // x: (N, *model.input_shape()) -> (N, C) probabilities, computed on the model's device (softmax
 // included) and returned on x's. Throws std::invalid_argument when the model's outputs are not
 // (C) class scores.
-Tensor predict_probabilities(Sequential& model, const Tensor& x, int64_t batch_size = 32);
+Tensor predict_probabilities(Model& model, const Tensor& x, int64_t batch_size = 32);
 
 struct ClassScore {
   int64_t label = 0;

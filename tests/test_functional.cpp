@@ -1,0 +1,204 @@
+// Functional models: symbolic tensors, graphs with merges and shared layers, Sequential as a chain,
+// save/load of graphs, and the errors that name the layers.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <fstream>
+#include <functional>
+#include <iterator>
+#include <stdexcept>
+
+#include "gradcheck.hpp"
+#include "nn/nn.hpp"
+#include "model_craft.hpp"
+#include "temp_dir.hpp"
+
+using namespace nn;
+using namespace nn::test;
+
+namespace {
+
+Tensor random(const Shape& shape, uint64_t seed) {
+  Generator g(seed);
+  return random_tensor(shape, g);
+}
+
+float max_abs_diff(const Tensor& a, const Tensor& b) {
+  const auto x = a.to_vector(), y = b.to_vector();
+  REQUIRE(x.size() == y.size());
+  float m = 0.0f;
+  for (size_t i = 0; i < x.size(); ++i) m = std::max(m, std::fabs(x[i] - y[i]));
+  return m;
+}
+
+// A small residual network: conv -> (conv, conv) + skip -> concatenate -> dense softmax.
+Model residual() {
+  auto inputs = Input({1, 8, 8});
+  auto stem = layer<Conv2D>(Conv2DOptions(4, Size2(3)).padding("same").activation("relu"))(inputs);
+  auto branch = layer<Conv2D>(Conv2DOptions(4, Size2(3)).padding("same").activation("relu"))(stem);
+  auto sum = layer<Add>()({stem, branch});
+  auto joined = layer<Concatenate>(1)({sum, stem});  // (N, 8, 8, 8)
+  auto pooled = layer<MaxPool2D>(Size2(2))(joined);
+  auto outputs = layer<Dense>(DenseOptions(3).activation("softmax"))(layer<Flatten>()(pooled));
+  return Model(inputs, outputs, "residual");
+}
+
+}  // namespace
+
+TEST_CASE("a functional model computes its graph: an Add, a Concatenate and a shared layer, by hand") {
+  auto a = Input({3});
+  auto b = Input({3});
+  auto shared = layer<Dense>(DenseOptions(4).use_bias(false));
+  auto ha = shared(a), hb = shared(b);
+  auto sum = layer<Add>()({ha, hb});
+  auto prod = layer<Multiply>()({ha, hb});
+  auto cat = layer<Concatenate>()({sum, prod});
+  Model m({a, b}, {cat, ha}, "two_in_two_out");
+  CHECK(m.layers().size() == 4);            // the shared Dense once
+  CHECK(m.count_params() == 12);            // one kernel (3, 4)
+  CHECK(m.output_shapes() == std::vector<Shape>{{8}, {4}});
+  const Tensor xa = random({5, 3}, 1), xb = random({5, 3}, 2);
+  const std::vector<Tensor> y = m.predict({xa, xb});
+  REQUIRE(y.size() == 2);
+  const Tensor w = shared->parameters()[0].value();
+  const auto W = w.to_vector(), A = xa.to_vector(), B = xb.to_vector(), Y = y[0].to_vector(), H = y[1].to_vector();
+  for (int n = 0; n < 5; ++n)
+    for (int j = 0; j < 4; ++j) {
+      float pa = 0, pb = 0;
+      for (int k = 0; k < 3; ++k) {
+        pa += A[static_cast<size_t>(n * 3 + k)] * W[static_cast<size_t>(k * 4 + j)];
+        pb += B[static_cast<size_t>(n * 3 + k)] * W[static_cast<size_t>(k * 4 + j)];
+      }
+      CHECK(Y[static_cast<size_t>(n * 8 + j)] == doctest::Approx(pa + pb).epsilon(1e-5));
+      CHECK(Y[static_cast<size_t>(n * 8 + 4 + j)] == doctest::Approx(pa * pb).epsilon(1e-5));
+      CHECK(H[static_cast<size_t>(n * 4 + j)] == doctest::Approx(pa).epsilon(1e-5));
+    }
+  const std::string s = m.summary();
+  CHECK(s.find("Connected to") != std::string::npos);
+  CHECK(s.find(sum.layer()->name() + " (Add)") != std::string::npos);
+  CHECK(s.find(ha.layer()->name() + "[0], " + hb.layer()->name() + "[1]") != std::string::npos);  // one layer, two calls
+  CHECK_THROWS_WITH_AS(m.fit(xa, xa), doctest::Contains("has 2 inputs and 2 outputs"), std::invalid_argument);
+}
+
+TEST_CASE("concatenate's gradient, along each axis") {
+  for (int axis : {0, 1, 2, -1}) {
+    CAPTURE(axis);
+    Shape sa{2, 3, 4}, sb{2, 3, 4};
+    const int a = axis < 0 ? axis + 3 : axis;
+    sb[static_cast<size_t>(a)] = 2;
+    CHECK(gradcheck([axis](auto& in) { return concatenate({in[0], in[1]}, axis); }, {random(sa, 3), random(sb, 4)}) == 0);
+  }
+  CHECK_THROWS_WITH_AS(concatenate({Variable(Tensor({2, 3})), Variable(Tensor({3, 3}))}, 1),
+                       doctest::Contains("differ outside axis 1"), std::invalid_argument);
+}
+
+TEST_CASE("a functional model trains, and saves and loads as a graph with the same predictions") {
+  Model m = residual();
+  m.compile(Adam(0.01), "sparse_categorical_crossentropy", {"accuracy"});
+  const Tensor x = random({24, 1, 8, 8}, 5);
+  std::vector<float> labels;
+  for (int i = 0; i < 24; ++i) labels.push_back(static_cast<float>(i % 3));
+  const Tensor y = Tensor::from_vector({24}, labels);
+  const float before = m.evaluate(x, y)["loss"];
+  m.fit(x, y, FitOptions().epochs(15).batch_size(8).verbose(0).seed(uint64_t{1}));
+  CHECK(m.evaluate(x, y)["loss"] < before * 0.7f);
+  TempDir dir;
+  const std::string path = (dir.path / "residual.nn").string();
+  m.save(path);
+  Model back = load_model(path);
+  CHECK_FALSE(back.is_sequential());
+  CHECK(back.name() == "residual");
+  CHECK(back.layers().size() == m.layers().size());
+  CHECK(back.compiled());
+  CHECK(max_abs_diff(back.predict(x), m.predict(x)) == 0.0f);
+  // Training resumes identically (optimizer state travelled with the graph).
+  m.train_on_batch(x, y);
+  back.train_on_batch(x, y);
+  CHECK(max_abs_diff(back.predict(x), m.predict(x)) < 1e-6f);
+  CHECK_THROWS_WITH_AS(Sequential(load_model(path)), doctest::Contains("is a functional model"), std::invalid_argument);
+  // Weights only, into a freshly built graph of the same architecture.
+  m.save_weights((dir.path / "w.nn").string());
+  Model fresh = residual();
+  fresh.load_weights((dir.path / "w.nn").string());
+  CHECK(max_abs_diff(fresh.predict(x), m.predict(x)) == 0.0f);
+}
+
+TEST_CASE("a Sequential is a chain graph: the same outputs as its layers applied by hand, saved as a Sequential") {
+  Sequential s;
+  s.add<Dense>(5, "relu");
+  s.add<Dense>(DenseOptions(2).activation("softmax"));
+  s.build({3});
+  REQUIRE(s.nodes().size() == 3);  // its input, two layers
+  CHECK(s.nodes()[2].inputs == std::vector<int>{1});
+  const Tensor x = random({4, 3}, 6);
+  const Tensor by_hand = (*s.layers()[1])((*s.layers()[0])(Variable(x))).value();
+  CHECK(max_abs_diff(s.predict(x), by_hand) == 0.0f);
+  TempDir dir;
+  s.save((dir.path / "s.nn").string());
+  Sequential back = load_model((dir.path / "s.nn").string());  // a Model that is a Sequential converts
+  CHECK(back.is_sequential());
+  CHECK(max_abs_diff(back.predict(x), by_hand) == 0.0f);
+  back.add<Dense>(7);  // and grows as one
+  CHECK(back.output_shape() == Shape{7});
+}
+
+TEST_CASE("graph errors name the layers: unused inputs, missing inputs, shapes, names, cycles") {
+  auto a = Input(InputLayerOptions({3}).name("in_a"));
+  auto b = Input(InputLayerOptions({3}).name("in_b"));
+  auto h = layer<Dense>(DenseOptions(4).name("d"))(a);
+  CHECK_THROWS_WITH_AS(Model({a, b}, {h}), doctest::Contains("input InputLayer 'in_b' is not used by any output"),
+                       std::invalid_argument);
+  CHECK_THROWS_WITH_AS(Model({b}, {h}), doctest::Contains("needs InputLayer 'in_a', which is not among the model's inputs"),
+                       std::invalid_argument);
+  auto c = Input({5});
+  CHECK_THROWS_WITH_AS(layer<Add>(MergeOptions().name("plus"))({a, c}),
+                       doctest::Contains("Add 'plus': inputs must have one shape, got [(3,), (5,)]"), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(layer<Add>()({a}), doctest::Contains("at least two inputs"), std::invalid_argument);
+  auto d = layer<Dense>(DenseOptions(4).name("shared_d"));
+  d(a);
+  CHECK_THROWS_WITH_AS(d(c), doctest::Contains("Dense 'shared_d'"), std::invalid_argument);
+  auto twin = layer<Dense>(DenseOptions(2).name("d"))(h);
+  CHECK_THROWS_WITH_AS(Model(a, twin), doctest::Contains("two different layers are named 'd'"), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(layer<Dense>(2)({a, b}), doctest::Contains("takes one input, got 2"), std::invalid_argument);
+
+  // A graph given as nodes (as files are read) may hold a cycle.
+  auto in = Input(InputLayerOptions({4}).name("x"));
+  auto p = std::make_shared<Dense>(DenseOptions(4).name("p"));
+  auto q = std::make_shared<Dense>(DenseOptions(4).name("q"));
+  const std::vector<GraphNode> nodes{{in, {}, {}}, {p, {2}, {}}, {q, {1}, {}}};
+  CHECK_THROWS_WITH_AS(Model(nodes, {0}, {2}, "loop"), doctest::Contains("cycle: q -> p -> q"), std::invalid_argument);
+  const std::vector<GraphNode> dangling{{in, {}, {}}, {p, {0}, {}}, {q, {0}, {}}};
+  CHECK_THROWS_WITH_AS(Model(dangling, {0}, {2}, "dangling"), doctest::Contains("Dense 'p' leads to no output"),
+                       std::invalid_argument);
+}
+
+TEST_CASE("a functional model's file is checked as a graph: cycles, bad indices and stray layers are refused") {
+  Model m = residual();
+  TempDir dir;
+  const std::string path = (dir.path / "r.nn").string();
+  m.save(path);
+  std::string bytes;
+  {
+    std::ifstream f(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(f), {});
+  }
+  const test::ModelParts parts = test::split_model(bytes);
+  const auto refused = [&](const std::function<void(nlohmann::json&)>& edit, const std::string& message) {
+    test::ModelParts p = parts;
+    edit(p.header);
+    const std::string bad = (dir.path / "bad.nn").string();
+    std::ofstream(bad, std::ios::binary) << test::assemble_model(p.header.dump(), p.data, io::kModelFormatVersion);
+    CHECK_THROWS_WITH_AS(load_model(bad), doctest::Contains(message.c_str()), std::runtime_error);
+  };
+  auto& nodes = parts.header["model"]["nodes"];
+  const size_t last = nodes.size() - 1;
+  refused([&](nlohmann::json& h) { h["model"]["nodes"][1]["inputs"] = {last}; }, "cycle");
+  refused([&](nlohmann::json& h) { h["model"]["nodes"][1]["inputs"] = {99}; }, "model.nodes[1].inputs[0]");
+  refused([&](nlohmann::json& h) { h["model"]["nodes"][1]["layer"] = 0; }, "an Input is used by one node only");
+  refused([&](nlohmann::json& h) { h["model"]["outputs"] = {last - 1}; }, "leads to no output");
+  refused([&](nlohmann::json& h) { h["model"]["class"] = "Graph"; }, "unknown model class");
+  // Two loads of one file are independent models (no layer shared between them).
+  Model one = load_model(path), two = load_model(path);
+  one.parameters()[0].value().fill(0.0f);
+  CHECK(max_abs_diff(two.parameters()[0].value(), m.parameters()[0].value()) == 0.0f);
+}
