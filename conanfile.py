@@ -21,6 +21,9 @@ class NnConan(ConanFile):
     def requirements(self):
         self.requires("openblas/0.3.25")
         self.requires("zlib/1.3.1")
+        # TensorBoard's event files are protobuf messages (protoc runs at build time).
+        self.requires("protobuf/3.21.12")
+        self.tool_requires("protobuf/3.21.12")
         # Header-only for nn, and private to it.
         self.requires("xtensor/0.24.7", transitive_headers=False, transitive_libs=False)
         self.requires("xtensor-blas/0.20.0", transitive_headers=False, transitive_libs=False)
@@ -38,6 +41,7 @@ class NnConan(ConanFile):
         tc = CMakeToolchain(self)
         tc.variables["NN_BUILD_TESTS"] = False
         tc.variables["NN_BUILD_EXAMPLES"] = False
+        tc.variables["NN_WITH_ONNX"] = "OFF"  # Conan Center has no ONNX package of onnx.proto's classes
         tc.variables["NN_BUILD_BENCHMARKS"] = False
         # Conan Center's onednn is 3.x, whose API nn's oneDNN kernels (2.x) do not use: the
         # package's convolutions run on im2col + OpenBLAS.

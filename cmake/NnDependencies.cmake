@@ -113,3 +113,17 @@ get_target_property(NN_PROMETHEUS_INCLUDES prometheus-cpp::core INTERFACE_INCLUD
 add_library(nn::prometheus UNKNOWN IMPORTED GLOBAL)
 set_target_properties(nn::prometheus PROPERTIES IMPORTED_LOCATION "${NN_PROMETHEUS_LIBRARY}"
                       INTERFACE_INCLUDE_DIRECTORIES "${NN_PROMETHEUS_INCLUDES}")
+
+# protobuf: TensorBoard's event files (src/io/tensorboard, compiled by protoc at build time) and the
+# ONNX component. Wrapped as nn::protobuf, like OpenBLAS (nnConfig.cmake finds libprotobuf.so.32).
+find_program(NN_PROTOC protoc)
+find_path(NN_PROTOBUF_INCLUDE_DIR google/protobuf/message_lite.h)
+find_library(NN_PROTOBUF_LIBRARY NAMES protobuf)
+if(NOT NN_PROTOC OR NOT NN_PROTOBUF_INCLUDE_DIR OR NOT NN_PROTOBUF_LIBRARY)
+  message(FATAL_ERROR "protobuf not found: install libprotobuf-dev and protobuf-compiler (Debian/Ubuntu)")
+endif()
+if(NOT TARGET nn::protobuf)
+  add_library(nn::protobuf UNKNOWN IMPORTED GLOBAL)
+  set_target_properties(nn::protobuf PROPERTIES IMPORTED_LOCATION "${NN_PROTOBUF_LIBRARY}"
+                        INTERFACE_INCLUDE_DIRECTORIES "${NN_PROTOBUF_INCLUDE_DIR}")
+endif()

@@ -1,4 +1,4 @@
-// CRC-32C, TFRecord framing and the hand-encoded TensorBoard events.
+// CRC-32C, TFRecord framing and the TensorBoard events (protobuf messages).
 #include <doctest/doctest.h>
 
 #include <algorithm>

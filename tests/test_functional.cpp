@@ -202,3 +202,44 @@ TEST_CASE("a functional model's file is checked as a graph: cycles, bad indices 
   one.parameters()[0].value().fill(0.0f);
   CHECK(max_abs_diff(two.parameters()[0].value(), m.parameters()[0].value()) == 0.0f);
 }
+
+TEST_CASE("the layers ONNX import builds on: Subtract, Rescaling and ZeroPadding2D, values and gradients") {
+  // Subtract: a - b, and the gradient of each side.
+  auto sub_layer = std::make_shared<Subtract>();
+  CHECK(gradcheck([&](auto& in) { return sub_layer->call({in[0], in[1]}); }, {random({2, 3}, 1), random({2, 3}, 2)}) == 0);
+  CHECK_THROWS_WITH_AS(Subtract().output_shape_of({{3}, {3}, {3}}), doctest::Contains("exactly two inputs"),
+                       std::invalid_argument);
+  // Rescaling with a per-channel scale and a scalar offset: x * s + 0.5.
+  auto rescale = std::make_shared<Rescaling>(RescalingOptions(1.0, 0.5).scale_shape({2, 1, 1}));
+  rescale->build({2, 2, 2});
+  Tensor s = rescale->scale().value();
+  s.copy_from(Tensor::from_vector({2, 1, 1}, std::vector<float>{2, -1}));
+  const Tensor x = Tensor::from_vector({1, 2, 2, 2}, std::vector<float>{1, 2, 3, 4, 5, 6, 7, 8});
+  CHECK((*rescale)(Variable(x)).value().to_vector() == std::vector<float>{2.5, 4.5, 6.5, 8.5, -4.5, -5.5, -6.5, -7.5});
+  CHECK(rescale->count_params() == 2);
+  CHECK(rescale->trainable_parameters().empty());  // a constant, saved with the model
+  CHECK(gradcheck([&](auto& in) { return (*rescale)(in[0]); }, {random({2, 2, 2, 2}, 3)}) == 0);
+  CHECK_THROWS_WITH_AS(Rescaling(RescalingOptions().offset_shape({3, 1})).output_shape_of({{2, 4}}),
+                       doctest::Contains("does not broadcast"), std::invalid_argument);
+  // ZeroPadding2D: (top, bottom, left, right).
+  ZeroPadding2D pad(ZeroPadding2DOptions({1, 0, 0, 2}));
+  const Tensor y = pad(Variable(Tensor::from_vector({1, 1, 1, 2}, std::vector<float>{3, 4}))).value();
+  CHECK(y.shape() == Shape{1, 1, 2, 4});
+  CHECK(y.to_vector() == std::vector<float>{0, 0, 0, 0, 3, 4, 0, 0});
+  auto pad2 = std::make_shared<ZeroPadding2D>(ZeroPadding2DOptions({2, 1, 1, 3}));
+  CHECK(gradcheck([&](auto& in) { return (*pad2)(in[0]); }, {random({2, 2, 3, 2}, 4)}) == 0);
+  CHECK_THROWS_WITH_AS(ZeroPadding2D(ZeroPadding2DOptions({1, 2})), doctest::Contains("takes 4 amounts"),
+                       std::invalid_argument);
+  // All three save and load with their configuration and the Rescaling's weights.
+  TempDir dir;
+  auto in = Input({2, 2, 2});
+  auto scaled = layer<Rescaling>(RescalingOptions(1.0, 0.25).scale_shape({2, 1, 1}))(in);
+  Tensor w = scaled.layer()->named_parameters()[0].second.value();
+  w.copy_from(Tensor::from_vector({2, 1, 1}, std::vector<float>{3, -2}));
+  auto out = layer<Subtract>()({layer<ZeroPadding2D>(ZeroPadding2DOptions({1, 1, 1, 1}))(in),
+                                layer<ZeroPadding2D>(ZeroPadding2DOptions({2, 0, 0, 2}))(scaled)});
+  Model m(in, out, "new_layers");
+  const Tensor batch = random({3, 2, 2, 2}, 5);
+  save_model(m, dir / "m.nn");
+  CHECK(max_abs_diff(load_model(dir / "m.nn").predict(batch), m.predict(batch)) == 0.0f);
+}

@@ -13,7 +13,7 @@
 namespace mnist {
 
 struct TrainOptions {
-  std::string data, model, optimizer, out, lr_schedule, device = "cpu";
+  std::string data, model, initial_model, optimizer, out, lr_schedule, device = "cpu";
   int64_t epochs = 0, steps = 0, batch_size = 0, validation_size = 5000, threads = 0, verbose = 1;
   double lr = 0.0, label_smoothing = -1.0;  // lr_schedule empty, label_smoothing < 0: per model
   uint64_t seed = 42;
@@ -52,5 +52,11 @@ struct ServeOptions {
 };
 CLI::App* add_serve_command(CLI::App& app, ServeOptions& o);
 int run_serve(const ServeOptions& o);
+
+struct ExportOptions {
+  std::string model_file, format = "onnx", out;
+};
+CLI::App* add_export_command(CLI::App& app, ExportOptions& o);
+int run_export(const ExportOptions& o);
 
 }  // namespace mnist

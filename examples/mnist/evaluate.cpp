@@ -6,13 +6,14 @@
 #include "cli.hpp"
 #include "commands.hpp"
 #include "data.hpp"
+#include "model_files.hpp"
 
 namespace mnist {
 
 CLI::App* add_evaluate_command(CLI::App& app, EvaluateOptions& o) {
   CLI::App* cmd = app.add_subcommand("evaluate", "Evaluate a saved model on the MNIST test images");
   cmd->add_option("--data", o.data, "Directory with the MNIST IDX files (raw or .gz)")->required();
-  cmd->add_option("--model-file", o.model_file, "Model saved by 'mnist train' (or nn::save_model)")
+  cmd->add_option("--model-file", o.model_file, "Model saved by 'mnist train' (or nn::save_model), or an ONNX file (.onnx)")
       ->required();
   cmd->add_option("--batch-size", o.batch_size, "Images per forward pass")
       ->check(integer_in(1, 1 << 20))
@@ -26,13 +27,13 @@ CLI::App* add_evaluate_command(CLI::App& app, EvaluateOptions& o) {
 int run_evaluate(const EvaluateOptions& o) {
   apply_gpu_options(o.gpu);
   if (o.threads > 0) nn::set_num_threads(static_cast<int>(o.threads));
-  nn::Model model = nn::load_model(o.model_file, nn::parse_device(o.device));
+  nn::Model model = load_model_file(o.model_file, nn::parse_device(o.device));
   if (!model.built())
     throw std::runtime_error(o.model_file + ": the model has no input shape (it was never built)");
   // Accuracy whatever the model was compiled with (or if it was not compiled at all).
   const auto& names = model.metric_names();
   if (!model.compiled()) {
-    model.compile(std::make_shared<nn::SGD>(), "sparse_categorical_crossentropy", {"accuracy"});
+    model.compile(std::make_shared<nn::SGD>(), classification_loss(model), {"accuracy"});
   } else if (std::find(names.begin(), names.end(), "accuracy") == names.end()) {
     model.compile(model.optimizer_ptr(), model.loss_ptr(), {"accuracy"});
   }

@@ -4,6 +4,7 @@
 //   mnist evaluate --data DIR --model-file F [options]          (mnist evaluate --help)
 //   mnist predict --model-file F PATH... [options]               (mnist predict --help)
 //   mnist serve --model-file F | --model-dir D [options]         (mnist serve --help)
+//   mnist export --model-file F --format onnx --out model.onnx   (mnist export --help)
 //
 // Exit status: 0 success, 1 the work failed (bad data, a diverged run, ...), 2 a usage error.
 #include <cstdio>
@@ -21,10 +22,12 @@ int main(int argc, char** argv) {
   mnist::EvaluateOptions evaluate;
   mnist::PredictOptions predict;
   mnist::ServeOptions serve;
+  mnist::ExportOptions export_options;
   CLI::App* train_cmd = mnist::add_train_command(app, train);
   CLI::App* evaluate_cmd = mnist::add_evaluate_command(app, evaluate);
   CLI::App* predict_cmd = mnist::add_predict_command(app, predict);
   CLI::App* serve_cmd = mnist::add_serve_command(app, serve);
+  CLI::App* export_cmd = mnist::add_export_command(app, export_options);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -40,6 +43,7 @@ int main(int argc, char** argv) {
     if (*evaluate_cmd) return mnist::run_evaluate(evaluate);
     if (*predict_cmd) return mnist::run_predict(predict);
     if (*serve_cmd) return mnist::run_serve(serve);
+    if (*export_cmd) return mnist::run_export(export_options);
   } catch (const mnist::UsageError& e) {
     fmt::print(stderr, "mnist: {}\nRun 'mnist --help' for usage.\n", e.what());
     return 2;

@@ -16,6 +16,7 @@
 
 #include "cli.hpp"
 #include "commands.hpp"
+#include "model_files.hpp"
 
 namespace mnist {
 namespace {
@@ -123,7 +124,7 @@ json to_json(const Item& it) {
 
 CLI::App* add_predict_command(CLI::App& app, PredictOptions& o) {
   CLI::App* cmd = app.add_subcommand("predict", "Read the digit in image files (PNG, JPEG, BMP, PGM/PPM)");
-  cmd->add_option("--model-file", o.model_file, "Model saved by 'mnist train'")->required();
+  cmd->add_option("--model-file", o.model_file, "Model saved by 'mnist train', or an ONNX file (.onnx)")->required();
   cmd->add_option("paths", o.paths, "Image files and directories (searched recursively)")->required();
   cmd->add_flag("--json", o.json, "One JSON object per line instead of 'PATH: LABEL (SCORE)'");
   cmd->add_option("--output", o.output, "Also write the results to this file: CSV if it ends in .csv, else JSON lines");
@@ -142,7 +143,7 @@ CLI::App* add_predict_command(CLI::App& app, PredictOptions& o) {
 int run_predict(const PredictOptions& o) {
   apply_gpu_options(o.gpu);
   if (o.threads > 0) nn::set_num_threads(static_cast<int>(o.threads));
-  nn::Model model = nn::load_model(o.model_file, nn::parse_device(o.device));
+  nn::Model model = load_model_file(o.model_file, nn::parse_device(o.device));
   if (!model.built() || nn::numel(model.input_shape()) != 784)
     throw std::runtime_error(o.model_file + ": the model does not take 28x28 images");
   if (!o.debug_dir.empty()) fs::create_directories(o.debug_dir);

@@ -9,15 +9,16 @@
 
 #include "cli.hpp"
 #include "commands.hpp"
+#include "model_files.hpp"
 
 namespace mnist {
 
 CLI::App* add_serve_command(CLI::App& app, ServeOptions& o) {
   CLI::App* cmd = app.add_subcommand(
       "serve", "Serve predictions over HTTP: TF Serving's REST API, KServe v2, the seeds' JSON and form, a drawing page");
-  auto* file = cmd->add_option("--model-file", o.model_file, "A model saved by 'mnist train' (served as version 1)");
-  auto* dir = cmd->add_option("--model-dir", o.model_dir, "Numbered versions, DIR/1/model.nn, DIR/2/model.nn, ... (the "
-                                                          "highest is served; new ones are picked up)");
+  auto* file = cmd->add_option("--model-file", o.model_file, "A model saved by 'mnist train', or an ONNX file (.onnx) (served as version 1)");
+  auto* dir = cmd->add_option("--model-dir", o.model_dir, "Numbered versions, DIR/1/model.nn, DIR/2/model.nn, ... (or "
+                                                          "model.onnx; the highest is served; new ones are picked up)");
   file->excludes(dir);
   cmd->add_option("--host", o.host, "Address to listen on")->capture_default_str();
   cmd->add_option("--port", o.port, "Port (0: any free port)")->check(integer_in(0, 65535))->capture_default_str();
@@ -83,6 +84,7 @@ int run_serve(const ServeOptions& o) {
   nn::serving::Server server(nn::serving::ServerOptions()
                                  .model_file(o.model_file)
                                  .model_dir(o.model_dir)
+                                 .model_loader(load_model_file)
                                  .model_name(o.model_name)
                                  .host(o.host)
                                  .port(static_cast<int>(o.port))

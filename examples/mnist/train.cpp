@@ -24,6 +24,7 @@
 
 #include "cli.hpp"
 #include "commands.hpp"
+#include "model_files.hpp"
 #include "data.hpp"
 #include "models.hpp"
 #include "run_lock.hpp"
@@ -97,9 +98,11 @@ class HistoryGuard {
 CLI::App* add_train_command(CLI::App& app, TrainOptions& o) {
   CLI::App* cmd = app.add_subcommand("train", "Train a model on MNIST and report its test accuracy");
   cmd->add_option("--data", o.data, "Directory with the MNIST IDX files (raw or .gz)")->required();
-  cmd->add_option("--model", o.model, "Architecture")
-      ->required()
+  cmd->add_option("--model", o.model, "Architecture (required unless --initial-model is given)")
       ->check(CLI::IsMember({"softmax", "mlp", "cnn", "fast"}));
+  cmd->add_option("--initial-model", o.initial_model,
+                  "Fine-tune this model file (.nn, or .onnx from PyTorch, Keras or nn) instead of a new --model; "
+                  "the defaults are then 1 epoch of Adam at 1e-4 in batches of 64 (or --model's)");
   auto* epochs = cmd->add_option("--epochs", o.epochs, "Passes over the training images (default: per model)")
                      ->check(integer_in(1, 100000));
   cmd->add_option("--steps", o.steps, "Train for this many batches instead of whole epochs")
@@ -140,7 +143,8 @@ CLI::App* add_train_command(CLI::App& app, TrainOptions& o) {
 }
 
 int run_train(const TrainOptions& o) {
-  const Defaults d = defaults_for(o.model);
+  if (o.model.empty() && o.initial_model.empty()) throw UsageError("give --model or --initial-model");
+  const Defaults d = o.model.empty() ? Defaults{1, 64, "adam", 1e-4f, "constant", 0.0} : defaults_for(o.model);
   const int64_t epochs = o.epochs > 0 ? o.epochs : d.epochs;
   const int64_t batch_size = o.batch_size > 0 ? o.batch_size : d.batch_size;
   const std::string opt_name = o.optimizer.empty() ? d.optimizer : o.optimizer;
@@ -150,7 +154,7 @@ int run_train(const TrainOptions& o) {
                                                                 : 0.1);
   const std::string schedule = o.lr_schedule.empty() ? d.lr_schedule : o.lr_schedule;
   const double label_smoothing = o.label_smoothing >= 0.0 ? o.label_smoothing : d.label_smoothing;
-  const std::string out = o.out.empty() ? "out/" + o.model : o.out;
+  const std::string out = o.out.empty() ? "out/" + (o.model.empty() ? std::string("fine-tuned") : o.model) : o.out;
   if (o.threads > 0) nn::set_num_threads(static_cast<int>(o.threads));
   nn::manual_seed(o.seed);
 
@@ -163,7 +167,8 @@ int run_train(const TrainOptions& o) {
   apply_gpu_options(o.gpu);
   catch_stop_signals();
   const RunLock lock(out);  // one run per output directory
-  nn::Sequential model = make_model(o.model);
+  nn::Model model = o.initial_model.empty() ? nn::Model(make_model(o.model)) : load_model_file(o.initial_model, nn::Device::cpu());
+  if (!model.built()) throw std::runtime_error(o.initial_model + ": the model has no input shape (it was never built)");
   model.to(device);
   nn::data::MnistOptions data_options = options_for(model.input_shape());
   const nn::data::Mnist data = nn::data::load_mnist(o.data, data_options);
@@ -208,9 +213,7 @@ int run_train(const TrainOptions& o) {
   const int64_t total_steps = o.steps > 0 ? o.steps : epochs * ((n_train + batch_size - 1) / batch_size);
   if (schedule == "cosine") opt->set_schedule(nn::CosineDecay(lr, std::max<int64_t>(1, total_steps)));
   if (schedule == "one-cycle") opt->set_schedule(nn::OneCycle(lr, std::max<int64_t>(2, total_steps)));
-  model.compile(opt,
-                nn::SparseCategoricalCrossentropy(nn::CrossentropyOptions().label_smoothing(static_cast<float>(label_smoothing))),
-                {"accuracy"});
+  model.compile(opt, classification_loss(model, static_cast<float>(label_smoothing)), {"accuracy"});
 
   const std::string model_path = out + "/model.nn";
   nn::FitOptions fit;
@@ -260,7 +263,7 @@ int run_train(const TrainOptions& o) {
   const int64_t images = o.steps > 0 ? o.steps * batch_size : epochs * n_train;
   fmt::print("training: {:.1f} s, {:.0f} images/s\n", seconds, static_cast<double>(images) / seconds);
 
-  nn::Sequential best = nn::load_model(checkpoint->last_saved(), device);
+  nn::Model best = nn::load_model(checkpoint->last_saved(), device);
   const nn::Logs test = best.evaluate(scaled(data.test_images, best.input_shape()), data.test_labels, 1000);
   fmt::print("model: {}\nlogs: {} (tensorboard --logdir {})\nhistory: {}\n", model_path, out + "/logs",
              out + "/logs", out + "/history.csv");

@@ -29,6 +29,8 @@
 #include "nn/layers/layer.hpp"
 #include "nn/layers/max_pool2d.hpp"
 #include "nn/layers/merge.hpp"
+#include "nn/layers/rescaling.hpp"
+#include "nn/layers/zero_padding2d.hpp"
 #include "nn/layers/average_pooling2d.hpp"
 #include "nn/layers/pooling2d.hpp"
 #include "nn/layers/reshape.hpp"

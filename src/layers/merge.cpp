@@ -38,6 +38,13 @@ Variable Multiply::forward_list(const std::vector<Variable>& xs, bool) {
   return y;
 }
 
+Shape Subtract::list_output_shape(const std::vector<Shape>& shapes) const {
+  if (shapes.size() != 2) fail(fmt::format("takes exactly two inputs, got {}", shapes.size()));
+  return ElementwiseMerge::list_output_shape(shapes);
+}
+
+Variable Subtract::forward_list(const std::vector<Variable>& xs, bool) { return sub(xs[0], xs[1]); }
+
 Concatenate::Concatenate(ConcatenateOptions options) : Layer("concatenate", options.layer_args()), axis_(options.axis()) {
   if (axis_ == 0) fail("axis 0 is the batch axis: concatenate along a feature axis", "Concatenate");
   if (axis_ < -9 || axis_ > 8) fail("axis " + std::to_string(axis_) + " is out of range", "Concatenate");

@@ -14,6 +14,8 @@
 #include "nn/layers/max_pool2d.hpp"
 #include "nn/layers/merge.hpp"
 #include "nn/layers/reshape.hpp"
+#include "nn/layers/rescaling.hpp"
+#include "nn/layers/zero_padding2d.hpp"
 #include "layers/fields.hpp"
 
 namespace nn {
@@ -93,6 +95,9 @@ std::map<std::string, LayerFactory>& factories() {
       {"Softmax", plain<Softmax, SoftmaxOptions>()},
       {"Add", plain<Add, MergeOptions>()},
       {"Multiply", plain<Multiply, MergeOptions>()},
+      {"Subtract", plain<Subtract, MergeOptions>()},
+      {"Rescaling", plain<Rescaling, RescalingOptions>()},
+      {"ZeroPadding2D", plain<ZeroPadding2D, ZeroPadding2DOptions>()},
       {"Concatenate", plain<Concatenate, ConcatenateOptions>()},
   };
   return f;

@@ -22,8 +22,8 @@ namespace fs = std::filesystem;
 
 }  // namespace
 
-ModelStore::ModelStore(std::string file, std::string dir, double poll_seconds, Log log, Device device)
-    : file_(std::move(file)), dir_(std::move(dir)), log_(std::move(log)), device_(device) {
+ModelStore::ModelStore(std::string file, std::string dir, double poll_seconds, Log log, Device device, Loader loader)
+    : file_(std::move(file)), dir_(std::move(dir)), log_(std::move(log)), device_(device), loader_(std::move(loader)) {
   if (file_.empty() == dir_.empty()) throw std::invalid_argument("serve: give a model file or a model directory, not both");
   if (!file_.empty()) {
     current_ = load(1, file_);  // throws with the file's error
@@ -36,7 +36,7 @@ ModelStore::ModelStore(std::string file, std::string dir, double poll_seconds, L
   if (!current()) {
     std::string why;
     for (const auto& [v, s] : seen_) why += fmt::format("; version {}: {}", v, s.status.error_message);
-    throw std::runtime_error(dir_ + ": no model version could be loaded (expected numbered folders holding model.nn" +
+    throw std::runtime_error(dir_ + ": no model version could be loaded (expected numbered folders holding model.nn or model.onnx" +
                              (why.empty() ? std::string(", found none") : why) + ")");
   }
   if (poll_seconds > 0) poller_ = std::thread([this, poll_seconds] { poll_loop(poll_seconds); });
@@ -66,7 +66,7 @@ std::vector<VersionStatus> ModelStore::statuses() const {
 std::shared_ptr<const Servable> ModelStore::load(int64_t version, const std::string& path) const {
   auto s = std::make_shared<Servable>();
   s->version = version;
-  s->model = std::make_shared<Model>(load_model(path, device_));
+  s->model = std::make_shared<Model>(loader_ ? loader_(path, device_) : load_model(path, device_));
   if (!s->model->built()) throw std::runtime_error(path + ": the model has no input shape (it was never built)");
   s->input_shape = s->model->input_shape();  // the signature requests are parsed against
   const Shape out = s->model->output_shape();
@@ -88,7 +88,9 @@ void ModelStore::scan() {
     const std::string name = it->path().filename().string();
     const std::optional<int64_t> version = nn::detail::parse_decimal(name);
     if (!version || !it->is_directory(ec)) continue;
-    candidates.emplace_back(*version, (it->path() / "model.nn").string());
+    // model.nn, or an ONNX file where the version has no model.nn
+    const fs::path nn_file = it->path() / "model.nn", onnx_file = it->path() / "model.onnx";
+    candidates.emplace_back(*version, (!fs::exists(nn_file, ec) && fs::exists(onnx_file, ec) ? onnx_file : nn_file).string());
   }
   std::sort(candidates.rbegin(), candidates.rend());  // newest first
   const int64_t serving = current() ? current()->version : -1;

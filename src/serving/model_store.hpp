@@ -17,7 +17,7 @@
 #include <thread>
 #include <vector>
 
-#include "nn/model/sequential.hpp"
+#include "nn/model/model.hpp"
 
 namespace nn::serving::detail {
 
@@ -41,7 +41,10 @@ class ModelStore {
   // Exactly one of file and dir. The first load happens here: with a file it must succeed
   // (std::runtime_error otherwise); with a directory, at least one version must load.
   // Models are loaded onto `device`.
-  ModelStore(std::string file, std::string dir, double poll_seconds, Log log, Device device = Device::cpu());
+  using Loader = std::function<Model(const std::string& path, Device device)>;
+  // loader: how a file is read (empty: load_model).
+  ModelStore(std::string file, std::string dir, double poll_seconds, Log log, Device device = Device::cpu(),
+             Loader loader = {});
   ~ModelStore();
   ModelStore(const ModelStore&) = delete;
   ModelStore& operator=(const ModelStore&) = delete;
@@ -62,6 +65,7 @@ class ModelStore {
   std::string file_, dir_;
   Log log_;
   Device device_;
+  Loader loader_;
   mutable std::mutex mutex_;
   std::shared_ptr<const Servable> current_;
   std::map<int64_t, Seen> seen_;

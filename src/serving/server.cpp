@@ -198,7 +198,7 @@ Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>()) {
   c.store = std::make_unique<detail::ModelStore>(o.model_file(), o.model_dir(), o.poll_seconds(), [impl](const std::string& m) {
     impl->log(m);
     if (auto s = impl->ctx.store ? impl->ctx.store->current() : nullptr) impl->ctx.metrics->model_version(s->version);
-  }, o.device());
+  }, o.device(), o.model_loader());
   c.metrics->model_version(c.store->current()->version);
   detail::BatchingOptions b;
   b.enabled = o.batching();

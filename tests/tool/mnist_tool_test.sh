@@ -92,6 +92,37 @@ case "$case_name" in
       [[ "$got" == "$want" ]] || fail "evaluate's $name is $got; the training run printed $want for the same model"
     done
     ;;
+  onnx)  # export to ONNX; evaluate, predict, serve, fine-tune and convert back take the .onnx file
+    run 0 "$MNIST" export --model-file "$GOOD_MODEL_DIR/model.nn" --format onnx --out "$work/model.onnx"
+    expect_out "$work/model.onnx: onnx"
+    [[ -s "$work/model.onnx" ]] || fail "no model.onnx"
+    run 0 "$MNIST" evaluate --data "$DATA" --model-file "$work/model.onnx"
+    for name in test_loss test_accuracy; do
+      got=$(figure $name "$out") want=$(figure $name "$GOOD_MODEL_DIR/train.stdout")
+      [[ -n "$got" && "$got" == "$want" ]] || fail "evaluate on the ONNX file gives $name '$got'; the nn file gave $want"
+    done
+    run 0 "$MNIST" predict --model-file "$GOOD_MODEL_DIR/model.nn" --json "$DIGITS/7_0007.jpg"
+    cp "$out" "$work/predict_nn.json"
+    run 0 "$MNIST" predict --model-file "$work/model.onnx" --json "$DIGITS/7_0007.jpg"
+    cmp -s "$out" "$work/predict_nn.json" || fail "predict differs between the nn file and its ONNX export"
+    run 0 "$MNIST" export --model-file "$work/model.onnx" --format nn --out "$work/back.nn"
+    run 0 "$MNIST" evaluate --data "$DATA" --model-file "$work/back.nn"
+    [[ $(figure test_accuracy "$out") == $(figure test_accuracy "$GOOD_MODEL_DIR/train.stdout") ]] || fail "nn -> ONNX -> nn changed the accuracy"
+    run 0 "$MNIST" train --data "$DATA" --initial-model "$work/model.onnx" --steps 5 --verbose 0 --out "$work/tuned"
+    expect_out "test_accuracy" && [[ -s "$work/tuned/model.nn" ]] || fail "fine-tuning the ONNX model saved nothing"
+    mkdir -p "$work/versions/3" && cp "$work/model.onnx" "$work/versions/3/model.onnx"
+    start_server --model-dir "$work/versions"
+    http 200 "$base/v1/models/mnist"
+    [[ $(json_field '["model_version_status"][0]["version"]') == 3 ]] || fail "the ONNX version is not served"
+    http 200 -X POST "$base/v1/models/mnist:predict" -H 'Content-Type: application/json' \
+      -d "{\"instances\": [$(/usr/bin/python3 -c 'print([[[0.0] * 28] * 28])')]}"
+    json_field '["predictions"][0]' >/dev/null || fail "no prediction from the served ONNX model"
+    stop_server
+    printf 'not onnx' >"$work/bad.onnx"
+    run 1 "$MNIST" evaluate --data "$DATA" --model-file "$work/bad.onnx" && expect_err "bad.onnx: not a valid onnx.ModelProto"
+    run 2 "$MNIST" train --data "$DATA" --steps 1 && expect_err "give --model or --initial-model"
+    run 2 "$MNIST" export --model-file "$work/model.onnx" --format tflite --out x && expect_err "--format"
+    ;;
   device)  # --device: cpu works on every command; an unknown or absent device is a usage error naming those there are
     run 0 "$MNIST" evaluate --data "$DATA" --model-file "$GOOD_MODEL_DIR/model.nn" --device cpu
     expect_out "test_accuracy"

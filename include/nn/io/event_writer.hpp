@@ -1,15 +1,16 @@
 #pragma once
-// TensorBoard event files, written and read without a protobuf library.
+// TensorBoard event files, written and read through protobuf with TensorBoard's own messages.
 //
-// An event file is a sequence of TFRecords, each holding one serialized tensorflow.Event:
+// An event file is a sequence of TFRecords, each holding one serialized Event:
 //   record:  uint64 length (little-endian) | uint32 masked_crc32c(length bytes) |
 //            data[length] | uint32 masked_crc32c(data)
 //   Event   { double wall_time = 1; int64 step = 2; string file_version = 3;
 //             Summary summary = 5; }
 //   Summary { repeated Value value = 1; }
 //   Value   { string tag = 1; float simple_value = 2; }
-// (tensorflow/core/util/event.proto, tensorflow/core/framework/summary.proto; only the fields
-// used here). TensorBoard shows such simple_value summaries as scalars.
+// The messages are TensorBoard's (tensorboard/compat/proto/event.proto and summary.proto; the
+// fields nn uses, with their field numbers, in src/io/tensorboard/), compiled by protoc when nn is
+// built. TensorBoard shows such simple_value summaries as scalars.
 #include <cstdint>
 #include <cstdio>
 #include <string>

@@ -1,6 +1,7 @@
 #pragma once
 // Keras's merge layers: layers of several inputs, for functional models (nn/model/model.hpp).
 //   auto sum = nn::layer<nn::Add>()({a, b});                  // a + b, same shapes
+//   auto diff = nn::layer<nn::Subtract>()({a, b});            // a - b
 //   auto joined = nn::layer<nn::Concatenate>(1)({x, y});      // along the channels of (N, C, H, W)
 #include <string>
 #include <vector>
@@ -45,6 +46,17 @@ class Multiply : public ElementwiseMerge {
   std::string type() const override { return "Multiply"; }
 
  protected:
+  Variable forward_list(const std::vector<Variable>& xs, bool training) override;
+};
+
+// Its first input less its second (exactly two).
+class Subtract : public ElementwiseMerge {
+ public:
+  explicit Subtract(MergeOptions options = {}) : ElementwiseMerge("subtract", options) {}
+  std::string type() const override { return "Subtract"; }
+
+ protected:
+  Shape list_output_shape(const std::vector<Shape>& input_shapes) const override;
   Variable forward_list(const std::vector<Variable>& xs, bool training) override;
 };
 

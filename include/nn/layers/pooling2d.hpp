@@ -29,6 +29,9 @@ class Pooling2DOptions {
 class Pooling2D : public Layer {
  public:
   Shape compute_output_shape(const Shape& input_shape) const override;
+  const Size2& pool_size() const { return pool_; }
+  const Size2& strides() const { return strides_; }
+  const Padding& padding() const { return padding_; }
 
  protected:
   // type: the class ("MaxPool2D", for errors raised while it is built); default_name: Keras's

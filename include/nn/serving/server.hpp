@@ -26,12 +26,19 @@
 
 #include "nn/arg.hpp"
 #include "nn/device.hpp"
+#include "nn/model/model.hpp"
 
 namespace nn::serving {
+
+// Reads a model file onto a device; the server's default is nn::load_model. A program that links
+// nn::onnx passes one that also reads ONNX files (as `mnist serve` does).
+using ModelLoader = std::function<Model(const std::string& path, Device device)>;
 
 class ServerOptions {
   NN_ARG(std::string, model_file);        // one model, served as version 1
   NN_ARG(std::string, model_dir);         // or numbered versions: DIR/1/model.nn, DIR/2/model.nn, ...
+                                          // (model.onnx where a version has no model.nn)
+  NN_ARG(ModelLoader, model_loader);      // empty: nn::load_model
   NN_ARG(std::string, model_name) = "mnist";
   NN_ARG(std::string, host) = "127.0.0.1";
   NN_ARG(int, port) = 8501;               // 0: any free port (start() returns it)

@@ -1,0 +1,15 @@
+#pragma once
+// The model files the tool reads and writes: nn's own (.nn) and, where nn was built with its ONNX
+// component, ONNX (.onnx, chosen by the extension).
+#include <string>
+
+#include <nn/nn.hpp>
+
+namespace mnist {
+
+nn::Model load_model_file(const std::string& path, nn::Device device);
+// The loss a classifier trains and evaluates with: on probabilities where the model ends in a
+// softmax, else on its outputs as logits (an imported model's log-softmax or raw scores).
+nn::AnyLoss classification_loss(const nn::Model& model, float label_smoothing = 0.0f);
+
+}  // namespace mnist
