@@ -583,3 +583,30 @@ TEST_CASE("dataset: stages compose in any order") {
   CHECK(sorted(all) == iota(20));
   CHECK(labels(ds.repeat(2).take(6)).size() == 30);
 }
+
+TEST_CASE("dataset: shard splits a pass among workers, every element to exactly one") {
+  Dataset ds = range_dataset(10);
+  CHECK(labels(ds.shard(3, 0)) == std::vector<float>{0, 3, 6, 9});
+  CHECK(labels(ds.shard(3, 1)) == std::vector<float>{1, 4, 7});
+  CHECK(labels(ds.shard(3, 2)) == std::vector<float>{2, 5, 8});
+  CHECK(ds.shard(3, 0).cardinality() == 4);
+  CHECK(ds.shard(3, 2).cardinality() == 3);
+  CHECK(ds.shard(1, 0).cardinality() == 10);
+  CHECK(labels(ds.shard(1, 0)) == iota(10));
+  CHECK(ds.shard(20, 12).cardinality() == 0);
+  CHECK(labels(ds.shard(20, 12)).empty());
+  CHECK(ds.shard(std::numeric_limits<int64_t>::max(), 9).cardinality() == 1);  // no overflow
+  CHECK(ds.repeat().shard(4, 1).cardinality() == nn::data::kInfinite);
+  CHECK(labels(ds.repeat(2).shard(4, 1)) == std::vector<float>{1, 5, 9, 3, 7});
+  // Sharded, then shuffled and batched per worker: together the workers see each element once.
+  std::vector<float> all;
+  for (int64_t i = 0; i < 4; ++i) {
+    const std::vector<float> part = labels(ds.shard(4, i).shuffle(10, 7).batch(2));
+    all.insert(all.end(), part.begin(), part.end());
+  }
+  std::sort(all.begin(), all.end());
+  CHECK(all == iota(10));
+  CHECK_THROWS_WITH_AS(ds.shard(0, 0), "shard: num_shards must be at least 1, got 0", std::invalid_argument);
+  CHECK_THROWS_WITH_AS(ds.shard(2, 2), "shard: index 2 is not in [0, 2)", std::invalid_argument);
+  CHECK_THROWS_WITH_AS(ds.shard(2, -1), "shard: index -1 is not in [0, 2)", std::invalid_argument);
+}

@@ -4,6 +4,7 @@
 #include <onnx/onnx_pb.h>
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -360,4 +361,18 @@ TEST_CASE("an imported model fine-tunes: fit lowers its loss") {
   fit.epochs(20).batch_size(8).verbose(0);
   model.fit(x, y, fit);
   CHECK(model.evaluate(x, y).at("loss") < 0.8f * before);
+}
+
+TEST_CASE("the fuzz corpus's ONNX regressions are refused with the error each one is about") {
+  const std::vector<std::pair<std::string, std::string>> cases{
+      {"regression-huge-declared-tensor.onnx", "dims [1099511627776, 2] make 2199023255552 elements, but the data holds 16 bytes"},
+      {"regression-external-data.onnx", "tensor data in an external file is not read"},
+      {"regression-growing-constant.onnx", "(Concat): the concatenated constant is too large"},
+      {"regression-cast-out-of-range.onnx", "(Cast): 1e+30 is not an integer nn can use"}};
+  for (const auto& [file, message] : cases) {
+    CAPTURE(file);
+    const std::string path = std::string(NN_FUZZ_CORPUS_DIR) + "/onnx/" + file;
+    REQUIRE(std::filesystem::exists(path));
+    CHECK_THROWS_WITH_AS(load_onnx(path), doctest::Contains(message.c_str()), std::runtime_error);
+  }
 }

@@ -67,6 +67,14 @@ Dataset Dataset::prefetch(int64_t buffer_size) const {
 Dataset Dataset::repeat(int64_t count) const { return Dataset(detail::make_repeat(stage_, count)); }
 Dataset Dataset::take(int64_t n) const { return Dataset(detail::make_take(stage_, n)); }
 Dataset Dataset::skip(int64_t n) const { return Dataset(detail::make_skip(stage_, n)); }
+Dataset Dataset::shard(int64_t num_shards, int64_t index) const {
+  if (num_shards < 1)
+    throw std::invalid_argument("shard: num_shards must be at least 1, got " + std::to_string(num_shards));
+  if (index < 0 || index >= num_shards)
+    throw std::invalid_argument("shard: index " + std::to_string(index) + " is not in [0, " +
+                                std::to_string(num_shards) + ")");
+  return Dataset(detail::make_shard(stage_, num_shards, index));
+}
 Dataset Dataset::cache() const { return Dataset(detail::make_cache(stage_)); }
 
 std::unique_ptr<Iterator> Dataset::iterator() const { return stage_->make_iterator(); }

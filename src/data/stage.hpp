@@ -47,6 +47,7 @@ StagePtr make_prefetch(StagePtr input, int64_t buffer_size);                    
 StagePtr make_repeat(StagePtr input, int64_t count);                                 // stages.cpp
 StagePtr make_take(StagePtr input, int64_t n);                                       // stages.cpp
 StagePtr make_skip(StagePtr input, int64_t n);                                       // stages.cpp
+StagePtr make_shard(StagePtr input, int64_t num_shards, int64_t index);              // stages.cpp
 StagePtr make_cache(StagePtr input);                                                 // cache.cpp
 
 // Stacks examples (same shapes) along a new leading dimension: x: (n, ...), y: (n, ...).

@@ -139,7 +139,54 @@ class Skip : public Stage {
   int64_t n_;
 };
 
+// ---------------------------------------------------------------- shard
+
+// Element i of each pass goes to shard i % num_shards (tf.data's shard).
+class ShardIterator : public Iterator {
+ public:
+  ShardIterator(std::unique_ptr<Iterator> input, int64_t num_shards, int64_t index)
+      : input_(std::move(input)), num_shards_(num_shards), skip_(index) {}
+  std::optional<Example> next() override {
+    if (!input_) return std::nullopt;
+    for (; skip_ > 0; --skip_)
+      if (!input_->next()) {
+        input_.reset();
+        return std::nullopt;
+      }
+    std::optional<Example> e = input_->next();
+    if (!e) input_.reset();
+    skip_ = num_shards_ - 1;  // the other shards' elements before this shard's next one
+    return e;
+  }
+
+ private:
+  std::unique_ptr<Iterator> input_;
+  int64_t num_shards_, skip_;
+};
+
+class Shard : public Stage {
+ public:
+  Shard(StagePtr input, int64_t num_shards, int64_t index)
+      : input_(std::move(input)), num_shards_(num_shards), index_(index) {}
+  std::unique_ptr<Iterator> make_iterator() const override {
+    return std::make_unique<ShardIterator>(input_->make_iterator(), num_shards_, index_);
+  }
+  int64_t cardinality() const override {
+    const int64_t n = input_->cardinality();
+    if (n < 0) return n;  // kInfinite or kUnknown
+    return n <= index_ ? 0 : (n - index_ - 1) / num_shards_ + 1;  // no overflow for any num_shards
+  }
+
+ private:
+  StagePtr input_;
+  int64_t num_shards_, index_;
+};
+
 }  // namespace
+
+StagePtr make_shard(StagePtr input, int64_t num_shards, int64_t index) {
+  return std::make_shared<Shard>(std::move(input), num_shards, index);
+}
 
 StagePtr make_repeat(StagePtr input, int64_t count) {
   return std::make_shared<Repeat>(std::move(input), count);

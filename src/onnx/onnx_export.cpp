@@ -307,8 +307,8 @@ class Exporter {
         y = step("Add", {y, scalar("offset", static_cast<float>(o.offset()))});
       if (y == x) y = step("Identity", {x});
     } else if (const auto* z = dynamic_cast<const ZeroPadding2D*>(&l)) {
-      const auto& p = z->padding();
-      y = step("Pad", {x, int64_initializer("pads", {0, 0, p[0], p[2], 0, 0, p[1], p[3]})}, &n);
+      const auto& amounts = z->padding();  // top, bottom, left, right
+      y = step("Pad", {x, int64_initializer("pads", {0, 0, amounts[0], amounts[2], 0, 0, amounts[1], amounts[3]})}, &n);
       attr(n, "mode", std::string("constant"));
     } else {
       throw std::invalid_argument("ONNX export: " + l.describe() + " has no ONNX form (nn exports " +

@@ -53,6 +53,12 @@ const std::set<std::string>& supported_ops() {
   return ops;
 }
 
+// A float constant as an integer (a shape, an axis): whole and in range, else an error.
+int64_t to_int64(float f) {
+  if (!(f >= -9.2e18f && f <= 9.2e18f)) throw std::runtime_error(fmt::format("{} is not an integer nn can use", f));
+  return static_cast<int64_t>(std::trunc(f));
+}
+
 struct Value {
   bool constant = false;
   SymbolicTensor sym;  // computed: its shape excludes the batch axis
@@ -402,7 +408,7 @@ class Importer {
       } else if (to == onnx::TensorProto::INT64 || to == onnx::TensorProto::INT32) {
         std::vector<int64_t> ints;
         const float* f = x.value.data();
-        for (int64_t i = 0; i < x.value.numel(); ++i) ints.push_back(x.integer ? x.ints[static_cast<size_t>(i)] : static_cast<int64_t>(f[i]));
+        for (int64_t i = 0; i < x.value.numel(); ++i) ints.push_back(x.integer ? x.ints[static_cast<size_t>(i)] : to_int64(f[i]));
         Tensor t = Tensor::from_vector(x.value.shape(), std::vector<float>(ints.begin(), ints.end()));
         v.value = t;
         v.ints = std::move(ints);
@@ -843,7 +849,10 @@ class Importer {
     for (int64_t i = 0; i < static_cast<int64_t>(sorted.size()); ++i)
       if (static_cast<int64_t>(sorted.size()) != rank || sorted[static_cast<size_t>(i)] != i)
         throw std::runtime_error("perm is not a permutation of the input's axes");
-    if (v.constant) return output_constant(permute(Variable(v.value), std::vector<int>(perm.begin(), perm.end())).value());
+    if (v.constant) {
+      if (rank < 2) return alias(0);
+      return output_constant(permute(Variable(v.value), std::vector<int>(perm.begin(), perm.end())).value());
+    }
     if (perm[0] != 0) throw std::runtime_error("perm moves the batch axis");
     bool identity = true;
     for (int64_t i = 0; i < rank; ++i) identity = identity && perm[static_cast<size_t>(i)] == i;
@@ -937,7 +946,7 @@ class Importer {
       if (a.integer && b.integer) {
         std::vector<int64_t> ints;
         const float* f = r.data();
-        for (int64_t i = 0; i < r.numel(); ++i) ints.push_back(static_cast<int64_t>(std::trunc(f[i])));
+        for (int64_t i = 0; i < r.numel(); ++i) ints.push_back(to_int64(f[i]));
         return output_ints(ints, r.shape());
       }
       return output_constant(r);

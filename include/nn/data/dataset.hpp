@@ -98,6 +98,10 @@ class Dataset {
   Dataset repeat(int64_t count = -1) const;
   Dataset take(int64_t n) const;  // the first n elements (negative: all)
   Dataset skip(int64_t n) const;  // all but the first n elements (negative: none)
+  // Every num_shards-th element, starting at element `index` (tf.data's shard): the part of the
+  // data one of num_shards workers reads. Shard before shuffling and augmenting, so each worker
+  // reads only its own elements. index outside [0, num_shards) -> std::invalid_argument.
+  Dataset shard(int64_t num_shards, int64_t index) const;
   // The first complete pass stores the elements in memory; later passes replay them without
   // touching upstream. An incomplete pass stores nothing.
   Dataset cache() const;
