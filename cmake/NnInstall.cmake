@@ -17,6 +17,11 @@ if(NN_CUDA_ENABLED)
   install(TARGETS nn_cuda EXPORT nnCudaTargets)
   list(APPEND nn_export_sets nnCudaTargets)
 endif()
+if(NN_MPI_ENABLED)
+  install(TARGETS nn_distributed EXPORT nnMpiTargets ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+          LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
+  list(APPEND nn_export_sets nnMpiTargets)
+endif()
 if(NN_ONNX_ENABLED)
   install(TARGETS nn_onnx EXPORT nnOnnxTargets ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
           LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})

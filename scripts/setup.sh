@@ -7,7 +7,7 @@ set -euo pipefail
 NN_PACKAGES=(build-essential cmake pkg-config libxtensor-dev libxtensor-blas-dev libopenblas-dev
              libdnnl-dev libfmt-dev doctest-dev zlib1g-dev nlohmann-json3-dev libcli11-dev libpng-dev libturbojpeg0-dev
              libstb-dev libjpeg-dev libboost-dev libcpp-httplib-dev libssl-dev libbrotli-dev prometheus-cpp-dev libsodium-dev
-             libprotobuf-dev protobuf-compiler libonnx-dev ca-certificates)
+             libprotobuf-dev protobuf-compiler libonnx-dev libopenmpi-dev openmpi-bin ca-certificates)
 # What the tests drive for real: an HTTP client for the server, a browser for the drawing page,
 # ONNX's checker and backend test cases and PyTorch for the ONNX tests.
 NN_TEST_PACKAGES=(curl python3 chromium chromium-driver slowhttptest wrk python3-onnx libonnx-testdata python3-torch)

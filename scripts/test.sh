@@ -29,12 +29,12 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 ctest --preset "$preset" -j "$(nproc)" | tee "$log"
 
-# Everything the README promises was installed above, so a skipped browser, tool, ONNX or real-MNIST
+# Everything the README promises was installed above, so a skipped browser, tool, ONNX, MPI or real-MNIST
 # test is a failure here, not a pass. The exceptions are the tests that cannot run under a
 # sanitizer (an address-space limit) and say so.
 allowed=()
 [ "$preset" = asan ] && allowed=(mnist_tool_threads_cannot_start)
-promised=$(ctest --preset "$preset" -N -L 'browser|tool|mnist|onnx' | sed -n 's/^ *Test *#[0-9]*: //p')
+promised=$(ctest --preset "$preset" -N -L 'browser|tool|mnist|onnx|mpi' | sed -n 's/^ *Test *#[0-9]*: //p')
 skipped=$(sed -n '/The following tests did not run:/,/^$/p' "$log" | sed -n 's/^.*[0-9]* - \(.*\) (Skipped)$/\1/p')
 bad=()
 while IFS= read -r t; do

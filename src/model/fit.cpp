@@ -35,6 +35,7 @@ void Model::run_batch(const Tensor& x_in, const Tensor& y_in, bool train, Runnin
     loss = (*training_loss_)(out, y);
     optimizer_->zero_grad();
     loss.backward();
+    if (gradient_hook_) gradient_hook_(optimizer_->parameters());
     optimizer_->step();
   } else {
     NoGradGuard no_grad;

@@ -19,6 +19,7 @@
 // compiled with a probability cross-entropy trains on the logits before that softmax with the
 // from-logits loss, as Keras does: the same loss, stable.
 #include <iosfwd>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -134,6 +135,11 @@ class Model {
   std::vector<Tensor> predict(const std::vector<Tensor>& xs, int64_t batch_size = 32);
   // One optimisation step on one batch; returns that batch's loss and metrics.
   Logs train_on_batch(const Tensor& x, const Tensor& y);
+  // Called in every training step after the backward pass and before the optimizer's update,
+  // with the optimizer's parameters (their gradients set): where data-parallel training averages
+  // the gradients over its workers (nn::distributed::distribute). Empty: none.
+  using GradientHook = std::function<void(const std::vector<Variable>& parameters)>;
+  void set_gradient_hook(GradientHook hook) { gradient_hook_ = std::move(hook); }
   Logs test_on_batch(const Tensor& x, const Tensor& y);
 
   // The forward pass, recorded for autograd (training selects dropout's behaviour): one input and
@@ -208,6 +214,7 @@ class Model {
   Device device_ = Device::cpu();
   OptimizerPtr optimizer_;
   LossPtr loss_, training_loss_;
+  GradientHook gradient_hook_;
   bool train_on_logits_ = false;
   std::vector<std::string> metric_names_;
   bool stop_training_ = false;
