@@ -45,12 +45,6 @@ std::vector<WeightSpec> BatchNormalization::weight_specs(const Shape& in) const 
   return specs;
 }
 
-Variable BatchNormalization::weight(const char* name) const {
-  for (const auto& [n, v] : named_parameters())
-    if (n == name) return v;
-  return {};
-}
-
 Variable BatchNormalization::gamma() const { return weight("gamma"); }
 Variable BatchNormalization::beta() const { return weight("beta"); }
 Tensor BatchNormalization::moving_mean() const { return weight("moving_mean").value(); }

@@ -189,4 +189,10 @@ int64_t Layer::count_params() const {
   return n;
 }
 
+Variable Layer::weight(const std::string& name) const {
+  for (const auto& [n, v] : params_)
+    if (n == name) return v;
+  return {};
+}
+
 }  // namespace nn

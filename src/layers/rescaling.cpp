@@ -36,12 +36,6 @@ std::vector<WeightSpec> Rescaling::weight_specs(const Shape& in) const {
   return specs;
 }
 
-Variable Rescaling::weight(const char* name) const {
-  for (const auto& [n, v] : named_parameters())
-    if (n == name) return v;
-  return {};
-}
-
 Variable Rescaling::scale() const { return weight("scale"); }
 Variable Rescaling::offset() const { return weight("offset"); }
 

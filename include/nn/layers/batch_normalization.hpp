@@ -59,7 +59,6 @@ class BatchNormalization : public Layer {
   Config hyper_parameters() const override;
 
  private:
-  Variable weight(const char* name) const;
   int64_t channels(const Shape& input_shape) const;  // the extent of the axis; throws for a bad axis
   BatchNormalizationOptions o_;
 };

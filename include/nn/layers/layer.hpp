@@ -116,6 +116,8 @@ class Layer {
   void to(Device device);
 
   const std::vector<std::pair<std::string, Variable>>& named_parameters() const { return params_; }
+  // The weight named `name` ("kernel", "moving_mean"), undefined when the layer has none.
+  Variable weight(const std::string& name) const;
   std::vector<Variable> parameters() const;
   std::vector<Variable> trainable_parameters() const;
   int64_t count_params() const;

@@ -46,7 +46,6 @@ class Rescaling : public Layer {
   Config hyper_parameters() const override;
 
  private:
-  Variable weight(const char* name) const;
   RescalingOptions o_;
 };
 
