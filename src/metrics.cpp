@@ -76,6 +76,39 @@ void MeanError::update(const Tensor& y_pred, const Tensor& y_true) {
   count_ += static_cast<double>(p.numel());
 }
 
+std::vector<double> Metric::totals() const {
+  throw std::logic_error("metric '" + name() + "' has no totals, so it cannot be reduced over the ranks of a "
+                         "data-parallel job");
+}
+
+void Metric::set_totals(const std::vector<double>&) { totals(); }
+
+namespace {
+void check_totals(const std::vector<double>& totals, const std::string& name) {
+  if (totals.size() != 2)
+    throw std::invalid_argument(name + ": set_totals takes 2 sums, got " + std::to_string(totals.size()));
+}
+}  // namespace
+
+std::vector<double> TopKAccuracy::totals() const {
+  return {correct_.defined() ? static_cast<double>(correct_.to_vector<int64_t>()[0]) : 0.0, count_};
+}
+
+void TopKAccuracy::set_totals(const std::vector<double>& totals) {
+  check_totals(totals, name_);
+  const Device device = correct_.defined() ? correct_.device() : Device::cpu();
+  correct_ = Tensor::full({}, totals[0], TensorOptions().dtype(kInt64).device(device));
+  count_ = totals[1];
+}
+
+std::vector<double> MeanError::totals() const { return {sum_.defined() ? sum_.item() : 0.0, count_}; }
+
+void MeanError::set_totals(const std::vector<double>& totals) {
+  check_totals(totals, name_);
+  sum_ = Tensor::full({}, static_cast<float>(totals[0]), sum_.defined() ? sum_.device() : Device::cpu());
+  count_ = totals[1];
+}
+
 namespace {
 Registry<MetricFactory>& metrics() {
   static Registry<MetricFactory>* r = [] {

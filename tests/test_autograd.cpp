@@ -1,10 +1,14 @@
 #include <doctest/doctest.h>
 
 #include <stdexcept>
+#include <string>
+#include <vector>
 
+#include "gradcheck.hpp"
 #include "nn/nn.hpp"
 
 using namespace nn;
+using nn::test::random_tensor;
 
 TEST_CASE("backward computes d(sum(x*y))/dx = y and accumulates across calls") {
   Variable x(Tensor::from_vector({3}, {1, 2, 3}), true);
@@ -59,4 +63,36 @@ TEST_CASE("detach cuts the graph") {
   Variable d = mul(x, x).detach();
   CHECK_FALSE(d.requires_grad());
   CHECK(d.value().item() == 4.0f);
+}
+
+TEST_CASE("a leaf's grad_ready hook fires once per backward, when its gradient is complete, before earlier layers") {
+  // y = sum(relu(x W1) W2) with W1 used twice (x W1 + x W1): W2's gradient is ready first.
+  Generator g(3);
+  Variable x(random_tensor({4, 3}, g));
+  Variable w1(random_tensor({3, 5}, g), true), w2(random_tensor({5, 2}, g), true);
+  std::vector<std::string> fired;
+  Tensor w1_at_hook;
+  w1.set_grad_ready_hook([&] {
+    fired.push_back("w1");
+    w1_at_hook = w1.grad().clone();
+  });
+  w2.set_grad_ready_hook([&] { fired.push_back("w2"); });
+  const auto loss = [&] { return sum(matmul(relu(add(matmul(x, w1), matmul(x, w1))), w2)); };
+  loss().backward();
+  CHECK(fired == std::vector<std::string>{"w2", "w1"});
+  REQUIRE(w1_at_hook.defined());
+  CHECK(w1_at_hook.to_vector() == w1.grad().to_vector());  // both uses had added their share
+  // Once per pass; a pass that does not reach a leaf does not call its hook.
+  fired.clear();
+  w1.zero_grad();
+  w2.zero_grad();
+  loss().backward();
+  CHECK(fired == std::vector<std::string>{"w2", "w1"});
+  fired.clear();
+  sum(matmul(x, w1)).backward();
+  CHECK(fired == std::vector<std::string>{"w1"});
+  w1.set_grad_ready_hook(nullptr);
+  fired.clear();
+  loss().backward();
+  CHECK(fired == std::vector<std::string>{"w2"});
 }

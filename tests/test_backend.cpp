@@ -249,6 +249,24 @@ TEST_CASE("dropout: seeded, inverted, identity in evaluation") {
   CHECK_THROWS_AS(dropout(Variable(x), 1.0f, true), std::invalid_argument);
 }
 
+TEST_CASE("dropout rows: each replica's rows draw the global batch's masks, independent across replicas") {
+  // A global batch of 12 rows of 5; replica r of 3 holds rows r, r + 3, r + 6, r + 9.
+  Tensor x = Tensor::ones({12, 5});
+  Generator g(21);
+  const std::vector<float> global = dropout(Variable(x), 0.5f, true, g).value().to_vector();
+  for (int64_t r = 0; r < 3; ++r) {
+    Generator gr(21);  // the same seed on every replica
+    const std::vector<float> mine =
+        dropout(Variable(Tensor::ones({4, 5})), 0.5f, true, gr, DropoutRows{r, 3}).value().to_vector();
+    for (size_t j = 0; j < 4; ++j)
+      for (size_t f = 0; f < 5; ++f) CHECK(mine[j * 5 + f] == global[(static_cast<size_t>(r) + 3 * j) * 5 + f]);
+  }
+  Generator g0(21), g1(21);
+  CHECK(dropout(Variable(Tensor::ones({4, 5})), 0.5f, true, g0, DropoutRows{0, 3}).value().to_vector() !=
+        dropout(Variable(Tensor::ones({4, 5})), 0.5f, true, g1, DropoutRows{1, 3}).value().to_vector());
+  CHECK_THROWS_AS(dropout(Variable(x), 0.5f, true, g, DropoutRows{3, 3}), std::invalid_argument);
+}
+
 TEST_CASE("the thread count can change") {
   const int before = num_threads();
   set_num_threads(1);

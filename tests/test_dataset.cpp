@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "nn/data/dataset.hpp"
+#include "nn/tensor_ops.hpp"
 #include "nn/random.hpp"
 
 using nn::Shape;
@@ -609,4 +610,64 @@ TEST_CASE("dataset: shard splits a pass among workers, every element to exactly 
   CHECK_THROWS_WITH_AS(ds.shard(0, 0), "shard: num_shards must be at least 1, got 0", std::invalid_argument);
   CHECK_THROWS_WITH_AS(ds.shard(2, 2), "shard: index 2 is not in [0, 2)", std::invalid_argument);
   CHECK_THROWS_WITH_AS(ds.shard(2, -1), "shard: index -1 is not in [0, 2)", std::invalid_argument);
+}
+
+TEST_CASE("dataset: elements of several inputs and targets slice, shuffle, map, batch, cache and prefetch together") {
+  std::vector<float> a, b, c;
+  for (int i = 0; i < 10; ++i) {
+    a.insert(a.end(), {static_cast<float>(i), static_cast<float>(-i)});
+    b.push_back(static_cast<float>(100 + i));
+    c.push_back(static_cast<float>(1000 + i));
+  }
+  const Tensor xa = Tensor::from_vector({10, 2}, a), xb = Tensor::from_vector({10}, b);
+  const Tensor ya = Tensor::from_vector({10}, c), yb = Tensor::from_vector({10, 1}, b);
+  const Dataset ds = Dataset::from_tensor_slices({xa, xb}, {ya, yb});
+  CHECK(ds.cardinality() == 10);
+  const Example e = *ds.skip(3).iterator()->next();
+  CHECK(e.inputs().size() == 2);
+  CHECK(e.targets().size() == 2);
+  CHECK(e.extra_x[0].item() == 103.0f);
+  CHECK(e.y.item() == 1003.0f);
+  // Every field keeps to its element through a shuffle, a parallel map, batching, caching and prefetching.
+  const Dataset pipeline = ds.shuffle(10, uint64_t{5})
+                               .map([](Example x) {
+                                 x.extra_x[0] = x.extra_x[0] + 1.0f;
+                                 return x;
+                               }, 2)
+                               .batch(4)
+                               .cache()
+                               .prefetch(2);
+  for (int pass = 0; pass < 2; ++pass) {
+    int64_t seen = 0;
+    for (const Example& batch : pipeline) {
+      REQUIRE(batch.extra_x.size() == 1);
+      REQUIRE(batch.extra_y.size() == 1);
+      const int64_t n = batch.x.dim(0);
+      CHECK(batch.extra_x[0].shape() == Shape{n});
+      CHECK(batch.extra_y[0].shape() == Shape{n, 1});
+      const auto x = batch.x.to_vector(), x2 = batch.extra_x[0].to_vector(), y = batch.y.to_vector(),
+                 y2 = batch.extra_y[0].to_vector();
+      for (size_t i = 0; i < static_cast<size_t>(n); ++i) {
+        CHECK(x2[i] == x[2 * i] + 101.0f);
+        CHECK(y[i] == x[2 * i] + 1000.0f);
+        CHECK(y2[i] == x[2 * i] + 100.0f);
+      }
+      seen += n;
+    }
+    CHECK(seen == 10);
+  }
+  CHECK_THROWS_WITH_AS(Dataset::from_tensor_slices({xa, xb.slice(0, 9)}, {ya}), doctest::Contains("xs[1] (9,)"),
+                       std::invalid_argument);
+  CHECK_THROWS_WITH_AS(Dataset::from_tensor_slices(std::vector<Tensor>{}, {ya}), doctest::Contains("no inputs"),
+                       std::invalid_argument);
+  // Elements with different numbers of inputs do not batch together.
+  const Dataset mixed = Dataset::from_generator([] {
+    return [i = 0]() mutable -> std::optional<Example> {
+      if (i == 2) return std::nullopt;
+      return i++ == 0 ? Example::of({Tensor::zeros({2}), Tensor::zeros({1})}, {Tensor::zeros({})})
+                      : Example::of({Tensor::zeros({2})}, {Tensor::zeros({})});
+    };
+  });
+  CHECK_THROWS_WITH_AS(mixed.batch(2).iterator()->next(), doctest::Contains("element 1 has 1 inputs"),
+                       std::invalid_argument);
 }

@@ -43,7 +43,141 @@ Model residual() {
   return Model(inputs, outputs, "residual");
 }
 
+// Two inputs, two outputs: a 3-class softmax head "digit" and a regression head "size" over a
+// shared trunk. Targets: the class of the larger input's sum, and the inputs' mean.
+Model two_heads() {
+  auto a = Input({4}, "image");
+  auto b = Input({2}, "extra");
+  auto joined = layer<Concatenate>()({a, b});
+  auto trunk = layer<Dense>(DenseOptions(8).activation("tanh"))(joined);
+  auto digit = layer<Dense>(DenseOptions(3).activation("softmax").name("digit"))(trunk);
+  auto size = layer<Dense>(DenseOptions(1).name("size"))(trunk);
+  return Model({a, b}, {digit, size}, "two_heads");
+}
+
+struct TwoHeadData {
+  Tensor a, b, label, size;
+};
+
+TwoHeadData two_head_data(int64_t n, uint64_t seed) {
+  TwoHeadData d{random({n, 4}, seed), random({n, 2}, seed + 1), Tensor(), Tensor()};
+  const auto A = d.a.to_vector(), B = d.b.to_vector();
+  std::vector<float> label, size;
+  for (int64_t i = 0; i < n; ++i) {
+    const auto r = static_cast<size_t>(i);
+    const float sa = A[r * 4] + A[r * 4 + 1] + A[r * 4 + 2] + A[r * 4 + 3], sb = B[r * 2] + B[r * 2 + 1];
+    label.push_back(sa > sb + 0.5f ? 0.0f : sa > sb - 0.5f ? 1.0f : 2.0f);
+    size.push_back((sa + sb) / 6.0f);
+  }
+  d.label = Tensor::from_vector({n}, label);
+  d.size = Tensor::from_vector({n, 1}, size);
+  return d;
+}
+
 }  // namespace
+
+TEST_CASE("a model of two inputs and two outputs: the loss is the weighted sum of each output's, logged per output") {
+  Model m = two_heads();
+  m.compile(SGD(0.1), {"sparse_categorical_crossentropy", "mse"}, {"accuracy"}, {1.0f, 0.5f});
+  const TwoHeadData d = two_head_data(16, 7);
+  const std::vector<Tensor> xs{d.a, d.b}, ys{d.label, d.size};
+  // The losses by hand from predict's outputs.
+  const std::vector<Tensor> p = m.predict(xs);
+  const float l_digit = SparseCategoricalCrossentropy()(Variable(p[0]), d.label).value().item();
+  const float l_size = MeanSquaredError()(Variable(p[1]), d.size).value().item();
+  const Logs logs = m.test_on_batch(xs, ys);
+  CHECK(logs.at("digit_loss") == doctest::Approx(l_digit).epsilon(1e-5));
+  CHECK(logs.at("size_loss") == doctest::Approx(l_size).epsilon(1e-5));
+  CHECK(logs.at("loss") == doctest::Approx(l_digit + 0.5f * l_size).epsilon(1e-5));
+  CHECK(logs.count("digit_accuracy") == 1);
+  CHECK(logs.count("size_accuracy") == 1);
+  CHECK(logs.count("accuracy") == 0);
+
+  // One SGD step moves every weight by -lr times the gradient of that weighted sum, computed here
+  // through call() on a copy with the same weights.
+  Model ref = two_heads();
+  ref.set_weights(m.get_weights());
+  std::vector<Variable> out = ref.call({Variable(d.a), Variable(d.b)}, true);
+  Variable total = add(SparseCategoricalCrossentropy()(out[0], d.label), scale(MeanSquaredError()(out[1], d.size), 0.5f));
+  total.backward();
+  std::vector<Tensor> expected;
+  for (const Variable& v : ref.parameters()) {
+    const auto w = v.value().to_vector(), g = v.grad().to_vector();
+    std::vector<float> e(w.size());
+    for (size_t i = 0; i < w.size(); ++i) e[i] = w[i] - 0.1f * g[i];
+    expected.push_back(Tensor::from_vector(v.shape(), e));
+  }
+  const Logs trained = m.train_on_batch(xs, ys);
+  CHECK(trained.at("loss") == doctest::Approx(logs.at("loss")).epsilon(1e-5));  // the loss before the step
+  const std::vector<Tensor> after = m.get_weights();
+  REQUIRE(after.size() == expected.size());
+  for (size_t i = 0; i < after.size(); ++i) CHECK(max_abs_diff(after[i], expected[i]) < 1e-5f);
+
+  // One loss for every output; no weights: the plain sum.
+  Model same = two_heads();
+  same.compile("sgd", "mse");
+  const Tensor onehot_size = Tensor::zeros({16, 3});
+  const Logs both = same.test_on_batch(xs, {onehot_size, d.size});
+  CHECK(both.at("loss") == doctest::Approx(both.at("digit_loss") + both.at("size_loss")).epsilon(1e-5));
+}
+
+TEST_CASE("a model of two inputs and two outputs fits a dataset of tuples, validates, saves and resumes") {
+  const TwoHeadData d = two_head_data(192, 11), v = two_head_data(64, 12);
+  Model m = two_heads();
+  m.compile(Adam(0.02), {"sparse_categorical_crossentropy", "mse"}, {"accuracy"}, {1.0f, 2.0f});
+  const auto train = data::Dataset::from_tensor_slices({d.a, d.b}, {d.label, d.size}).shuffle(192, 3).batch(16);
+  const auto val = data::Dataset::from_tensor_slices({v.a, v.b}, {v.label, v.size}).batch(32);
+  const Logs before = m.evaluate(val);
+  const History h = m.fit(train, FitOptions().epochs(30).validation_data(val).verbose(0));
+  for (const char* key : {"loss", "digit_loss", "size_loss", "digit_accuracy", "val_loss", "val_digit_accuracy",
+                          "val_size_loss", "learning_rate"}) {
+    CAPTURE(key);
+    CHECK(h.history.count(key) == 1);
+  }
+  const Logs after = m.evaluate(val);
+  CHECK(after.at("digit_loss") < before.at("digit_loss") * 0.7);
+  CHECK(after.at("size_loss") < before.at("size_loss") * 0.5);
+  CHECK(after.at("digit_accuracy") > 0.75);
+  CHECK(after.at("loss") == doctest::Approx(after.at("digit_loss") + 2.0 * after.at("size_loss")).epsilon(1e-5));
+
+  // fit(xs, ys) with a validation split, as Keras's fit([x1, x2], [y1, y2]).
+  const History hs = m.fit({d.a, d.b}, {d.label, d.size}, FitOptions().epochs(2).batch_size(32).validation_split(0.25).verbose(0));
+  CHECK(hs.history.at("val_size_loss").size() == 2);
+
+  TempDir dir;
+  const std::string path = (dir.path / "two_heads.nn").string();
+  m.save(path);
+  Model back = load_model(path);
+  REQUIRE(back.losses().size() == 2);
+  CHECK(back.losses()[1]->name() == "mean_squared_error");
+  CHECK(back.loss_weights() == std::vector<float>{1.0f, 2.0f});
+  const std::vector<Tensor> xs{v.a, v.b}, ys{v.label, v.size};
+  CHECK(back.evaluate(xs, ys).at("loss") == doctest::Approx(m.evaluate(xs, ys).at("loss")).epsilon(1e-6));
+  m.train_on_batch({d.a, d.b}, {d.label, d.size});
+  back.train_on_batch({d.a, d.b}, {d.label, d.size});
+  const std::vector<Tensor> pm = m.predict(xs), pb = back.predict(xs);
+  CHECK(max_abs_diff(pm[0], pb[0]) < 1e-6f);
+  CHECK(max_abs_diff(pm[1], pb[1]) < 1e-6f);
+}
+
+TEST_CASE("several inputs and outputs: counts and sizes that do not fit are errors") {
+  Model m = two_heads();
+  CHECK_THROWS_WITH_AS(m.compile("adam", {"mse", "mse", "mse"}), doctest::Contains("3 losses for the model 'two_heads' of 2 outputs"),
+                       std::invalid_argument);
+  CHECK_THROWS_WITH_AS(m.compile("adam", {"mse", "mse"}, {}, {1.0f}), doctest::Contains("1 loss weights"), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(m.compile("adam", {"mse", "mse"}, {}, {1.0f, -1.0f}), doctest::Contains("not >= 0"), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(m.compile("adam", {SparseCategoricalCrossentropy(true), MeanSquaredError()}),
+                       doctest::Contains("softmax at output 'digit'"), std::invalid_argument);
+  m.compile("adam", {"sparse_categorical_crossentropy", "mse"});
+  const TwoHeadData d = two_head_data(8, 1);
+  CHECK_THROWS_WITH_AS(m.train_on_batch({d.a, d.b}, {d.label}), doctest::Contains("2 inputs and 1 targets"), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(m.train_on_batch({d.a}, {d.label, d.size}), doctest::Contains("1 inputs and 2 targets"), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(m.train_on_batch({d.a, d.b.slice(0, 4)}, {d.label, d.size}), doctest::Contains("differ in size"),
+                       std::invalid_argument);
+  // A dataset of single examples for a model of two inputs.
+  CHECK_THROWS_WITH_AS(m.fit(data::Dataset::from_tensor_slices(d.a, d.label).batch(4), FitOptions().verbose(0)),
+                       doctest::Contains("1 inputs and 1 targets"), std::invalid_argument);
+}
 
 TEST_CASE("a functional model computes its graph: an Add, a Concatenate and a shared layer, by hand") {
   auto a = Input({3});
@@ -78,6 +212,7 @@ TEST_CASE("a functional model computes its graph: an Add, a Concatenate and a sh
   CHECK(s.find(sum.layer()->name() + " (Add)") != std::string::npos);
   CHECK(s.find(ha.layer()->name() + "[0], " + hb.layer()->name() + "[1]") != std::string::npos);  // one layer, two calls
   CHECK_THROWS_WITH_AS(m.fit(xa, xa), doctest::Contains("has 2 inputs and 2 outputs"), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(m.predict(xa), doctest::Contains("give one tensor per input"), std::invalid_argument);
 }
 
 TEST_CASE("concatenate's gradient, along each axis") {

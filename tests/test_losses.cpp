@@ -1,6 +1,8 @@
 #include <doctest/doctest.h>
 
 #include <stdexcept>
+#include <string>
+#include <vector>
 
 #include <cmath>
 
@@ -146,4 +148,28 @@ TEST_CASE("label smoothing: targets y (1 - s) + s / C, as Keras and PyTorch defi
   CHECK_THROWS_AS(SparseCategoricalCrossentropy(CrossentropyOptions().from_logits(true).label_smoothing(1.0f)), std::invalid_argument);
   CHECK_THROWS_AS(CategoricalCrossentropy(CrossentropyOptions().from_logits(true).label_smoothing(-0.1f)), std::invalid_argument);
   CHECK_THROWS_AS(make_loss("mse", false, 0.1f), std::invalid_argument);
+}
+
+TEST_CASE("metrics' totals add up across replicas: the merged metric is the metric of all the data") {
+  // Two halves of one batch, each on its own metric, merged by adding their totals.
+  const Tensor pred = Tensor::from_vector({4, 3}, std::vector<float>{0.9f, 0.05f, 0.05f, 0.1f, 0.8f, 0.1f,
+                                                                    0.3f, 0.3f, 0.4f, 0.6f, 0.3f, 0.1f});
+  const Tensor labels = Tensor::from_vector({4}, std::vector<float>{0, 1, 0, 0});
+  for (const char* name : {"accuracy", "sparse_categorical_accuracy", "mse"}) {
+    CAPTURE(name);
+    const bool regression = std::string(name) == "mse";
+    const Tensor truth = regression ? Tensor::zeros({4, 3}) : labels;
+    MetricPtr whole = make_metric(name), a = make_metric(name), b = make_metric(name);
+    whole->update(pred, truth);
+    a->update(pred.slice(0, 1), truth.slice(0, 1));
+    b->update(pred.slice(1, 4), truth.slice(1, 4));
+    std::vector<double> sum = a->totals();
+    const std::vector<double> other = b->totals();
+    REQUIRE(sum.size() == other.size());
+    for (size_t i = 0; i < sum.size(); ++i) sum[i] += other[i];
+    a->set_totals(sum);
+    CHECK(a->result() == doctest::Approx(whole->result()).epsilon(1e-6));
+    CHECK(a->result() != doctest::Approx(b->result()));  // the halves alone differ from the whole
+    CHECK_THROWS_AS(a->set_totals({1.0}), std::invalid_argument);
+  }
 }

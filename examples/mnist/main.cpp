@@ -14,6 +14,7 @@
 
 #include "cli.hpp"
 #include "commands.hpp"
+#include "job.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"Train, evaluate and use the classic MNIST models with nn.", "mnist"};
@@ -45,9 +46,11 @@ int main(int argc, char** argv) {
     if (*serve_cmd) return mnist::run_serve(serve);
     if (*export_cmd) return mnist::run_export(export_options);
   } catch (const mnist::UsageError& e) {
+    mnist::end_job_on_error(e.what(), 2);  // one rank of several: all end
     fmt::print(stderr, "mnist: {}\nRun 'mnist --help' for usage.\n", e.what());
     return 2;
   } catch (const std::exception& e) {
+    mnist::end_job_on_error(e.what(), 1);
     fmt::print(stderr, "mnist: {}\n", e.what());
     return 1;
   }

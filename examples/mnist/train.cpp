@@ -5,6 +5,7 @@
 // exits 130 or 143 (128 + the signal) saying where things are; a second signal kills it at once.
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -26,6 +27,7 @@
 #include "commands.hpp"
 #include "model_files.hpp"
 #include "data.hpp"
+#include "job.hpp"
 #include "models.hpp"
 #include "run_lock.hpp"
 
@@ -155,10 +157,23 @@ int run_train(const TrainOptions& o) {
   const std::string schedule = o.lr_schedule.empty() ? d.lr_schedule : o.lr_schedule;
   const double label_smoothing = o.label_smoothing >= 0.0 ? o.label_smoothing : d.label_smoothing;
   const std::string out = o.out.empty() ? "out/" + (o.model.empty() ? std::string("fine-tuned") : o.model) : o.out;
-  if (o.threads > 0) nn::set_num_threads(static_cast<int>(o.threads));
   nn::manual_seed(o.seed);
+  // Under `mpirun -n N`: one rank of a data-parallel job; --batch-size is the global batch, each
+  // rank reads its shard of the training and validation images and steps on B / N of them. The
+  // ranks on one machine share its cores unless --threads says otherwise.
+  const Job job = join_job();
+  if (o.threads > 0)
+    nn::set_num_threads(static_cast<int>(o.threads));
+  else if (job.local_size > 1)
+    nn::set_num_threads(std::max(1, nn::num_threads() / job.local_size));
+  if (batch_size % job.size != 0)
+    throw UsageError(fmt::format("--batch-size {} is the global batch: it must divide among the {} ranks", batch_size,
+                                 job.size));
+  const int64_t local_batch = batch_size / job.size;
 
-  const nn::Device device = nn::parse_device(o.device);
+  nn::Device device = nn::parse_device(o.device);
+  if (job.size > 1 && !device.is_host() && nn::cuda::device_count() > 0)
+    device = nn::Device::cuda(job.local_rank % nn::cuda::device_count());  // a GPU per rank on each machine
   const nn::DType precision = o.precision == "bf16" ? nn::kBFloat16 : nn::kFloat32;
   if (!nn::backend_for(device).computes_in(precision))
     throw UsageError(fmt::format("--precision {} needs a device that computes in bfloat16 (cuda); {} computes in "
@@ -166,7 +181,8 @@ int run_train(const TrainOptions& o) {
                                  o.precision, nn::to_string(device)));
   apply_gpu_options(o.gpu);
   catch_stop_signals();
-  const RunLock lock(out);  // one run per output directory
+  std::optional<RunLock> lock;  // one run per output directory (rank 0 writes it)
+  if (job.chief()) lock.emplace(out);
   nn::Model model = o.initial_model.empty() ? nn::Model(make_model(o.model)) : load_model_file(o.initial_model, nn::Device::cpu());
   if (!model.built()) throw std::runtime_error(o.initial_model + ": the model has no input shape (it was never built)");
   model.to(device);
@@ -178,8 +194,15 @@ int run_train(const TrainOptions& o) {
     throw UsageError(
         fmt::format("--validation-size {} leaves no training images (the training split has {})", n_val, n));
   const int64_t n_train = n - n_val;
-  fmt::print("MNIST: {} training, {} validation, {} test images; {}\n", n_train, n_val,
-             data.test_images.dim(0), nn::backend_for(device).name());
+  if (job.chief())
+    fmt::print("MNIST: {} training, {} validation, {} test images; {}{}\n", n_train, n_val, data.test_images.dim(0),
+               nn::backend_for(device).name(),
+               job.size > 1 ? fmt::format("; {} ranks, {} images each per step", job.size, local_batch) : "");
+  // This rank's rows: every job.size-th image (a contiguous block for the device-resident copy).
+  const auto block = [&](const nn::Tensor& t, int64_t begin, int64_t end) {
+    const int64_t rows = (end - begin) / job.size;
+    return t.slice(begin + job.rank * rows, begin + (job.rank + 1) * rows);
+  };
 
   // On a device with memory of its own the images stay there (47 MB of bytes), and each batch is
   // gathered and scaled there: the same batches as on the CPU, without a copy per step.
@@ -191,18 +214,19 @@ int run_train(const TrainOptions& o) {
     return (bytes.to(nn::kFloat32) * (1.0f / 255.0f)).reshape(shape);
   };
   nn::data::Dataset train_ds =
-      resident ? nn::data::Dataset::device_batches(data.train_images.slice(0, n_train),
-                                                   data.train_labels.slice(0, n_train), device, batch_size, true,
+      resident ? nn::data::Dataset::device_batches(block(data.train_images, 0, n_train),
+                                                   block(data.train_labels, 0, n_train), device, local_batch, true,
                                                    o.seed, on_device_scaled)
                : nn::data::Dataset::from_tensor_slices(data.train_images.slice(0, n_train),
                                                        data.train_labels.slice(0, n_train))
-                     .shuffle(n_train, o.seed)
+                     .shard(job.size, job.rank)
+                     .shuffle(n_train / job.size + 1, o.seed)
                      .map(normalize)
-                     .batch(batch_size);
+                     .batch(local_batch);
   if (o.steps > 0) train_ds = train_ds.repeat();
   if (!resident) train_ds = train_ds.prefetch(2);  // the host's pipeline works ahead on its own thread
 
-  std::fputs(model.summary().c_str(), stdout);
+  if (job.chief()) std::fputs(model.summary().c_str(), stdout);
   std::fflush(stdout);  // seen at once through a pipe or a log file, before the first epoch ends
   nn::OptimizerPtr opt;
   if (opt_name == "adam")
@@ -210,10 +234,12 @@ int run_train(const TrainOptions& o) {
   else
     opt = std::make_shared<nn::SGD>(lr);
   // The schedule spans the whole run: every step of every epoch.
-  const int64_t total_steps = o.steps > 0 ? o.steps : epochs * ((n_train + batch_size - 1) / batch_size);
+  const int64_t shard = n_train / job.size;  // every rank's epoch ends at the shortest shard's end
+  const int64_t total_steps = o.steps > 0 ? o.steps : epochs * ((shard + local_batch - 1) / local_batch);
   if (schedule == "cosine") opt->set_schedule(nn::CosineDecay(lr, std::max<int64_t>(1, total_steps)));
   if (schedule == "one-cycle") opt->set_schedule(nn::OneCycle(lr, std::max<int64_t>(2, total_steps)));
   model.compile(opt, classification_loss(model, static_cast<float>(label_smoothing)), {"accuracy"});
+  distribute(model, job);  // rank 0's weights everywhere; gradients, logs and moving statistics averaged
 
   const std::string model_path = out + "/model.nn";
   nn::FitOptions fit;
@@ -223,12 +249,13 @@ int run_train(const TrainOptions& o) {
   const bool validate = n_val > 0;
   fit.precision(precision);
   if (validate)
-    fit.validation_data(resident ? nn::data::Dataset::device_batches(data.train_images.slice(n_train, n),
-                                                                     data.train_labels.slice(n_train, n), device, 1000,
+    fit.validation_data(resident ? nn::data::Dataset::device_batches(block(data.train_images, n_train, n),
+                                                                     block(data.train_labels, n_train, n), device, 1000,
                                                                      false, std::nullopt, on_device_scaled)
                                  : nn::data::Dataset::from_tensor_slices(
                                        scaled(data.train_images.slice(n_train, n), model.input_shape()),
                                        data.train_labels.slice(n_train, n))
+                                       .shard(job.size, job.rank)
                                        .batch(1000));
   nn::ModelCheckpointOptions ck;
   ck.monitor(validate ? "val_loss" : "loss");
@@ -239,10 +266,13 @@ int run_train(const TrainOptions& o) {
   fit.callbacks({stop_on_signal, nan_guard, checkpoint, std::make_shared<nn::TensorBoard>(out + "/logs", 100),
                    std::make_shared<nn::CSVLogger>(out + "/history.csv")});
 
-  const HistoryGuard history(out + "/history.csv", *checkpoint);
+  std::optional<HistoryGuard> history;
+  if (job.chief()) history.emplace(out + "/history.csv", *checkpoint);
   const auto t0 = std::chrono::steady_clock::now();
   if (!g_stop_signal) model.fit(train_ds, fit);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  // The other ranks of a job stop here: rank 0 saved the model and reports.
+  if (!job.chief()) return g_stop_signal ? 128 + g_stop_signal : nan_guard->terminated() ? 1 : 0;
   if (const int sig = g_stop_signal) {
     fmt::print(stderr, "mnist train: stopped by {} after {} steps; {}\n", signal_name(sig), stop_on_signal->steps(),
                checkpoint->last_saved().empty()
@@ -261,7 +291,8 @@ int run_train(const TrainOptions& o) {
     throw std::runtime_error(
         fmt::format("no model was saved: {} never improved on its starting value", ck.monitor()));
   const int64_t images = o.steps > 0 ? o.steps * batch_size : epochs * n_train;
-  fmt::print("training: {:.1f} s, {:.0f} images/s\n", seconds, static_cast<double>(images) / seconds);
+  fmt::print("training: {:.1f} s, {:.0f} images/s\n{}", seconds, static_cast<double>(images) / seconds,
+             exchange_report(job, seconds));
 
   nn::Model best = nn::load_model(checkpoint->last_saved(), device);
   const nn::Logs test = best.evaluate(scaled(data.test_images, best.input_shape()), data.test_labels, 1000);

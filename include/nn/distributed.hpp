@@ -13,6 +13,8 @@
 //   model.fit(ds, ...);
 //
 // A process not started by mpirun is a world of one, where all of this does nothing.
+#include <cstdint>
+#include <string>
 #include <vector>
 
 #include "nn/model/model.hpp"
@@ -35,12 +37,33 @@ void barrier();
 // the mean). The tensors travel packed in one buffer, in one MPI_Allreduce; device tensors pass
 // through host memory. Every rank must pass tensors of the same shapes, in the same order.
 void all_reduce(const std::vector<Tensor>& tensors, float scale = 1.0f);
+// What all_reduce has done in this process since the start (or reset_stats): calls, the float32
+// bytes each rank contributed, and the seconds spent in them (copies to and from the buffer
+// included): how much of a step the gradients' exchange takes.
+struct Stats {
+  int64_t all_reduces = 0;
+  int64_t bytes = 0;
+  double seconds = 0.0;
+};
+Stats stats();
+void reset_stats();
+
 // Rank `root`'s values into every rank's tensors (same shapes everywhere), in one MPI_Bcast.
 void broadcast(const std::vector<Tensor>& tensors, int root = 0);
 
-// Makes `model` (built) train data-parallel: every weight (non-trainable ones included) takes rank
-// 0's value now, and each training step averages the gradients over the ranks before the
-// optimizer updates (Model::set_gradient_hook). Every rank must then run the same number of steps.
-void distribute(Model& model);
+// Prints `message` and ends every rank of the job with exit status `code` (MPI_Abort): what a
+// failure on one rank does, so that the others do not wait for it forever.
+[[noreturn]] void abort(const std::string& message, int code = 1);
+
+// Makes `model` (built) train data-parallel: every weight (non-trainable ones included) and layer
+// state (Dropout's generator) takes rank 0's value now; each training step averages the gradients
+// over the ranks before the optimizer updates, in buckets of about `bucket_bytes` that start their
+// MPI_Iallreduce as soon as backward has finished their gradients (Variable::set_grad_ready_hook),
+// so the exchange overlaps the rest of backward (Model::set_gradient_hook waits for the last);
+// fit and evaluate
+// cooperate over the ranks (Model::set_replicas, nn/model/replicas.hpp: epochs end together, logs
+// and BatchNormalization's moving statistics are reduced, only rank 0 writes, a failure ends all);
+// its Dropout layers draw each rank's rows from the global batch's counters (Dropout::set_rows).
+void distribute(Model& model, int64_t bucket_bytes = int64_t{4} << 20);
 
 }  // namespace nn::distributed

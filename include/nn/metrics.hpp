@@ -3,6 +3,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "nn/tensor.hpp"
 
@@ -15,6 +16,12 @@ class Metric {
   virtual void update(const Tensor& y_pred, const Tensor& y_true) = 0;
   virtual double result() const = 0;
   virtual void reset() = 0;
+  // The state as sums that add up across the replicas of a data-parallel job (Accuracy: the rows
+  // right and the rows seen), and its replacement by such sums: how fit and evaluate reduce a metric
+  // over ranks (nn/model/replicas.hpp). A metric without them cannot be used there (the default
+  // throws std::logic_error naming it).
+  virtual std::vector<double> totals() const;
+  virtual void set_totals(const std::vector<double>& totals);
 };
 
 using MetricPtr = std::shared_ptr<Metric>;
@@ -34,6 +41,8 @@ class TopKAccuracy : public Metric {
     correct_ = Tensor();
     count_ = 0.0;
   }
+  std::vector<double> totals() const override;
+  void set_totals(const std::vector<double>& totals) override;
 
  private:
   int64_t k_;
@@ -62,6 +71,8 @@ class MeanError : public Metric {
     sum_ = Tensor();
     count_ = 0.0;
   }
+  std::vector<double> totals() const override;
+  void set_totals(const std::vector<double>& totals) override;
 
  private:
   bool squared_;

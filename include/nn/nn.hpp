@@ -47,6 +47,7 @@
 #include "nn/model/callbacks/tensorboard.hpp"
 #include "nn/model/logs.hpp"
 #include "nn/model/model.hpp"
+#include "nn/model/replicas.hpp"
 #include "nn/model/classify.hpp"
 #include "nn/model/sequential.hpp"
 #include "nn/model/symbolic.hpp"

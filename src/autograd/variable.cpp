@@ -1,6 +1,7 @@
 #include "nn/autograd/variable.hpp"
 
 #include <stdexcept>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "nn/backend/backend.hpp"
@@ -67,10 +68,13 @@ void Variable::backward(const Tensor& grad_output) {
   std::unordered_set<detail::Node*> seen;
   std::vector<std::pair<std::shared_ptr<detail::Node>, size_t>> stack{{node_, 0}};
   seen.insert(node_.get());
+  // Leaves with a grad_ready hook: how many ops still have to add to their gradient.
+  std::unordered_map<detail::Node*, int> pending;
   while (!stack.empty()) {
     auto& [n, next] = stack.back();
     if (next < n->inputs.size()) {
       const auto& child = n->inputs[next++].node_;
+      if (child->requires_grad && !child->grad_fn && child->grad_ready) ++pending[child.get()];
       if (child->requires_grad && child->grad_fn && seen.insert(child.get()).second)
         stack.emplace_back(child, 0);
     } else {
@@ -83,6 +87,9 @@ void Variable::backward(const Tensor& grad_output) {
     detail::Node* n = it->get();
     if (!n->grad_fn) continue;  // a leaf keeps its gradient
     if (n->grad.defined()) n->grad_fn(n->inputs, n->grad);
+    if (!pending.empty())
+      for (const Variable& in : n->inputs)
+        if (auto p = pending.find(in.node_.get()); p != pending.end() && --p->second == 0) in.node_->grad_ready();
     // Release the interior node's gradient and everything its grad_fn saved.
     n->grad = Tensor();
     n->grad_fn = nullptr;

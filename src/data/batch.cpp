@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cstring>
 #include <stdexcept>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -13,12 +14,13 @@
 namespace nn::data::detail {
 namespace {
 
-// out: (n, ...) stacking examples[i].*field, which must all have one shape (...), or undefined
-// when they all are.
-Tensor stack_field(const Example* examples, int64_t n, Tensor Example::*field, const char* name) {
-  const Tensor& first = examples[0].*field;
+// out: (n, ...) stacking field(examples[i]), which must all have one shape (...), or undefined
+// when they all are. name: the field's, for errors ("x", "extra_y[0]").
+template <class Field>
+Tensor stack_field(const Example* examples, int64_t n, Field field, const std::string& name) {
+  const Tensor& first = field(examples[0]);
   for (int64_t i = 1; i < n; ++i) {
-    const Tensor& t = examples[i].*field;
+    const Tensor& t = field(examples[i]);
     if (t.defined() != first.defined() ||
         (first.defined() && (t.shape() != first.shape() || t.device() != first.device() || t.dtype() != first.dtype())))
       throw std::invalid_argument(
@@ -37,11 +39,11 @@ Tensor stack_field(const Example* examples, int64_t n, Tensor Example::*field, c
     // memcpy on the calling thread: the CPU backend's copy would go through the shared thread
     // pool, which a prefetch or map thread must not compete for.
     for (int64_t i = 0; i < n; ++i)
-      std::memcpy(dst + static_cast<size_t>(i) * row, (examples[i].*field).raw_data(), row);
+      std::memcpy(dst + static_cast<size_t>(i) * row, field(examples[i]).raw_data(), row);
   } else {
     Backend& backend = backend_for(first.device());
     for (int64_t i = 0; i < n; ++i)
-      backend.copy_bytes((examples[i].*field).untyped_data_ptr(), dst + static_cast<size_t>(i) * row, row);
+      backend.copy_bytes(field(examples[i]).untyped_data_ptr(), dst + static_cast<size_t>(i) * row, row);
   }
   return out;
 }
@@ -106,8 +108,20 @@ class Batch : public Stage {
 Example stack(const Example* examples, int64_t n) {
   if (n < 1) throw std::invalid_argument("Dataset::batch: nothing to stack");
   Example out;
-  out.x = stack_field(examples, n, &Example::x, "x");
-  out.y = stack_field(examples, n, &Example::y, "y");
+  out.x = stack_field(examples, n, [](const Example& e) -> const Tensor& { return e.x; }, "x");
+  out.y = stack_field(examples, n, [](const Example& e) -> const Tensor& { return e.y; }, "y");
+  // Several inputs or targets: each one stacked alike; every element must have as many.
+  for (int64_t i = 1; i < n; ++i)
+    if (examples[i].extra_x.size() != examples[0].extra_x.size() || examples[i].extra_y.size() != examples[0].extra_y.size())
+      throw std::invalid_argument(fmt::format("Dataset::batch: element {} has {} inputs and {} targets, element 0 has {} "
+                                              "and {}", i, examples[i].extra_x.size() + 1, examples[i].extra_y.size() + 1,
+                                              examples[0].extra_x.size() + 1, examples[0].extra_y.size() + 1));
+  for (size_t k = 0; k < examples[0].extra_x.size(); ++k)
+    out.extra_x.push_back(stack_field(examples, n, [k](const Example& e) -> const Tensor& { return e.extra_x[k]; },
+                                      fmt::format("input {}", k + 1)));
+  for (size_t k = 0; k < examples[0].extra_y.size(); ++k)
+    out.extra_y.push_back(stack_field(examples, n, [k](const Example& e) -> const Tensor& { return e.extra_y[k]; },
+                                      fmt::format("target {}", k + 1)));
   return out;
 }
 

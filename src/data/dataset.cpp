@@ -1,6 +1,7 @@
 // Dataset: argument checks and the range-for iterator; the stages live in their own files.
 #include "nn/data/dataset.hpp"
 
+#include <iterator>
 #include <stdexcept>
 #include <utility>
 
@@ -26,7 +27,44 @@ Dataset Dataset::from_tensor_slices(Tensor x, Tensor y) {
     throw std::invalid_argument(
         fmt::format("Dataset::from_tensor_slices: x {} and y {} differ in their first dimension",
                     to_string(x.shape()), to_string(y.shape())));
-  return Dataset(detail::make_tensor_slices(std::move(x), std::move(y)));
+  return Dataset(detail::make_tensor_slices({std::move(x)}, {std::move(y)}));
+}
+
+Dataset Dataset::from_tensor_slices(std::vector<Tensor> xs, std::vector<Tensor> ys) {
+  if (xs.empty()) throw std::invalid_argument("Dataset::from_tensor_slices: no inputs");
+  const auto check = [&](const Tensor& t, const char* what, size_t k) {
+    if (!t.defined()) throw std::invalid_argument(fmt::format("Dataset::from_tensor_slices: {}[{}] is undefined", what, k));
+    if (t.ndim() == 0)
+      throw std::invalid_argument(fmt::format("Dataset::from_tensor_slices: {}[{}] {} needs a leading dimension to slice",
+                                              what, k, to_string(t.shape())));
+    if (t.dim(0) != xs[0].dim(0))
+      throw std::invalid_argument(fmt::format("Dataset::from_tensor_slices: {}[{}] {} and xs[0] {} differ in their first "
+                                              "dimension", what, k, to_string(t.shape()), to_string(xs[0].shape())));
+  };
+  for (size_t k = 0; k < xs.size(); ++k) check(xs[k], "xs", k);
+  for (size_t k = 0; k < ys.size(); ++k) check(ys[k], "ys", k);
+  return Dataset(detail::make_tensor_slices(std::move(xs), std::move(ys)));
+}
+
+std::vector<Tensor> Example::inputs() const {
+  std::vector<Tensor> out{x};
+  out.insert(out.end(), extra_x.begin(), extra_x.end());
+  return out;
+}
+
+std::vector<Tensor> Example::targets() const {
+  std::vector<Tensor> out;
+  if (y.defined() || !extra_y.empty()) out.push_back(y);
+  out.insert(out.end(), extra_y.begin(), extra_y.end());
+  return out;
+}
+
+Example Example::of(std::vector<Tensor> xs, std::vector<Tensor> ys) {
+  if (xs.empty()) throw std::invalid_argument("Example::of: no inputs");
+  Example e(std::move(xs[0]), ys.empty() ? Tensor() : std::move(ys[0]));
+  e.extra_x.assign(std::make_move_iterator(xs.begin() + 1), std::make_move_iterator(xs.end()));
+  if (!ys.empty()) e.extra_y.assign(std::make_move_iterator(ys.begin() + 1), std::make_move_iterator(ys.end()));
+  return e;
 }
 
 Dataset Dataset::from_generator(std::function<std::function<std::optional<Example>()>()> make_generator) {

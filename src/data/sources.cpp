@@ -1,5 +1,6 @@
 // Source stages: from_tensor_slices and from_generator.
 #include <utility>
+#include <vector>
 
 #include "shuffle_buffer.hpp"
 #include "stage.hpp"
@@ -36,11 +37,20 @@ class Rows {
   int64_t step_ = 0;
 };
 
+// xs: at least one tensor; ys: none (unlabeled), or targets, of which the first may be undefined.
 struct Slices {
-  Slices(Tensor x, Tensor y) : n(x.dim(0)), xs(std::move(x)), ys(y.defined() ? Rows(std::move(y)) : Rows()) {}
-  Example operator[](int64_t i) const { return {xs[i], ys[i]}; }
+  Slices(std::vector<Tensor> xs, std::vector<Tensor> ys) : n(xs[0].dim(0)) {
+    for (Tensor& t : xs) x.emplace_back(std::move(t));
+    for (Tensor& t : ys) y.push_back(t.defined() ? Rows(std::move(t)) : Rows());
+  }
+  Example operator[](int64_t i) const {
+    Example e(x[0][i], y.empty() ? Tensor() : y[0][i]);
+    for (size_t k = 1; k < x.size(); ++k) e.extra_x.push_back(x[k][i]);
+    for (size_t k = 1; k < y.size(); ++k) e.extra_y.push_back(y[k][i]);
+    return e;
+  }
   int64_t n;
-  Rows xs, ys;
+  std::vector<Rows> x, y;
 };
 
 class TensorSlicesIterator : public Iterator {
@@ -79,7 +89,8 @@ class ShuffledSlicesIterator : public Iterator {
 
 class TensorSlices : public Stage {
  public:
-  TensorSlices(Tensor x, Tensor y) : slices_(std::make_shared<const Slices>(std::move(x), std::move(y))) {}
+  TensorSlices(std::vector<Tensor> xs, std::vector<Tensor> ys)
+      : slices_(std::make_shared<const Slices>(std::move(xs), std::move(ys))) {}
   std::unique_ptr<Iterator> make_iterator() const override {
     return std::make_unique<TensorSlicesIterator>(slices_);
   }
@@ -120,8 +131,8 @@ class GeneratorStage : public Stage {
 
 }  // namespace
 
-StagePtr make_tensor_slices(Tensor x, Tensor y) {
-  return std::make_shared<TensorSlices>(std::move(x), std::move(y));
+StagePtr make_tensor_slices(std::vector<Tensor> xs, std::vector<Tensor> ys) {
+  return std::make_shared<TensorSlices>(std::move(xs), std::move(ys));
 }
 
 StagePtr make_generator(std::function<GeneratorFn()> make_generator) {

@@ -37,7 +37,7 @@ using StagePtr = std::shared_ptr<const Stage>;
 using GeneratorFn = std::function<std::optional<Example>()>;  // one pass of from_generator
 
 // Arguments are validated by Dataset (dataset.cpp) before they get here.
-StagePtr make_tensor_slices(Tensor x, Tensor y);                           // sources.cpp
+StagePtr make_tensor_slices(std::vector<Tensor> xs, std::vector<Tensor> ys);  // sources.cpp
 StagePtr make_generator(std::function<GeneratorFn()> make_generator);      // sources.cpp
 StagePtr make_shuffle(StagePtr input, int64_t buffer_size, uint64_t seed,  // shuffle.cpp
                       bool reshuffle_each_iteration);

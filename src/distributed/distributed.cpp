@@ -4,21 +4,23 @@
 
 #include <mpi.h>
 
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <utility>
+#include <variant>
+
+#include "gradient_buckets.hpp"
+#include "mpi_check.hpp"
+#include "nn/layers/dropout.hpp"
 
 namespace nn::distributed {
 namespace {
 
-void check(int rc, const char* call) {
-  if (rc == MPI_SUCCESS) return;
-  char text[MPI_MAX_ERROR_STRING];
-  int n = 0;
-  MPI_Error_string(rc, text, &n);
-  throw std::runtime_error(std::string(call) + " failed: " + std::string(text, static_cast<size_t>(n)));
-}
+using detail::check;
 
 void require_init(const char* what) {
   if (!is_initialized()) throw std::logic_error(std::string("nn::distributed::") + what + ": call init() first");
@@ -108,8 +110,24 @@ void barrier() {
   check(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier");
 }
 
+namespace {
+Stats g_stats;  // all_reduce runs on the thread that steps (MPI_THREAD_FUNNELED)
+}  // namespace
+
+Stats stats() { return g_stats; }
+
+namespace detail {
+void record_exchange(int64_t all_reduces, int64_t bytes, double seconds) {
+  g_stats.all_reduces += all_reduces;
+  g_stats.bytes += bytes;
+  g_stats.seconds += seconds;
+}
+}  // namespace detail
+void reset_stats() { g_stats = Stats(); }
+
 void all_reduce(const std::vector<Tensor>& tensors, float scale) {
   require_init("all_reduce");
+  const auto start = std::chrono::steady_clock::now();
   std::vector<float> buf = pack(tensors);
   if (size() > 1)
     check(MPI_Allreduce(MPI_IN_PLACE, buf.data(), checked_count(buf.size()), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD),
@@ -117,6 +135,9 @@ void all_reduce(const std::vector<Tensor>& tensors, float scale) {
   if (scale != 1.0f)
     for (float& v : buf) v *= scale;
   unpack(buf, tensors);
+  ++g_stats.all_reduces;
+  g_stats.bytes += static_cast<int64_t>(buf.size() * sizeof(float));
+  g_stats.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 void broadcast(const std::vector<Tensor>& tensors, int root) {
@@ -129,30 +150,72 @@ void broadcast(const std::vector<Tensor>& tensors, int root) {
   unpack(buf, tensors);
 }
 
-void distribute(Model& model) {
+namespace {
+
+// The MPI job as fit's Replicas.
+class MpiReplicas : public Replicas {
+ public:
+  int rank() const override { return distributed::rank(); }
+  int size() const override { return distributed::size(); }
+  void all_reduce(const std::vector<Tensor>& tensors, float scale) override { distributed::all_reduce(tensors, scale); }
+  void all_reduce(std::vector<double>& values) override {
+    check(MPI_Allreduce(MPI_IN_PLACE, values.data(), checked_count(values.size()), MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD),
+          "MPI_Allreduce");
+  }
+  void barrier() override { distributed::barrier(); }
+  [[noreturn]] void abort(const std::string& message) override { distributed::abort(message); }
+};
+
+// Every layer's state (a Dropout's generator) takes rank 0's: the ranks draw the same seeds each step.
+void broadcast_layer_states(Model& model) {
+  std::vector<std::pair<LayerPtr, Config>> states;
+  std::vector<int64_t> values;
+  for (const LayerPtr& l : model.layers()) {
+    Config st = l->state();
+    for (const auto& [key, v] : st)
+      if (const auto* i = std::get_if<int64_t>(&v)) values.push_back(*i);
+    if (!st.empty()) states.emplace_back(l, std::move(st));
+  }
+  if (values.empty()) return;
+  check(MPI_Bcast(values.data(), checked_count(values.size()), MPI_INT64_T, 0, MPI_COMM_WORLD), "MPI_Bcast");
+  size_t at = 0;
+  for (auto& [layer, st] : states) {
+    for (auto& [key, v] : st)
+      if (std::holds_alternative<int64_t>(v)) v = values[at++];
+    layer->load_state(st);
+  }
+}
+
+}  // namespace
+
+void abort(const std::string& message, int code) {
+  std::fprintf(stderr, "nn::distributed: %s; ending every rank\n", message.c_str());
+  std::fflush(stderr);
+  if (is_initialized()) MPI_Abort(MPI_COMM_WORLD, code);
+  std::_Exit(code);
+}
+
+void distribute(Model& model, int64_t bucket_bytes) {
+  if (bucket_bytes < 1) throw std::invalid_argument("nn::distributed::distribute: bucket_bytes must be positive");
   require_init("distribute");
   if (!model.built()) throw std::invalid_argument("nn::distributed::distribute: the model is not built");
   std::vector<Tensor> weights;
   for (const Variable& p : model.parameters()) weights.push_back(p.value());
   broadcast(weights, 0);
   if (size() == 1) return;
-  const float mean = 1.0f / static_cast<float>(size());
-  model.set_gradient_hook([mean](const std::vector<Variable>& params) {
-    // Every rank sends every trainable parameter's gradient, so the buffers line up; a parameter
-    // without one this step (unused) contributes zeros and stays without one here.
-    std::vector<Tensor> grads;
-    std::vector<Tensor> zeros;
-    for (const Variable& p : params) {
-      if (!p.requires_grad()) continue;
-      if (p.has_grad()) {
-        grads.push_back(p.grad());
-      } else {
-        zeros.push_back(Tensor::zeros(p.shape(), p.value().device()));
-        grads.push_back(zeros.back());
-      }
-    }
-    all_reduce(grads, mean);
-  });
+  broadcast_layer_states(model);
+  for (const LayerPtr& l : model.layers())
+    if (auto* d = dynamic_cast<Dropout*>(l.get())) d->set_rows({rank(), size()});
+  model.set_replicas(std::make_shared<MpiReplicas>());
+  // Every rank averages every trainable parameter's gradient, bucket by bucket as backward
+  // finishes them; the optimizer's step waits for the last.
+  std::vector<Variable> trainable;
+  for (const Variable& p : model.parameters())
+    if (p.requires_grad()) trainable.push_back(p);
+  auto buckets = std::make_shared<detail::GradientBuckets>(std::move(trainable), static_cast<size_t>(bucket_bytes),
+                                                           1.0f / static_cast<float>(size()));
+  buckets->attach();
+  model.set_gradient_hook([buckets](const std::vector<Variable>&) { buckets->finish(); });
 }
 
 }  // namespace nn::distributed

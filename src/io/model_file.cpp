@@ -85,6 +85,10 @@ json architecture(const Model& model) {
           {"nodes", nodes},        {"inputs", model.input_nodes()}, {"outputs", model.output_nodes()}};
 }
 
+json loss_json(const Loss& loss) {
+  return {{"name", loss.name()}, {"from_logits", loss.from_logits()}, {"label_smoothing", loss.label_smoothing()}};
+}
+
 json weights_table(const Model& model, TensorTable& table) {
   json weights = json::array();
   for (const auto& l : model.layers())
@@ -103,7 +107,6 @@ void save_model(const Model& model, const std::string& path) {
   header["compile"] = nullptr;
   if (model.compiled()) {
     const Optimizer& opt = model.optimizer();
-    const Loss& loss = model.loss();
     const OptimizerState state = opt.state();
     json slots = json::object();
     for (const auto& [slot, tensors] : state.slots) {
@@ -119,8 +122,14 @@ void save_model(const Model& model, const std::string& path) {
         {"optimizer", optimizer},
         {"optimizer_state",
          {{"iterations", state.iterations}, {"learning_rate", state.learning_rate}, {"slots", slots}}},
-        {"loss", {{"name", loss.name()}, {"from_logits", loss.from_logits()}, {"label_smoothing", loss.label_smoothing()}}},
+        {"loss", loss_json(model.loss())},
         {"metrics", model.metric_names()}};
+    if (model.losses().size() > 1) {  // one per output; "loss" is the first, for readers of one
+      json losses = json::array();
+      for (const auto& l : model.losses()) losses.push_back(loss_json(*l));
+      header["compile"]["losses"] = losses;
+    }
+    if (!model.loss_weights().empty()) header["compile"]["loss_weights"] = model.loss_weights();
   }
   header["tensors"] = table.entries;
   nn::io::write_file_atomically(path, serialize(header, table));

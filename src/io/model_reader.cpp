@@ -38,6 +38,22 @@ struct TensorEntry {
   bool used = false;
 };
 
+// The loss of output k: its name, from_logits and label smoothing (absent in files written before it existed).
+LossPtr read_loss(const JsonField& l, const Model& model, size_t k) {
+  LossPtr loss;
+  try {
+    const float smoothing = l.has("label_smoothing") ? static_cast<float>(l["label_smoothing"].number(0.0, 0.999)) : 0.0f;
+    loss = make_loss(l["name"].string(), l["from_logits"].boolean(), smoothing);
+  } catch (const std::invalid_argument& e) {
+    l["name"].fail(e.what());
+  }
+  const bool softmax = model.built() ? model.nodes()[static_cast<size_t>(model.output_nodes()[k])].layer->ends_with_softmax()
+                                     : model.ends_with_softmax();
+  if (loss->from_logits() && softmax)
+    l["from_logits"].fail("the model ends in a softmax, so its outputs are probabilities, not logits");
+  return loss;
+}
+
 class ModelReader {
  public:
   // Runs f, turning a malformed-header exception into an error naming the file.
@@ -99,7 +115,8 @@ class ModelReader {
     Model& model = *built;
     const JsonField c = h["compile"];
     OptimizerPtr opt;
-    LossPtr loss;
+    std::vector<AnyLoss> losses;
+    std::vector<float> loss_weights;
     std::vector<std::string> metrics;
     OptimizerState state;
     if (!c.is_null()) {
@@ -118,16 +135,21 @@ class ModelReader {
           sf.fail(e.what());
         }
       }
-      const JsonField l = c["loss"];
-      try {
-        // label_smoothing: absent in files written before it existed.
-        const float smoothing = l.has("label_smoothing") ? static_cast<float>(l["label_smoothing"].number(0.0, 0.999)) : 0.0f;
-        loss = make_loss(l["name"].string(), l["from_logits"].boolean(), smoothing);
-      } catch (const std::invalid_argument& e) {
-        l["name"].fail(e.what());
+      // "losses": one per output, for a model of several (absent: "loss" for every output).
+      if (c.has("losses")) {
+        const JsonField ls = c["losses"];
+        if (ls.size() != model.num_outputs() || ls.size() > 4096)
+          ls.fail(fmt::format("{} losses for a model of {} outputs", ls.size(), model.num_outputs()));
+        for (size_t i = 0; i < ls.size(); ++i) losses.push_back(read_loss(ls[i], model, i));
+      } else {
+        losses.push_back(read_loss(c["loss"], model, 0));
       }
-      if (loss->from_logits() && model.ends_with_softmax())
-        l["from_logits"].fail("the model ends in a softmax, so its outputs are probabilities, not logits");
+      if (c.has("loss_weights")) {
+        const JsonField w = c["loss_weights"];
+        if (w.size() != model.num_outputs())
+          w.fail(fmt::format("{} loss weights for a model of {} outputs", w.size(), model.num_outputs()));
+        for (size_t i = 0; i < w.size(); ++i) loss_weights.push_back(static_cast<float>(w[i].number(0.0, 1e30)));
+      }
       const JsonField m = c["metrics"];
       for (size_t i = 0; i < m.size(); ++i) {
         metrics.push_back(m[i].string(256));
@@ -143,7 +165,7 @@ class ModelReader {
     fill(h["weights"], model.parameters());
     if (opt) {
       try {
-        model.compile(opt, loss, metrics);
+        model.compile(opt, losses, metrics, loss_weights);
       } catch (const std::invalid_argument& e) {
         c.fail(e.what());
       }

@@ -16,7 +16,7 @@ Dropout::Dropout(DropoutOptions options)
     fail("rate must be in [0, 1), got " + std::to_string(o_.rate()));
 }
 
-Variable Dropout::forward(const Variable& x, bool training) { return dropout(x, o_.rate(), training, gen_); }
+Variable Dropout::forward(const Variable& x, bool training) { return dropout(x, o_.rate(), training, gen_, rows_); }
 
 void Dropout::load_state(const Config& state) {
   if (state.count("generator")) gen_.set_state(static_cast<uint64_t>(config_int(state, "generator")));

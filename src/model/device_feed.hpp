@@ -63,7 +63,10 @@ class DeviceFeed {
     while (!in_flight_.empty() && in_flight_.front().done.query()) in_flight_.pop_front();
     StreamGuard guard(copy_stream_);
     std::vector<std::shared_ptr<void>> buffers;
-    Staged s{{upload(b->x, buffers), upload(b->y, buffers)}, Event(copy_stream_)};
+    data::Example e(upload(b->x, buffers), upload(b->y, buffers));
+    for (const Tensor& t : b->extra_x) e.extra_x.push_back(upload(t, buffers));
+    for (const Tensor& t : b->extra_y) e.extra_y.push_back(upload(t, buffers));
+    Staged s{std::move(e), Event(copy_stream_)};
     in_flight_.push_back({std::move(buffers), s.ready});
     return s;
   }

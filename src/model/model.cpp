@@ -3,6 +3,7 @@
 #include "nn/model/model.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <sstream>
 #include <stdexcept>
 #include <unordered_map>
@@ -276,18 +277,42 @@ void Model::set_weights(const std::vector<Tensor>& weights) {
   for (size_t i = 0; i < params.size(); ++i) params[i].value().copy_from(weights[i]);
 }
 
-void Model::compile(AnyOptimizer any_optimizer, AnyLoss any_loss, const std::vector<std::string>& metrics) {
+void Model::compile(AnyOptimizer optimizer, AnyLoss loss, const std::vector<std::string>& metrics) {
+  compile(std::move(optimizer), std::vector<AnyLoss>{std::move(loss)}, metrics);
+}
+
+void Model::compile(AnyOptimizer any_optimizer, const std::vector<AnyLoss>& any_losses,
+                    const std::vector<std::string>& metrics, const std::vector<float>& loss_weights) {
   OptimizerPtr optimizer = any_optimizer.ptr();
-  LossPtr loss = any_loss.ptr();
   if (!optimizer) throw std::invalid_argument("compile: null optimizer");
-  if (!loss) throw std::invalid_argument("compile: null loss");
+  const size_t n_out = num_outputs();
+  if (any_losses.size() != 1 && any_losses.size() != n_out)
+    throw std::invalid_argument(fmt::format("compile: {} losses for the model '{}' of {} outputs (give one per output, "
+                                            "or one for all)", any_losses.size(), name_, n_out));
+  if (!loss_weights.empty() && loss_weights.size() != n_out)
+    throw std::invalid_argument(fmt::format("compile: {} loss weights for the model '{}' of {} outputs",
+                                            loss_weights.size(), name_, n_out));
+  for (float w : loss_weights)
+    if (!std::isfinite(w) || w < 0) throw std::invalid_argument(fmt::format("compile: loss weight {} is not >= 0", w));
+  std::vector<LossPtr> losses;
+  for (const AnyLoss& l : any_losses) {
+    if (!l.ptr()) throw std::invalid_argument("compile: null loss");
+    losses.push_back(l.ptr());
+  }
   for (const auto& m : metrics) make_metric(m);  // validates the names
-  if (loss->from_logits() && ends_with_softmax())
-    throw std::invalid_argument("compile: the model ends in a softmax, so its outputs are probabilities, but the loss '" +
-                                loss->name() + "' expects logits (from_logits=true); use from_logits=false (nn then "
-                                "trains on the logits before the softmax itself)");
+  for (size_t k = 0; k < n_out; ++k) {
+    const Loss& loss = *losses[losses.size() == 1 ? 0 : k];
+    const bool softmax = built_ ? nodes_[static_cast<size_t>(outputs_[k])].layer->ends_with_softmax() : ends_with_softmax();
+    if (loss.from_logits() && softmax)
+      throw std::invalid_argument(
+          "compile: the model ends in a softmax" + (n_out > 1 ? " at output '" + output_names()[k] + "'" : std::string()) +
+          ", so its outputs are probabilities, but the loss '" + loss.name() +
+          "' expects logits (from_logits=true); use from_logits=false (nn then trains on the logits before the softmax "
+          "itself)");
+  }
   optimizer_ = std::move(optimizer);
-  loss_ = std::move(loss);
+  losses_ = std::move(losses);
+  loss_weights_ = loss_weights;
   metric_names_ = metrics;
   if (built_) optimizer_->set_parameters(parameters());
   resolve_training_loss();
@@ -304,9 +329,8 @@ void Model::require_compiled(const char* what) const {
 void Model::require_single(const char* what) const {
   if (built_ && (inputs_.size() != 1 || outputs_.size() != 1))
     throw std::invalid_argument(fmt::format(
-        "{}: the model '{}' has {} inputs and {} outputs; {} takes a model of one input and one output (call and "
-        "predict take several)",
-        what, name_, inputs_.size(), outputs_.size(), what));
+        "{}: the model '{}' has {} inputs and {} outputs; give one tensor per input (and one target per output)",
+        what, name_, inputs_.size(), outputs_.size()));
 }
 
 Optimizer& Model::optimizer() const {
@@ -316,18 +340,30 @@ Optimizer& Model::optimizer() const {
 
 const Loss& Model::loss() const {
   require_compiled("loss");
-  return *loss_;
+  return *losses_[0];
 }
 
 void Model::resolve_training_loss() {
-  if (!loss_ || !built_) return;
-  bool output_is_taken = false;  // by another layer: its softmax output is needed, not only the logits
-  if (outputs_.size() == 1)
-    for (const auto& n : nodes_)
-      output_is_taken |= std::find(n.inputs.begin(), n.inputs.end(), outputs_[0]) != n.inputs.end();
-  train_on_logits_ = !loss_->from_logits() && loss_->with_logits() && ends_with_softmax() && !output_is_taken &&
-                     inputs_.size() == 1 && output_shape().size() == 1;
-  training_loss_ = train_on_logits_ ? loss_->with_logits() : loss_;
+  if (losses_.empty() || !built_) return;
+  training_losses_.clear();
+  on_logits_.assign(outputs_.size(), false);
+  const std::vector<Shape> shapes = output_shapes();
+  for (size_t k = 0; k < outputs_.size(); ++k) {
+    const LossPtr& loss = losses_[losses_.size() == 1 ? 0 : k];
+    const int o = outputs_[k];
+    // Taken by another layer or given as a second output: its softmax output is needed, not only the logits.
+    bool taken = std::count(outputs_.begin(), outputs_.end(), o) > 1;
+    for (const auto& n : nodes_) taken |= std::find(n.inputs.begin(), n.inputs.end(), o) != n.inputs.end();
+    on_logits_[k] = !loss->from_logits() && loss->with_logits() &&
+                    nodes_[static_cast<size_t>(o)].layer->ends_with_softmax() && !taken && shapes[k].size() == 1;
+    training_losses_.push_back(on_logits_[k] ? loss->with_logits() : loss);
+  }
+}
+
+std::vector<std::string> Model::output_names() const {
+  std::vector<std::string> names;
+  for (int o : outputs_) names.push_back(nodes_[static_cast<size_t>(o)].layer->name());
+  return names;
 }
 
 namespace {
@@ -337,7 +373,7 @@ Variable float_input(const Variable& x) {
 }
 }  // namespace
 
-std::vector<Variable> Model::run_graph(const std::vector<Variable>& xs, bool training, bool logits) {
+std::vector<Variable> Model::run_graph(const std::vector<Variable>& xs, bool training, const std::vector<bool>& logits) {
   if (!built_) {
     if (layers_.empty()) throw std::logic_error("Model: the model has no layers");
     if (xs.size() == 1 && xs[0].shape().size() > 0) build(Shape(xs[0].shape().begin() + 1, xs[0].shape().end()));
@@ -355,6 +391,8 @@ std::vector<Variable> Model::run_graph(const std::vector<Variable>& xs, bool tra
     const auto i = static_cast<size_t>(inputs_[k]);
     values[i] = (*nodes_[i].layer)(float_input(xs[k]), training);  // checks the shape, naming the Input
   }
+  std::vector<char> as_logits(nodes_.size(), 0);  // outputs computed as the logits before their softmax
+  for (size_t k = 0; k < logits.size(); ++k) as_logits[static_cast<size_t>(outputs_[k])] = logits[k];
   std::vector<Variable> ins;
   for (size_t i = 0; i < nodes_.size(); ++i) {
     const GraphNode& n = nodes_[i];
@@ -363,8 +401,7 @@ std::vector<Variable> Model::run_graph(const std::vector<Variable>& xs, bool tra
     for (int j : n.inputs) ins.push_back(values[static_cast<size_t>(j)]);
     for (int j : n.inputs)
       if (--readers[static_cast<size_t>(j)] == 0) values[static_cast<size_t>(j)] = Variable();
-    values[i] = logits && static_cast<int>(i) == outputs_[0] ? n.layer->call_logits(ins[0], training)
-                                                              : n.layer->call(ins, training);
+    values[i] = as_logits[i] ? n.layer->call_logits(ins[0], training) : n.layer->call(ins, training);
   }
   std::vector<Variable> out;
   for (int o : outputs_) out.push_back(values[static_cast<size_t>(o)]);
@@ -372,14 +409,12 @@ std::vector<Variable> Model::run_graph(const std::vector<Variable>& xs, bool tra
 }
 
 std::vector<Variable> Model::call(const std::vector<Variable>& xs, bool training) {
-  return run_graph(xs, training, false);
+  return run_graph(xs, training, {});
 }
 
 Variable Model::operator()(const Variable& x, bool training) {
   require_single("calling the model on one Variable");
-  return run_graph({x}, training, false)[0];
+  return run_graph({x}, training, {})[0];
 }
-
-Variable Model::forward_for_loss(const Variable& x, bool training) { return run_graph({x}, training, train_on_logits_)[0]; }
 
 }  // namespace nn

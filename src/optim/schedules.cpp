@@ -94,7 +94,7 @@ double OneCycle::operator()(int64_t step) const {
 
 namespace {
 Registry<ScheduleFactory>& schedules() {
-  static Registry<ScheduleFactory>* r = [] {
+  static Registry<ScheduleFactory>* registry = [] {
     auto* reg = new Registry<ScheduleFactory>("learning-rate schedule", "nn::register_schedule");
     reg->add("ExponentialDecay", [](const Config& config) -> SchedulePtr {
       ConfigReader r(config, "ExponentialDecay");
@@ -124,7 +124,7 @@ Registry<ScheduleFactory>& schedules() {
     });
     return reg;
   }();
-  return *r;
+  return *registry;
 }
 }  // namespace
 

@@ -84,6 +84,29 @@ case "$case_name" in
     [[ -s "$GOOD_MODEL_DIR/model.nn" ]] || fail "no model.nn"
     cp "$out" "$GOOD_MODEL_DIR/train.stdout"
     ;;
+  mpi)  # mpirun -n 2 mnist train: data-parallel with no other flag; --batch-size is the global batch
+    [[ -n "${MPIEXEC:-}" ]] || { echo "skipped: no mpiexec (Debian: openmpi-bin)"; exit 77; }
+    mpi=("$MPIEXEC" -n 2 --oversubscribe --mca btl self,vader)
+    if [[ "${SANITIZED:-0}" == 1 ]]; then
+      run 0 "${mpi[@]}" "$MNIST" train --data "$DATA" --model mlp --steps 20 --batch-size 128 --verbose 2 --out "$work/o"
+    else
+      run 0 "${mpi[@]}" "$MNIST" train --data "$DATA" --model mlp --epochs 1 --batch-size 128 --verbose 2 --out "$work/o"
+      accuracy=$(figure test_accuracy "$out")
+      /usr/bin/python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) >= 0.95 else 1)' "$accuracy" \
+        || fail "test accuracy $accuracy after one data-parallel epoch of the mlp, expected >= 0.95"
+      expect_out "430/430"  # 55,000 images in global batches of 128: each rank steps 430 times on 64
+    fi
+    expect_out "2 ranks, 64 images each per step"
+    # Rank 0 alone reports and writes: one summary, one result, one history.
+    [[ $(grep -c '^test_accuracy: ' "$out") == 1 ]] || fail "expected one test_accuracy line (rank 0's)"
+    [[ $(grep -c '^Total params' "$out") == 1 ]] || fail "expected one model summary (rank 0's)"
+    [[ -s "$work/o/model.nn" && -s "$work/o/history.csv" ]] || fail "no model.nn or history.csv"
+    trained=$(figure test_accuracy "$out")
+    run 0 "$MNIST" evaluate --data "$DATA" --model-file "$work/o/model.nn" && expect_out "test_accuracy: $trained"
+    # The global batch must divide among the ranks; the error ends every rank.
+    run 2 "${mpi[@]}" "$MNIST" train --data "$DATA" --model mlp --steps 1 --batch-size 127 --out "$work/p"
+    expect_err "--batch-size 127 is the global batch: it must divide among the 2 ranks"
+    ;;
   evaluate)  # evaluate on the saved model gives the figures the training run printed for it
     run 0 "$MNIST" evaluate --data "$DATA" --model-file "$GOOD_MODEL_DIR/model.nn"
     for name in test_loss test_accuracy; do

@@ -28,6 +28,7 @@ struct Node {
   std::vector<Variable> inputs;  // empty for leaves
   GradFn grad_fn;                // null for leaves
   std::string name;
+  std::function<void()> grad_ready;  // a leaf's: called when a backward pass has finished its gradient
 };
 }  // namespace detail
 
@@ -56,6 +57,12 @@ class Variable {
 
   const std::string& name() const { return node_->name; }
   void set_name(std::string name) { node_->name = std::move(name); }
+
+  // A leaf's hook, called during backward() as soon as this variable's gradient is complete (every
+  // op that used it has added its share), while the rest of the pass goes on: where data-parallel
+  // training starts averaging a gradient over its workers. Not called when a pass does not reach
+  // it. An empty function removes it.
+  void set_grad_ready_hook(std::function<void()> hook) { node_->grad_ready = std::move(hook); }
 
   // Back-propagates from this variable: d(this)/d(this) = 1 (it must have one element), or the
   // given gradient of the same shape.

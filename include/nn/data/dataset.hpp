@@ -22,6 +22,8 @@
 #include <iterator>
 #include <memory>
 #include <optional>
+#include <utility>
+#include <vector>
 
 #include "nn/tensor.hpp"
 
@@ -36,9 +38,21 @@ inline constexpr int64_t kAutotune = -1;
 // One element: features and label(s). Single examples have no batch dimension (x: (28, 28),
 // y: () scalar); after batch(n) both have a leading batch dimension (x: (n, 28, 28), y: (n)).
 // y may be undefined for unlabeled data.
+// A model of several inputs or outputs takes one tensor per input and per target (tf.data's tuple
+// elements): x and y are the first, extra_x and extra_y the rest, batched alike.
 struct Example {
+  Example() = default;
+  Example(Tensor x_, Tensor y_ = Tensor()) : x(std::move(x_)), y(std::move(y_)) {}  // NOLINT(google-explicit-constructor)
+
   Tensor x;
   Tensor y;
+  std::vector<Tensor> extra_x, extra_y;
+
+  // Every input (x, then extra_x) and every target (y, then extra_y).
+  std::vector<Tensor> inputs() const;
+  std::vector<Tensor> targets() const;
+  // The element with inputs xs and targets ys (ys may be empty for unlabeled data).
+  static Example of(std::vector<Tensor> xs, std::vector<Tensor> ys);
 };
 
 // One pass over a dataset. next() returns the next element, or nullopt at the end (and keeps
@@ -62,6 +76,9 @@ class Dataset {
   // Slices along dim 0: element i is (x[i], y[i]), views that share x's and y's storage.
   // x: (N, ...), y: (N, ...) or undefined; x.dim(0) != y.dim(0) -> std::invalid_argument.
   static Dataset from_tensor_slices(Tensor x, Tensor y);
+  // Several inputs and targets (a model of several inputs or outputs): element i is
+  // Example::of({xs[0][i], xs[1][i], ...}, {ys[0][i], ...}); every tensor has the same N.
+  static Dataset from_tensor_slices(std::vector<Tensor> xs, std::vector<Tensor> ys);
   // The examples (x[i], y[i]) in batches on `device`, with x and y kept there whole: they are copied
   // to the device once, and each batch is gathered there (index_select) by a batch of indices drawn
   // on the host. With shuffle the order is exactly from_tensor_slices(x, y).shuffle(N, seed)'s, so a

@@ -2,6 +2,7 @@
 #include <optional>
 
 #include "nn/layers/layer.hpp"
+#include "nn/ops/dropout.hpp"
 #include "nn/random.hpp"
 
 namespace nn {
@@ -33,6 +34,9 @@ class Dropout : public Layer {
   Shape compute_output_shape(const Shape& s) const override { return s; }
   float rate() const { return o_.rate(); }
   Generator& generator() { return gen_; }
+  // Which rows of the global batch this process's batches are (data-parallel training; not saved).
+  void set_rows(DropoutRows rows) { rows_ = rows; }
+  DropoutRows rows() const { return rows_; }
   Config state() const override { return {{"generator", static_cast<int64_t>(gen_.state())}}; }
   void load_state(const Config& state) override;
 
@@ -43,6 +47,7 @@ class Dropout : public Layer {
  private:
   DropoutOptions o_;
   Generator gen_;
+  DropoutRows rows_;
 };
 
 }  // namespace nn

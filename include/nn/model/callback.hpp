@@ -41,6 +41,10 @@ class Callback {
     (void)batch;
     return true;
   }
+  // Whether the callback writes (a progress bar, files): in a data-parallel job (Replicas) such
+  // callbacks run on rank 0 only; the others, which decide (early stopping, the learning rate),
+  // run on every rank with the same reduced logs.
+  virtual bool writes() const { return false; }
   virtual void on_test_begin(const Logs& logs) { (void)logs; }
   virtual void on_test_end(const Logs& logs) { (void)logs; }
 

@@ -13,9 +13,17 @@
 //   model.fit(train, nn::FitOptions().epochs(5));
 //   model.save("model.nn");              // nn::load_model("model.nn") rebuilds it
 //
-// A model may have several inputs and outputs: calling it (call) and predict take one tensor per
-// input and give one per output; fit, evaluate and train_on_batch train models of one input and
-// one output (a dataset's batches are an (x, y) pair). A model that ends in a softmax and is
+// A model may have several inputs and outputs: call and predict take one tensor per input and
+// give one per output; fit, evaluate, train_on_batch and test_on_batch take one tensor per input
+// and one target per output (a dataset's elements hold them: Example::of(xs, ys)), as Keras's
+// fit([x1, x2], [y1, y2]) does. It is compiled with one loss per output (or one loss for all) and
+// optional loss weights; training minimises the weighted sum, logged as "loss", beside each
+// output's "<output>_loss" and "<output>_<metric>" (the output named by the layer computing it):
+//
+//   model.compile("adam", {"sparse_categorical_crossentropy", "mse"}, {"accuracy"}, {1.0f, 0.5f});
+//   model.fit(nn::data::Dataset::from_tensor_slices({images, extra}, {labels, targets}).batch(32));
+//
+// A model output that ends in a softmax and is
 // compiled with a probability cross-entropy trains on the logits before that softmax with the
 // from-logits loss, as Keras does: the same loss, stable.
 #include <iosfwd>
@@ -33,6 +41,7 @@
 #include "nn/metrics.hpp"
 #include "nn/model/callback.hpp"
 #include "nn/model/logs.hpp"
+#include "nn/model/replicas.hpp"
 #include "nn/model/symbolic.hpp"
 #include "nn/optim/optimizer.hpp"
 
@@ -119,28 +128,41 @@ class Model {
   // The optimizer and loss by name ("adam", "sparse_categorical_crossentropy"), as objects
   // (nn::Adam(1e-4), nn::SparseCategoricalCrossentropy(true)) or shared; metrics by name.
   void compile(AnyOptimizer optimizer, AnyLoss loss, const std::vector<std::string>& metrics = {});
+  // Several outputs: one loss per output, or one for all; the metrics are computed for every output;
+  // loss_weights (one per output, >= 0; empty: all 1) weight the sum that training minimises.
+  void compile(AnyOptimizer optimizer, const std::vector<AnyLoss>& losses, const std::vector<std::string>& metrics = {},
+               const std::vector<float>& loss_weights = {});
   bool compiled() const { return static_cast<bool>(optimizer_); }
   // Whether the (single) output is a softmax, so predict() gives probabilities (else scores).
   bool ends_with_softmax() const;
 
   History fit(const data::Dataset& train, FitOptions options = {});
   History fit(const Tensor& x, const Tensor& y, FitOptions options = {});
+  // Several inputs or outputs: one tensor per input, one target per output (the same N).
+  History fit(const std::vector<Tensor>& xs, const std::vector<Tensor>& ys, FitOptions options = {});
   // Loss and metrics over the dataset (or tensors, in batches), in evaluation mode.
   Logs evaluate(const data::Dataset& data, int64_t steps = -1, int verbose = 0,
                 const std::vector<CallbackPtr>& callbacks = {});
   Logs evaluate(const Tensor& x, const Tensor& y, int64_t batch_size = 32);
+  Logs evaluate(const std::vector<Tensor>& xs, const std::vector<Tensor>& ys, int64_t batch_size = 32);
   // Outputs for x (N, *input_shape) -> (N, *output_shape): probabilities for a softmax model.
   Tensor predict(const Tensor& x, int64_t batch_size = 32);
   // Several inputs and outputs: one tensor per input (the same N), one per output.
   std::vector<Tensor> predict(const std::vector<Tensor>& xs, int64_t batch_size = 32);
   // One optimisation step on one batch; returns that batch's loss and metrics.
   Logs train_on_batch(const Tensor& x, const Tensor& y);
+  Logs train_on_batch(const std::vector<Tensor>& xs, const std::vector<Tensor>& ys);
   // Called in every training step after the backward pass and before the optimizer's update,
   // with the optimizer's parameters (their gradients set): where data-parallel training averages
   // the gradients over its workers (nn::distributed::distribute). Empty: none.
   using GradientHook = std::function<void(const std::vector<Variable>& parameters)>;
   void set_gradient_hook(GradientHook hook) { gradient_hook_ = std::move(hook); }
+  // The other copies of this model in a data-parallel job (nn/model/replicas.hpp), which fit and
+  // evaluate then cooperate with; null: this process is the whole job.
+  void set_replicas(ReplicasPtr replicas) { replicas_ = std::move(replicas); }
+  const ReplicasPtr& replicas() const { return replicas_; }
   Logs test_on_batch(const Tensor& x, const Tensor& y);
+  Logs test_on_batch(const std::vector<Tensor>& xs, const std::vector<Tensor>& ys);
 
   // The forward pass, recorded for autograd (training selects dropout's behaviour): one input and
   // one output, or one Variable per input giving one per output.
@@ -174,8 +196,12 @@ class Model {
 
   Optimizer& optimizer() const;
   OptimizerPtr optimizer_ptr() const { return optimizer_; }
-  const Loss& loss() const;
-  LossPtr loss_ptr() const { return loss_; }
+  const Loss& loss() const;  // the first output's
+  LossPtr loss_ptr() const { return losses_.empty() ? nullptr : losses_[0]; }
+  // One loss per output as compiled (a single loss given for several outputs is kept once), and
+  // the weights of their sum (empty: all 1).
+  const std::vector<LossPtr>& losses() const { return losses_; }
+  const std::vector<float>& loss_weights() const { return loss_weights_; }
   const std::vector<std::string>& metric_names() const { return metric_names_; }
 
   bool stop_training() const { return stop_training_; }
@@ -192,16 +218,23 @@ class Model {
   void ensure_built(const Tensor& batch_x);
   void set_graph(const std::vector<GraphNode>& nodes, const std::vector<int>& inputs, const std::vector<int>& outputs,
                  bool initialize);
-  // The one rule for a softmax output: when the model's one output is a softmax over (N, C) that no
-  // other layer takes, and the loss has a form that takes logits (the cross-entropies), training
-  // computes that loss from the logits before the softmax, as Keras does (stable, and one fused
-  // kernel). Decided once the model is both compiled and built; sets training_loss_ and
-  // train_on_logits_.
+  // The one rule for a softmax output: when an output is a softmax over (N, C) that no other layer
+  // (and no other output) takes, and its loss has a form that takes logits (the cross-entropies),
+  // training computes that loss from the logits before the softmax, as Keras does (stable, and one
+  // fused kernel). Decided once the model is both compiled and built; sets training_losses_ and
+  // on_logits_.
   void resolve_training_loss();
-  std::vector<Variable> run_graph(const std::vector<Variable>& xs, bool training, bool logits);
-  Variable forward_for_loss(const Variable& x, bool training);  // the logits when train_on_logits_
-  Logs one_batch(const Tensor& x, const Tensor& y, bool train);
-  void run_batch(const Tensor& x, const Tensor& y, bool train, detail::RunningLogs& running);
+  // logits: per output, whether to give the logits before its softmax (empty: none).
+  std::vector<Variable> run_graph(const std::vector<Variable>& xs, bool training, const std::vector<bool>& logits);
+  std::vector<std::string> output_names() const;
+  detail::RunningLogs running_logs() const;
+  // With replicas of more than one rank: the running logs summed over them, BatchNormalization's
+  // moving statistics averaged (fit, at an epoch's end).
+  void reduce_over_replicas(detail::RunningLogs& running) const;
+  void average_moving_statistics() const;
+  History fit_epochs(const data::Dataset& train, FitOptions& o, std::vector<CallbackPtr>& callbacks);
+  Logs one_batch(const std::vector<Tensor>& xs, const std::vector<Tensor>& ys, bool train);
+  void run_batch(const std::vector<Tensor>& xs, const std::vector<Tensor>& ys, bool train, detail::RunningLogs& running);
 
   std::string name_;
   bool sequential_ = false;
@@ -213,9 +246,11 @@ class Model {
   bool built_ = false;
   Device device_ = Device::cpu();
   OptimizerPtr optimizer_;
-  LossPtr loss_, training_loss_;
+  std::vector<LossPtr> losses_, training_losses_;  // training_losses_: one per output, once built
+  std::vector<float> loss_weights_;
   GradientHook gradient_hook_;
-  bool train_on_logits_ = false;
+  ReplicasPtr replicas_;
+  std::vector<bool> on_logits_;  // per output: trained on the logits before its softmax
   std::vector<std::string> metric_names_;
   bool stop_training_ = false;
 };

@@ -24,6 +24,7 @@ class CSVLoggerOptions {
 
 class CSVLogger : public Callback {
  public:
+  bool writes() const override { return true; }
   explicit CSVLogger(CSVLoggerOptions options);
   explicit CSVLogger(std::string filename, char separator = ',', bool append = false)
       : CSVLogger(CSVLoggerOptions(std::move(filename)).separator(separator).append(append)) {}

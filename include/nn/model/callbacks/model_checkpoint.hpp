@@ -24,6 +24,7 @@ class ModelCheckpointOptions {
 
 class ModelCheckpoint : public Callback {
  public:
+  bool writes() const override { return true; }
   explicit ModelCheckpoint(std::string filepath, ModelCheckpointOptions options = {});
   void on_epoch_end(int epoch, Logs& logs) override;
   bool wants_batch_logs(int64_t) const override { return false; }

@@ -20,6 +20,7 @@ class ProgressBarOptions {
 
 class ProgressBar : public Callback {
  public:
+  bool writes() const override { return true; }
   explicit ProgressBar(ProgressBarOptions options = {});
   void on_epoch_begin(int epoch, const Logs& logs) override;
   void on_train_batch_end(int64_t batch, const Logs& logs) override;

@@ -24,6 +24,7 @@ class TensorBoardOptions {
 
 class TensorBoard : public Callback {
  public:
+  bool writes() const override { return true; }
   explicit TensorBoard(TensorBoardOptions options = {});
   explicit TensorBoard(std::string log_dir, int64_t update_freq = 0)
       : TensorBoard(TensorBoardOptions(std::move(log_dir)).update_freq(update_freq)) {}
