@@ -1,4 +1,5 @@
 #pragma once
+#include <algorithm>
 // Gradient checks by central differences.
 //
 // For f(inputs) -> y of any shape, checks the analytic gradient of L = sum(y * R), R a fixed
@@ -24,6 +25,15 @@ struct GradCheckOptions {
   int max_probes = 64;
   uint64_t seed = 7;
 };
+
+// The largest |a - b| over the elements; infinity when the shapes differ.
+inline float max_abs_diff(const Tensor& a, const Tensor& b) {
+  if (a.shape() != b.shape()) return INFINITY;
+  const auto x = a.to_vector(), y = b.to_vector();
+  float m = 0.0f;
+  for (size_t i = 0; i < x.size(); ++i) m = std::max(m, std::fabs(x[i] - y[i]));
+  return m;
+}
 
 inline Tensor random_tensor(const Shape& shape, Generator& gen, float lo = -1.0f, float hi = 1.0f) {
   std::vector<float> v(static_cast<size_t>(numel(shape)));

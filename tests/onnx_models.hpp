@@ -72,7 +72,12 @@ inline Model fast() {
 inline Model every_layer() {
   auto image = Input(InputLayerOptions({2, 9, 9}).name("image"));
   auto extra = Input(InputLayerOptions({6}).name("extra"));
-  auto c1 = layer<Conv2D>(Conv2DOptions(4, 3).padding("same").activation("relu"))(image);            // (4, 9, 9)
+  // Augmentation: the identity outside training, exported as Identity.
+  auto turned = layer<RandomRotation>(RandomRotationOptions(0.1f))(image);
+  auto shifted = layer<RandomTranslation>(RandomTranslationOptions(0.1f, 0.1f))(turned);
+  auto zoomed = layer<RandomZoom>(RandomZoomOptions(0.1f))(shifted);
+  auto augmented = layer<RandomContrast>(RandomContrastOptions(0.2f))(zoomed);
+  auto c1 = layer<Conv2D>(Conv2DOptions(4, 3).padding("same").activation("relu"))(augmented);        // (4, 9, 9)
   auto c2 = layer<Conv2D>(Conv2DOptions(4, Size2(3, 2)).strides(2).padding("same"))(c1);             // (4, 5, 5)
   auto c3 = layer<Conv2D>(Conv2DOptions(4, 3).padding(Padding::values(1, 1)).activation("tanh"))(c2);  // (4, 5, 5)
   auto bn = layer<BatchNormalization>()(c3);

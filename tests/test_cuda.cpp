@@ -70,7 +70,7 @@ TEST_CASE("cuda: one training step of each of the tool's models agrees with the 
   const Fp32 fp32;
   Tensor x, y;
   digits(32, x, y, 3);
-  for (const std::string kind : {"softmax", "mlp", "cnn", "fast"}) {
+  for (const std::string kind : {"softmax", "mlp", "cnn", "fast", "best"}) {
     CAPTURE(kind);
     std::vector<std::vector<float>> after[2];
     Logs logs[2];

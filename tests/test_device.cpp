@@ -52,13 +52,17 @@ void three_bars(int64_t n, Tensor& x, Tensor& y, uint64_t seed) {
   y = Tensor::from_vector({n}, ys);
 }
 
-// Every layer kind the tool's models use: convolution with a fused activation, batch
+// Every layer kind the tool's models use: augmentation, convolution with a fused activation, batch
 // normalization (moving statistics), max and average pooling, dropout (counter-based masks).
 Sequential conv_model(Device device) {
   manual_seed(7);
   Sequential m("conv");
   m.to(device);  // built there: the weights are created on the device
   m.add(Input({1, 8, 8}));
+  m.add<RandomRotation>(RandomRotationOptions(0.02f));  // augmentation: counter-based draws, host-side ops
+  m.add<RandomTranslation>(RandomTranslationOptions(0.05f, 0.05f));
+  m.add<RandomZoom>(RandomZoomOptions(0.05f));
+  m.add<RandomContrast>(RandomContrastOptions(0.2f).value_max(1.0f));
   m.add<Conv2D>(Conv2DOptions(4, 3).activation("relu").padding("same"));
   m.add<BatchNormalization>();
   m.add<MaxPool2D>(2);

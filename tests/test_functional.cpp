@@ -23,13 +23,6 @@ Tensor random(const Shape& shape, uint64_t seed) {
   return random_tensor(shape, g);
 }
 
-float max_abs_diff(const Tensor& a, const Tensor& b) {
-  const auto x = a.to_vector(), y = b.to_vector();
-  REQUIRE(x.size() == y.size());
-  float m = 0.0f;
-  for (size_t i = 0; i < x.size(); ++i) m = std::max(m, std::fabs(x[i] - y[i]));
-  return m;
-}
 
 // A small residual network: conv -> (conv, conv) + skip -> concatenate -> dense softmax.
 Model residual() {

@@ -173,3 +173,37 @@ TEST_CASE("metrics' totals add up across replicas: the merged metric is the metr
     CHECK_THROWS_AS(a->set_totals({1.0}), std::invalid_argument);
   }
 }
+
+TEST_CASE("confusion matrix and classification report: counts, precision, recall and F1 as scikit-learn gives them") {
+  // Truth 0 0 1 1 2 2, predicted 0 1 1 1 0 1 (argmax of the scores).
+  const Tensor scores = Tensor::from_vector({6, 3}, std::vector<float>{0.9f, 0.1f, 0.0f, 0.2f, 0.7f, 0.1f, 0.1f, 0.8f,
+                                                                       0.1f, 0.0f, 1.0f, 0.0f, 0.6f, 0.3f, 0.1f, 0.3f,
+                                                                       0.4f, 0.3f});
+  const Tensor labels = Tensor::from_vector({6}, std::vector<float>{0, 0, 1, 1, 2, 2});
+  const ConfusionMatrix cm = confusion_matrix(scores, labels);
+  CHECK(cm.total() == 6);
+  CHECK(cm.count(0, 0) == 1);
+  CHECK(cm.count(0, 1) == 1);
+  CHECK(cm.count(1, 1) == 2);
+  CHECK(cm.count(2, 0) == 1);
+  CHECK(cm.count(2, 1) == 1);
+  CHECK(cm.accuracy() == doctest::Approx(0.5));
+  // sklearn.metrics.classification_report(y_true, y_pred): class 0 p 0.5 r 0.5; class 1 p 0.5 r 1.0
+  // f1 0.6667; class 2 p 0 r 0 f1 0 (no prediction of 2: 0, as scikit-learn's zero_division).
+  const auto r = cm.per_class();
+  CHECK(r[0].precision == doctest::Approx(0.5));
+  CHECK(r[0].recall == doctest::Approx(0.5));
+  CHECK(r[1].precision == doctest::Approx(0.5));
+  CHECK(r[1].recall == doctest::Approx(1.0));
+  CHECK(r[1].f1 == doctest::Approx(2.0 / 3.0));
+  CHECK(r[2].f1 == 0.0);
+  CHECK(r[2].support == 2);
+  const std::string text = cm.report();
+  CHECK(text.find("    accuracy                        0.5000         6") != std::string::npos);
+  CHECK(text.find("   macro avg    0.3333    0.5000    0.3889         6") != std::string::npos);
+  CHECK(cm.table().find("       2    1   1   0") != std::string::npos);
+  CHECK_THROWS_WITH_AS(confusion_matrix(scores, Tensor::from_vector({6}, std::vector<float>{0, 0, 1, 1, 2, 3})),
+                       doctest::Contains("label 3 of row 5 is not a class in [0, 3)"), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(confusion_matrix(scores, labels.slice(0, 5)), doctest::Contains("scores (N, C) and labels (N)"),
+                       std::invalid_argument);
+}

@@ -11,6 +11,7 @@
 
 #include "nn/io/onnx.hpp"
 #include "nn/nn.hpp"
+#include "gradcheck.hpp"
 #include "onnx_models.hpp"
 #include "temp_dir.hpp"
 
@@ -19,13 +20,6 @@ using namespace nn::test;
 
 namespace {
 
-float max_abs_diff(const Tensor& a, const Tensor& b) {
-  REQUIRE(a.shape() == b.shape());
-  const auto x = a.to_vector(), y = b.to_vector();
-  float m = 0.0f;
-  for (size_t i = 0; i < x.size(); ++i) m = std::max(m, std::fabs(x[i] - y[i]));
-  return m;
-}
 
 // ---- hand-built ONNX graphs ----
 struct Graph {

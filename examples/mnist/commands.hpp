@@ -26,6 +26,7 @@ int run_train(const TrainOptions& o);
 struct EvaluateOptions {
   std::string data, model_file, device = "cpu";
   int64_t batch_size = 1000, threads = 0;
+  bool report = false;  // the per-class table and the confusion matrix too
   GpuOptions gpu;
 };
 CLI::App* add_evaluate_command(CLI::App& app, EvaluateOptions& o);

@@ -1,4 +1,5 @@
-// mnist evaluate: a saved model's loss and accuracy on the test split.
+// mnist evaluate: a saved model's loss and accuracy on the test split; with --report, each class's
+// precision, recall and F1 (scikit-learn's classification report) and the confusion matrix.
 #include <fmt/format.h>
 #include <nn/io/model_file.hpp>
 #include <nn/nn.hpp>
@@ -18,6 +19,7 @@ CLI::App* add_evaluate_command(CLI::App& app, EvaluateOptions& o) {
   cmd->add_option("--batch-size", o.batch_size, "Images per forward pass")
       ->check(integer_in(1, 1 << 20))
       ->capture_default_str();
+  cmd->add_flag("--report", o.report, "Also print each class's precision, recall and F1, and the confusion matrix");
   add_threads_option(cmd, o.threads);
   add_device_option(cmd, o.device);
   add_gpu_options(cmd, o.gpu);
@@ -40,10 +42,16 @@ int run_evaluate(const EvaluateOptions& o) {
   nn::data::MnistOptions data_options = options_for(model.input_shape());
   data_options.train = false;
   const nn::data::Mnist data = nn::data::load_mnist(o.data, data_options);
-  const nn::Logs test =
-      model.evaluate(scaled(data.test_images, model.input_shape()), data.test_labels, o.batch_size);
+  const nn::Tensor images = scaled(data.test_images, model.input_shape());
+  const nn::Logs test = model.evaluate(images, data.test_labels, o.batch_size);
   fmt::print("test_loss: {:.4f}\n", test.at("loss"));
   fmt::print("test_accuracy: {:.4f}\n", test.at("accuracy"));
+  if (o.report) {
+    const nn::ConfusionMatrix cm =
+        nn::confusion_matrix(nn::predict_probabilities(model, images, o.batch_size), data.test_labels);
+    fmt::print("\n{}\nconfusion matrix ({} test images; rows: true class, columns: predicted class)\n{}", cm.report(),
+               cm.total(), cm.table());
+  }
   return 0;
 }
 

@@ -101,7 +101,7 @@ CLI::App* add_train_command(CLI::App& app, TrainOptions& o) {
   CLI::App* cmd = app.add_subcommand("train", "Train a model on MNIST and report its test accuracy");
   cmd->add_option("--data", o.data, "Directory with the MNIST IDX files (raw or .gz)")->required();
   cmd->add_option("--model", o.model, "Architecture (required unless --initial-model is given)")
-      ->check(CLI::IsMember({"softmax", "mlp", "cnn", "fast"}));
+      ->check(CLI::IsMember({"softmax", "mlp", "cnn", "fast", "best"}));
   cmd->add_option("--initial-model", o.initial_model,
                   "Fine-tune this model file (.nn, or .onnx from PyTorch, Keras or nn) instead of a new --model; "
                   "the defaults are then 1 epoch of Adam at 1e-4 in batches of 64 (or --model's)");

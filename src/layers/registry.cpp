@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "nn/layers/activation.hpp"
+#include "nn/layers/augmentation.hpp"
 #include "nn/layers/average_pooling2d.hpp"
 #include "nn/layers/batch_normalization.hpp"
 #include "nn/layers/conv2d.hpp"
@@ -69,6 +70,10 @@ std::map<std::string, LayerFactory>& factories() {
          return std::make_shared<Dropout>(with_layer_args(read_fields(o, c), c));
        }},
       {"Flatten", plain<Flatten, FlattenOptions>()},
+      {"RandomRotation", plain<RandomRotation, RandomRotationOptions>()},
+      {"RandomTranslation", plain<RandomTranslation, RandomTranslationOptions>()},
+      {"RandomZoom", plain<RandomZoom, RandomZoomOptions>()},
+      {"RandomContrast", plain<RandomContrast, RandomContrastOptions>()},
       {"Reshape",
        [](ConfigReader& c) -> LayerPtr {
          ReshapeOptions o(c.integers("target_shape"));

@@ -12,6 +12,7 @@
 #include "nn/io/atomic_file.hpp"
 #include "nn/io/onnx.hpp"
 #include "nn/layers/activation.hpp"
+#include "nn/layers/augmentation.hpp"
 #include "nn/layers/average_pooling2d.hpp"
 #include "nn/layers/batch_normalization.hpp"
 #include "nn/layers/conv2d.hpp"
@@ -256,8 +257,8 @@ class Exporter {
       attr(n, "axis", int64_t{1});
     } else if (const auto* bn = dynamic_cast<const BatchNormalization*>(&l)) {
       y = batch_norm(*bn, x, xs);
-    } else if (dynamic_cast<const Dropout*>(&l)) {
-      y = step("Identity", {x});
+    } else if (dynamic_cast<const Dropout*>(&l) || dynamic_cast<const RandomAugmentation*>(&l)) {
+      y = step("Identity", {x});  // training-only layers: inference passes the input through
     } else if (dynamic_cast<const Flatten*>(&l)) {
       y = step("Flatten", {x}, &n);
       attr(n, "axis", int64_t{1});
@@ -312,7 +313,7 @@ class Exporter {
       attr(n, "mode", std::string("constant"));
     } else {
       throw std::invalid_argument("ONNX export: " + l.describe() + " has no ONNX form (nn exports " +
-                                  "Dense, Conv2D, the pooling layers, BatchNormalization, Dropout, Flatten, Reshape, "
+                                  "Dense, Conv2D, the pooling layers, BatchNormalization, Dropout, the augmentation layers, Flatten, Reshape, "
                                   "Permute, the activation layers, the merge layers, Rescaling and ZeroPadding2D)");
     }
     (void)out_shape;

@@ -114,6 +114,25 @@ case "$case_name" in
       [[ -n "$got" && -n "$want" ]] || fail "no $name line (evaluate: '$got', train: '$want')"
       [[ "$got" == "$want" ]] || fail "evaluate's $name is $got; the training run printed $want for the same model"
     done
+    # --report: the per-class table and the confusion matrix, which agree with the accuracy above.
+    run 0 "$MNIST" evaluate --data "$DATA" --model-file "$GOOD_MODEL_DIR/model.nn" --report
+    expect_out "precision    recall  f1-score   support"
+    expect_out "confusion matrix (10000 test images; rows: true class, columns: predicted class)"
+    /usr/bin/python3 - "$out" <<'PY' || fail "the report's figures disagree with each other or with test_accuracy"
+import re, sys
+text = open(sys.argv[1]).read()
+accuracy = float(re.search(r"^test_accuracy: ([0-9.]+)$", text, re.M).group(1))
+rows = [list(map(int, l.split()[1:])) for l in text.split("columns: predicted class)")[1].splitlines()[2:12]]
+assert len(rows) == 10 and all(len(r) == 10 for r in rows), rows
+total = sum(map(sum, rows))
+assert total == 10000, total
+diagonal = sum(rows[i][i] for i in range(10))
+assert abs(diagonal / total - accuracy) < 6e-5, (diagonal, accuracy)
+support = [int(m.group(2)) for m in re.finditer(r"^ +(\d) +[0-9.]+ +[0-9.]+ +[0-9.]+ +(\d+)$", text, re.M)]
+assert support == [sum(r) for r in rows], (support, [sum(r) for r in rows])
+report_accuracy = float(re.search(r"^ +accuracy +([0-9.]+) +10000$", text, re.M).group(1))
+assert abs(report_accuracy - accuracy) < 6e-5, report_accuracy
+PY
     ;;
   onnx)  # export to ONNX; evaluate, predict, serve, fine-tune and convert back take the .onnx file
     run 0 "$MNIST" export --model-file "$GOOD_MODEL_DIR/model.nn" --format onnx --out "$work/model.onnx"
@@ -335,6 +354,17 @@ PY
     grep -aq '/moving_variance"' "$work/o/model.nn" || fail "the model file lacks the moving statistics"
     trained=$(sed -n 's/^test_accuracy: //p' "$out")
     [[ -n $trained ]] || fail "no test_accuracy line"
+    run 0 "$MNIST" evaluate --data "$DATA" --model-file "$work/o/model.nn" && expect_out "test_accuracy: $trained"
+    ;;
+  best_model)
+    # --model best: augmentation layers in front, its defaults (18 epochs of one-cycle, label
+    # smoothing) in the model file; a short run (the full one takes about 14 minutes, recorded in
+    # benchmarks/RESULTS.md), whose augmentation is the identity when evaluate reads the model.
+    run 0 "$MNIST" train --data "$DATA" --model best --steps 20 --verbose 2 --out "$work/o"
+    for layer in RandomRotation RandomTranslation RandomZoom; do expect_out "($layer)"; done
+    grep -aq '"type":"OneCycle"' "$work/o/model.nn" || fail "the model file lacks the OneCycle schedule"
+    grep -aq '"RandomRotation"' "$work/o/model.nn" || fail "the model file lacks RandomRotation"
+    trained=$(sed -n 's/^test_accuracy: //p' "$out")
     run 0 "$MNIST" evaluate --data "$DATA" --model-file "$work/o/model.nn" && expect_out "test_accuracy: $trained"
     ;;
   predict_usage)

@@ -101,7 +101,8 @@ struct SgdParams {
 // backend's kernel on host copies of the operands and copy the results back (nn/ops use
 // run_kernel, src/backend/fallback.hpp). So a new backend can start with the kernels that
 // matter for speed; every kernel not listed here is required.
-enum class Kernel { Argmax, TopK, OneHot, CountCorrect, Permute };
+// ImageTransform: the image ops (nn/ops/image_transform.hpp), host code over the operands.
+enum class Kernel { Argmax, TopK, OneHot, CountCorrect, Permute, ImageTransform };
 
 // What a backend's allocator has asked of the system (for tests and benchmarks: a steady
 // training loop makes no new system allocations).

@@ -34,7 +34,9 @@ class CudaBackend : public Backend {
   Device device() const override { return Device::cuda(index_); }
   std::string name() const override { return name_; }
   // top_k and permute run on host copies (rare, small); the rest here.
-  bool supports(Kernel kernel) const override { return kernel != Kernel::TopK && kernel != Kernel::Permute; }
+  bool supports(Kernel kernel) const override {
+    return kernel != Kernel::TopK && kernel != Kernel::Permute && kernel != Kernel::ImageTransform;
+  }
   bool computes_in(DType dtype) const override { return dtype == kFloat32 || dtype == kBFloat16; }
 
   std::shared_ptr<float> allocate(int64_t count) override;
