@@ -4,8 +4,8 @@
 //   - distribute + fit: N ranks, each fitting its shard (Dataset::shard) in batches of B / N, end
 //     with the weights one process gets fitting all the data in batches of B, to float tolerance,
 //     starting from different initialisations (and dropout generators) on each rank: the mlp with
-//     Adam (its gradients in 2 buckets), and a cnn with dropout (each rank draws the dropout masks
-//     of its rows of the global batch);
+//     Adam (its gradients in 2 buckets), and a cnn with augmentation and dropout (each rank draws
+//     the shifts and dropout masks of its rows of the global batch);
 //   - the logs: every rank's history (training loss and accuracy, validation loss and accuracy) is
 //     the one process's, reduced over the ranks; the callbacks that write run on rank 0 only;
 //   - resuming on another number of ranks: a checkpoint rank 0 saved from the N-rank run continues
@@ -49,6 +49,7 @@ Model cnn(uint64_t seed) {
   manual_seed(seed);  // also seeds Dropout's generator: different on every rank until distribute()
   Sequential m;
   m.add(Input({1, 6, 6}, "image"));
+  m.add<RandomTranslation>(RandomTranslationOptions(0.2f, 0.2f));  // each rank draws its rows' shifts
   m.add<Conv2D>(Conv2DOptions(4, Size2(3)).activation("relu"));
   m.add<MaxPool2D>(Size2(2));
   m.add<Flatten>();

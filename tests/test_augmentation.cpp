@@ -247,3 +247,25 @@ TEST_CASE("the per-image augment functions: the layers' transforms on one image 
   CHECK_THROWS_WITH_AS(data::rotate(Tensor::zeros({5}), 1.0f), doctest::Contains("an image is (H, W) or (C, H, W)"),
                        std::invalid_argument);
 }
+
+TEST_CASE("augmentation rows: each replica's images draw the global batch's transforms") {
+  // A global batch of 6 images; replica r of 2 holds images r, r + 2, r + 4.
+  Generator g(6);
+  const Tensor global = random_tensor({6, 1, 8, 8}, g, 0.0f, 1.0f);
+  RandomTranslation whole(RandomTranslationOptions(0.2f, 0.2f).seed(uint64_t{5}));
+  const Tensor expected = whole.call({Variable(global)}, true).value();
+  for (int64_t r = 0; r < 2; ++r) {
+    RandomTranslation replica(RandomTranslationOptions(0.2f, 0.2f).seed(uint64_t{5}));
+    replica.set_rows({r, 2});
+    std::vector<float> mine;
+    for (int64_t j = 0; j < 3; ++j) {
+      const auto row = global.slice(r + 2 * j, r + 2 * j + 1).to_vector();
+      mine.insert(mine.end(), row.begin(), row.end());
+    }
+    const Tensor out = replica.call({Variable(Tensor::from_vector({3, 1, 8, 8}, mine))}, true).value();
+    for (int64_t j = 0; j < 3; ++j)
+      CHECK(max_abs_diff(out.slice(j, j + 1), expected.slice(r + 2 * j, r + 2 * j + 1)) == 0.0f);
+  }
+  RandomTranslation bad(RandomTranslationOptions(0.1f, 0.1f));
+  CHECK_THROWS_WITH_AS(bad.set_rows({2, 2}), doctest::Contains("0 <= first < stride"), std::invalid_argument);
+}

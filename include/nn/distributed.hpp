@@ -63,7 +63,8 @@ void broadcast(const std::vector<Tensor>& tensors, int root = 0);
 // fit and evaluate
 // cooperate over the ranks (Model::set_replicas, nn/model/replicas.hpp: epochs end together, logs
 // and BatchNormalization's moving statistics are reduced, only rank 0 writes, a failure ends all);
-// its Dropout layers draw each rank's rows from the global batch's counters (Dropout::set_rows).
+// its Dropout and augmentation layers draw each rank's rows from the global batch's counters
+// (Dropout::set_rows, RandomAugmentation::set_rows).
 void distribute(Model& model, int64_t bucket_bytes = int64_t{4} << 20);
 
 }  // namespace nn::distributed

@@ -15,6 +15,7 @@
 
 #include "gradient_buckets.hpp"
 #include "mpi_check.hpp"
+#include "nn/layers/augmentation.hpp"
 #include "nn/layers/dropout.hpp"
 
 namespace nn::distributed {
@@ -205,7 +206,10 @@ void distribute(Model& model, int64_t bucket_bytes) {
   if (size() == 1) return;
   broadcast_layer_states(model);
   for (const LayerPtr& l : model.layers())
-    if (auto* d = dynamic_cast<Dropout*>(l.get())) d->set_rows({rank(), size()});
+    if (auto* d = dynamic_cast<Dropout*>(l.get()))
+      d->set_rows({rank(), size()});
+    else if (auto* a = dynamic_cast<RandomAugmentation*>(l.get()))
+      a->set_rows({rank(), size()});
   model.set_replicas(std::make_shared<MpiReplicas>());
   // Every rank averages every trainable parameter's gradient, bucket by bucket as backward
   // finishes them; the optimizer's step waits for the last.

@@ -41,12 +41,20 @@ void RandomAugmentation::load_state(const Config& state) {
   if (state.count("generator")) gen_.set_state(static_cast<uint64_t>(config_int(state, "generator")));
 }
 
+void RandomAugmentation::set_rows(DropoutRows rows) {
+  if (rows.first < 0 || rows.stride < 1 || rows.first >= rows.stride)
+    fail(fmt::format("rows need 0 <= first < stride, got first {}, stride {}", rows.first, rows.stride));
+  rows_ = rows;
+}
+
 Variable RandomAugmentation::forward(const Variable& x, bool training) {
   if (!training) return x;
-  const uint64_t seed = gen_.next_u64();  // one per call: image i draws at counters 4i, 4i + 1, ...
-  return transform(x, [seed](int64_t i, int k) {
-    return static_cast<float>(splitmix64_at(seed, static_cast<uint64_t>(i) * 4 + static_cast<uint64_t>(k)) >> 40) *
-           0x1p-24f;
+  // One seed per call: image i (global row g = first + i * stride) draws at counters 4g, 4g + 1, ...
+  const uint64_t seed = gen_.next_u64();
+  const DropoutRows rows = rows_;
+  return transform(x, [seed, rows](int64_t i, int k) {
+    const auto g = static_cast<uint64_t>(rows.first + i * rows.stride);
+    return static_cast<float>(splitmix64_at(seed, g * 4 + static_cast<uint64_t>(k)) >> 40) * 0x1p-24f;
   });
 }
 

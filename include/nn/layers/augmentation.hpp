@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "nn/layers/layer.hpp"
+#include "nn/ops/dropout.hpp"
 #include "nn/ops/image_transform.hpp"
 #include "nn/random.hpp"
 
@@ -29,6 +30,9 @@ class RandomAugmentation : public Layer {
  public:
   Shape compute_output_shape(const Shape& s) const override;
   Generator& generator() { return gen_; }
+  // Which rows of the global batch this process's batches are (data-parallel training, as
+  // Dropout::set_rows): image j draws at global row first + j * stride's counters. Not saved.
+  void set_rows(DropoutRows rows);
   Config state() const override { return {{"generator", static_cast<int64_t>(gen_.state())}}; }
   void load_state(const Config& state) override;
 
@@ -40,6 +44,7 @@ class RandomAugmentation : public Layer {
 
  private:
   Generator gen_;
+  DropoutRows rows_;
 };
 
 // A RandomAugmentation with its options (one of the four options classes below).
