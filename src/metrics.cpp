@@ -76,12 +76,15 @@ void MeanError::update(const Tensor& y_pred, const Tensor& y_true) {
   count_ += static_cast<double>(p.numel());
 }
 
-std::vector<double> Metric::totals() const {
-  throw std::logic_error("metric '" + name() + "' has no totals, so it cannot be reduced over the ranks of a "
+namespace {
+[[noreturn]] void no_totals(const Metric& m) {
+  throw std::logic_error("metric '" + m.name() + "' has no totals, so it cannot be reduced over the ranks of a "
                          "data-parallel job");
 }
+}  // namespace
 
-void Metric::set_totals(const std::vector<double>&) { totals(); }
+std::vector<double> Metric::totals() const { no_totals(*this); }
+void Metric::set_totals(const std::vector<double>&) { no_totals(*this); }
 
 namespace {
 void check_totals(const std::vector<double>& totals, const std::string& name) {

@@ -72,15 +72,13 @@ TEST_CASE("affine_transform: translation, rotation and zoom move a pixel where t
   const Tensor img = random_tensor({1, 1, 6, 7}, g);
   CHECK(max_abs_diff(affine_transform(Variable(img), {rotation_map(2 * kPi, 6, 7)}).value(), img) < 1e-4f);
   const AffineMap shift = translation_map(1, 0), turn = rotation_map(0.4f, 6, 7);
-  const Tensor both = affine_transform(Variable(img), {compose(turn, shift)}).value();
-  const Tensor one_by_one = affine_transform(affine_transform(Variable(img), {shift}), {turn}).value();
-  // Resampling twice blurs where resampling once does not: compare the centres of a dot instead.
+  // Resampling twice blurs where resampling once does not: compare the centres of a dot.
   const Tensor d = dot(15, 15, 5, 9);
   const auto a = centroid(affine_transform(Variable(d), {compose(turn, shift)}).value(), 0);
   const auto b = centroid(affine_transform(affine_transform(Variable(d), {shift}), {turn}).value(), 0);
   CHECK(a.first == doctest::Approx(b.first).epsilon(1e-3));
   CHECK(a.second == doctest::Approx(b.second).epsilon(1e-3));
-  CHECK(both.shape() == one_by_one.shape());
+  CHECK(std::hypot(a.first - 5.0, a.second - 9.0) > 0.5);  // the composite did move the dot
   CHECK_THROWS_WITH_AS(affine_transform(Variable(Tensor::zeros({2, 5})), {translation_map(0, 0), translation_map(0, 0)}),
                        doctest::Contains("(N, C, H, W) or (N, H, W)"), std::invalid_argument);
   CHECK_THROWS_WITH_AS(affine_transform(Variable(Tensor::zeros({2, 3, 3})), {translation_map(0, 0)}),

@@ -42,8 +42,7 @@ void RandomAugmentation::load_state(const Config& state) {
 }
 
 void RandomAugmentation::set_rows(DropoutRows rows) {
-  if (rows.first < 0 || rows.stride < 1 || rows.first >= rows.stride)
-    fail(fmt::format("rows need 0 <= first < stride, got first {}, stride {}", rows.first, rows.stride));
+  check_rows(rows, describe());
   rows_ = rows;
 }
 

@@ -206,27 +206,15 @@ History Model::fit(const Tensor& x, const Tensor& y, FitOptions o) {
 
 History Model::fit(const std::vector<Tensor>& xs, const std::vector<Tensor>& ys, FitOptions o) {
   if (xs.size() == 1 && ys.size() == 1) return fit(xs[0], ys[0], std::move(o));
-  if (xs.empty() || ys.empty()) throw std::invalid_argument("fit: no inputs or no targets");
-  for (const auto* group : {&xs, &ys})
-    for (const Tensor& t : *group)
-      if (!t.defined() || t.ndim() < 1 || t.dim(0) != xs[0].dim(0))
-        throw std::invalid_argument("fit: inputs " + to_string(xs[0].shape()) + " and " +
-                                    (t.defined() ? to_string(t.shape()) : std::string("an undefined tensor")) +
-                                    " differ in their number of samples");
+  if (ys.empty()) throw std::invalid_argument("fit: no targets");
   if (o.validation_split() < 0.0 || o.validation_split() >= 1.0)
     throw std::invalid_argument("fit: validation_split must be in [0, 1)");
-  const int64_t n = xs[0].dim(0);
-  const auto n_val = static_cast<int64_t>(std::floor(static_cast<double>(n) * o.validation_split()));
-  const int64_t n_train = n - n_val;
-  const auto rows = [](const std::vector<Tensor>& ts, int64_t b, int64_t e) {
-    std::vector<Tensor> out;
-    for (const Tensor& t : ts) out.push_back(t.slice(b, e));
-    return out;
-  };
-  auto train = data::Dataset::from_tensor_slices(rows(xs, 0, n_train), rows(ys, 0, n_train));
+  const data::Dataset all = data::Dataset::from_tensor_slices(xs, ys);  // checks that every tensor has N rows
+  const int64_t n = all.cardinality();
+  const auto n_train = n - static_cast<int64_t>(std::floor(static_cast<double>(n) * o.validation_split()));
+  data::Dataset train = all.take(n_train);  // the held-out rows from the end, before shuffling, as Keras
   if (o.shuffle()) train = train.shuffle(n_train, o.seed());
-  if (n_val > 0)
-    o.validation_data() = data::Dataset::from_tensor_slices(rows(xs, n_train, n), rows(ys, n_train, n)).batch(o.batch_size());
+  if (n_train < n) o.validation_data() = all.skip(n_train).batch(o.batch_size());
   return fit(train.batch(o.batch_size()), o);
 }
 

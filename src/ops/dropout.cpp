@@ -8,10 +8,14 @@
 
 namespace nn {
 
-Variable dropout(const Variable& x, float rate, bool training, Generator& gen, DropoutRows rows) {
+void check_rows(const DropoutRows& rows, const std::string& what) {
   if (rows.first < 0 || rows.stride < 1 || rows.first >= rows.stride)
-    throw std::invalid_argument("dropout: rows need 0 <= first < stride, got first " + std::to_string(rows.first) +
+    throw std::invalid_argument(what + ": rows need 0 <= first < stride, got first " + std::to_string(rows.first) +
                                 ", stride " + std::to_string(rows.stride));
+}
+
+Variable dropout(const Variable& x, float rate, bool training, Generator& gen, DropoutRows rows) {
+  check_rows(rows, "dropout");
   if (!(rate >= 0.0f && rate < 1.0f))
     throw std::invalid_argument("dropout: rate must be in [0, 1), got " + std::to_string(rate));
   if (!training || rate == 0.0f) return x;

@@ -35,7 +35,10 @@ class Dropout : public Layer {
   float rate() const { return o_.rate(); }
   Generator& generator() { return gen_; }
   // Which rows of the global batch this process's batches are (data-parallel training; not saved).
-  void set_rows(DropoutRows rows) { rows_ = rows; }
+  void set_rows(DropoutRows rows) {
+    check_rows(rows, describe());
+    rows_ = rows;
+  }
   DropoutRows rows() const { return rows_; }
   Config state() const override { return {{"generator", static_cast<int64_t>(gen_.state())}}; }
   void load_state(const Config& state) override;

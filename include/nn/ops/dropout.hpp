@@ -1,5 +1,6 @@
 #pragma once
 #include <cstdint>
+#include <string>
 
 #include "nn/autograd/variable.hpp"
 #include "nn/random.hpp"
@@ -16,6 +17,8 @@ struct DropoutRows {
   int64_t first = 0;
   int64_t stride = 1;
 };
+// Throws std::invalid_argument("<what>: rows need 0 <= first < stride, ...") for others.
+void check_rows(const DropoutRows& rows, const std::string& what);
 
 // Inverted dropout: in training, each element is zeroed with probability `rate` and the rest
 // scaled by 1/(1-rate), so evaluation is the identity. The mask is drawn from `gen`.
