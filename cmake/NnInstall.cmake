@@ -1,7 +1,7 @@
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
-# nn::nn, and the components nn::vision and nn::serving, each in its own export set so that the
+# nn::nn, and the components (nn::vision, nn::serving, nn::report, ...), each in its own export set so that the
 # package config can offer a component only where its libraries are present.
 install(TARGETS nn EXPORT nnTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
@@ -21,6 +21,13 @@ if(NN_MPI_ENABLED)
   install(TARGETS nn_distributed EXPORT nnMpiTargets ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
           LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
   list(APPEND nn_export_sets nnMpiTargets)
+endif()
+set(NN_REPORT_ENABLED FALSE)
+if(TARGET nn_report)
+  set(NN_REPORT_ENABLED TRUE)
+  install(TARGETS nn_report EXPORT nnReportTargets ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+          LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
+  list(APPEND nn_export_sets nnReportTargets)
 endif()
 if(NN_ONNX_ENABLED)
   install(TARGETS nn_onnx EXPORT nnOnnxTargets ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}

@@ -36,9 +36,21 @@ nn_install_packages() {
   "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# The npm packages nn::report inlines into its pages (Chart.js), installed from the lock file when
+# they are missing or older than it; without them nn builds without report pages (and says so).
+nn_report_assets() {
+  local dir=src/report
+  if [ -d "$dir/node_modules/chart.js" ] && [ ! "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    return 0
+  fi
+  npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error \
+    || echo "nn: npm ci failed in $dir: nn builds without report pages (nn::report)" >&2
+}
+
 # Configures and builds a CMake preset (release by default) with all cores.
 nn_build() {
   local preset=${1:-release}
+  nn_report_assets
   cmake --preset "$preset" >/dev/null
   cmake --build --preset "$preset" -j "$(nproc)"
 }

@@ -34,7 +34,7 @@ ctest --preset "$preset" -j "$(nproc)" | tee "$log"
 # sanitizer (an address-space limit) and say so.
 allowed=()
 [ "$preset" = asan ] && allowed=(mnist_tool_threads_cannot_start)
-promised=$(ctest --preset "$preset" -N -L 'browser|tool|mnist|onnx|mpi' | sed -n 's/^ *Test *#[0-9]*: //p')
+promised=$(ctest --preset "$preset" -N -L 'browser|tool|mnist|onnx|mpi|report' | sed -n 's/^ *Test *#[0-9]*: //p')
 skipped=$(sed -n '/The following tests did not run:/,/^$/p' "$log" | sed -n 's/^.*[0-9]* - \(.*\) (Skipped)$/\1/p')
 bad=()
 while IFS= read -r t; do

@@ -155,6 +155,55 @@ TEST_CASE("CSVLogger leaves an existing file alone until the run has a row to wr
   CHECK(kept == "epoch,loss\n0,0.5\n");
 }
 
+TEST_CASE("read_history_csv reads back what fit() returned through CSVLogger") {
+  Fixture f;
+  const std::string path = (f.dir / "h.csv").string();
+  const History h = f.model.fit(f.x, f.y, f.options(3, {std::make_shared<CSVLogger>(path)}));
+  const History back = read_history_csv(path);
+  CHECK(back.epochs == h.epochs);
+  REQUIRE(back.history.size() == h.history.size());
+  for (const auto& [key, values] : h.history) {
+    REQUIRE(back.history.count(key) == 1);
+    const std::vector<double>& read = back.history.at(key);
+    REQUIRE(read.size() == values.size());
+    for (size_t i = 0; i < values.size(); ++i) CHECK(read[i] == values[i]);  // fmt writes the shortest exact form
+  }
+}
+
+TEST_CASE("read_history_csv: NA and non-finite values, and errors naming the file, line and column") {
+  test::TempDir tmp{"nn_history"};
+  const auto write = [&](const std::string& text) {
+    const std::string path = tmp / "h.csv";
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
+    return path;
+  };
+  const History h = read_history_csv(write("epoch,loss,val_loss\r\n0,0.5,NA\r\n1,inf,nan\n\n2,-inf,0.25\n"));
+  CHECK(h.epochs == std::vector<int>{0, 1, 2});
+  CHECK(std::isnan(h.history.at("val_loss")[0]));
+  CHECK(std::isinf(h.history.at("loss")[1]));
+  CHECK(h.history.at("val_loss")[2] == 0.25);
+  const auto error = [&](const std::string& text) {
+    const std::string path = write(text);
+    try {
+      read_history_csv(path);
+    } catch (const std::runtime_error& e) {
+      const std::string what = e.what();
+      CHECK(what.rfind(path + ": ", 0) == 0);
+      return what;
+    }
+    FAIL("no error for: " << text);
+    return std::string();
+  };
+  CHECK(error("").find("empty") != std::string::npos);
+  CHECK(error("loss,epoch\n0.5,0\n").find("expected 'epoch'") != std::string::npos);
+  CHECK(error("epoch,loss,loss\n").find("line 1, column 3: a repeated log name 'loss'") != std::string::npos);
+  CHECK(error("epoch,loss\n0,0.5\n1,abc\n").find("line 3, column 2 (loss): 'abc' is not a number") != std::string::npos);
+  CHECK(error("epoch,loss\n0,0.5,1\n").find("line 2: 3 fields, the header has 2") != std::string::npos);
+  CHECK(error("epoch,loss\n-1,0.5\n").find("is not an epoch number") != std::string::npos);
+  CHECK(error("epoch,loss\n0,0.5x\n").find("'0.5x' is not a number") != std::string::npos);
+  CHECK_THROWS_WITH_AS(read_history_csv(tmp / "missing.csv"), doctest::Contains("missing.csv"), std::runtime_error);
+}
+
 TEST_CASE("TensorBoard writes train and validation event files TensorBoard can read") {
   Fixture f;
   auto tb = std::make_shared<TensorBoard>((f.dir / "logs").string(), 2);

@@ -201,6 +201,10 @@ TEST_CASE("confusion matrix and classification report: counts, precision, recall
   const std::string text = cm.report();
   CHECK(text.find("    accuracy                        0.5000         6") != std::string::npos);
   CHECK(text.find("   macro avg    0.3333    0.5000    0.3889         6") != std::string::npos);
+  // Weighted by support (2 each here): the same as the macro average; both count every row.
+  CHECK(cm.macro_average().f1 == doctest::Approx(0.3889).epsilon(1e-3));
+  CHECK(cm.weighted_average().recall == doctest::Approx(0.5));
+  CHECK(cm.weighted_average().support == 6);
   CHECK(cm.table().find("       2    1   1   0") != std::string::npos);
   CHECK_THROWS_WITH_AS(confusion_matrix(scores, Tensor::from_vector({6}, std::vector<float>{0, 0, 1, 1, 2, 3})),
                        doctest::Contains("label 3 of row 5 is not a class in [0, 3)"), std::invalid_argument);

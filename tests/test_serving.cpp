@@ -541,6 +541,32 @@ TEST_CASE("the API key, from any of three headers") {
   CHECK(announced);
 }
 
+TEST_CASE("the training report beside the served model: 404 until one is written, then served as it is") {
+  Served s(serving::ServerOptions().api_key("s3cret"));  // public, as the page that links it
+  auto c = s.client();
+  auto missing = c.Get("/report");
+  REQUIRE(missing);
+  CHECK(missing->status == 404);
+  CHECK(json::parse(missing->body)["error"].get<std::string>().find("no training report") != std::string::npos);
+  const std::string page = "<!doctype html><title>a report</title>";
+  std::ofstream(s.dir / "report.html", std::ios::binary) << page;  // written while the server runs
+  auto found = c.Get("/report");
+  REQUIRE(found);
+  CHECK(found->status == 200);
+  CHECK(found->body == page);
+  CHECK(found->get_header_value("Content-Type") == "text/html; charset=utf-8");
+  CHECK(found->get_header_value("Content-Security-Policy").find("default-src 'none'") != std::string::npos);
+  auto head = c.Head("/report");
+  REQUIRE(head);
+  CHECK(head->status == 200);
+  CHECK(head->body.empty());
+  std::filesystem::remove(s.dir / "report.html");
+  std::filesystem::create_directory(s.dir / "report.html");  // not a file: still none
+  auto dir = c.Get("/report");
+  REQUIRE(dir);
+  CHECK(dir->status == 404);
+}
+
 TEST_CASE("request smuggling and framing: each case gets exactly one answer of the right status") {
   Served s;
   const std::string smuggled = "GET /v1/models/SMUGGLED HTTP/1.1\r\nHost: x\r\n\r\n";

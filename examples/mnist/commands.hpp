@@ -13,11 +13,12 @@
 namespace mnist {
 
 struct TrainOptions {
-  std::string data, model, initial_model, optimizer, out, lr_schedule, device = "cpu";
+  std::string data, model, initial_model, optimizer, out, lr_schedule, augment, device = "cpu";  // augment: "", on, off
   int64_t epochs = 0, steps = 0, batch_size = 0, validation_size = 5000, threads = 0, verbose = 1;
   double lr = 0.0, label_smoothing = -1.0;  // lr_schedule empty, label_smoothing < 0: per model
   uint64_t seed = 42;
   std::string precision = "float32";
+  bool report = false;  // write OUT/report.html at the end
   GpuOptions gpu;
 };
 CLI::App* add_train_command(CLI::App& app, TrainOptions& o);
@@ -31,6 +32,14 @@ struct EvaluateOptions {
 };
 CLI::App* add_evaluate_command(CLI::App& app, EvaluateOptions& o);
 int run_evaluate(const EvaluateOptions& o);
+
+struct ReportOptions {
+  std::string dir, data, model_file, device = "cpu";
+  int64_t batch_size = 1000, threads = 0;
+  GpuOptions gpu;
+};
+CLI::App* add_report_command(CLI::App& app, ReportOptions& o);
+int run_report(const ReportOptions& o);
 
 struct PredictOptions {
   std::string model_file, output, debug_dir, device = "cpu";

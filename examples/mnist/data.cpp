@@ -35,4 +35,11 @@ nn::data::MnistOptions options_for(const nn::Shape& s) {
   return o;
 }
 
+nn::data::Mnist load_test_split(const std::string& dir, const nn::Model& model, const std::string& model_file) {
+  if (!model.built()) throw std::runtime_error(model_file + ": the model has no input shape (it was never built)");
+  nn::data::MnistOptions options = options_for(model.input_shape());
+  options.train = false;
+  return nn::data::load_mnist(dir, options);
+}
+
 }  // namespace mnist

@@ -30,18 +30,8 @@ int run_evaluate(const EvaluateOptions& o) {
   apply_gpu_options(o.gpu);
   if (o.threads > 0) nn::set_num_threads(static_cast<int>(o.threads));
   nn::Model model = load_model_file(o.model_file, nn::parse_device(o.device));
-  if (!model.built())
-    throw std::runtime_error(o.model_file + ": the model has no input shape (it was never built)");
-  // Accuracy whatever the model was compiled with (or if it was not compiled at all).
-  const auto& names = model.metric_names();
-  if (!model.compiled()) {
-    model.compile(std::make_shared<nn::SGD>(), classification_loss(model), {"accuracy"});
-  } else if (std::find(names.begin(), names.end(), "accuracy") == names.end()) {
-    model.compile(model.optimizer_ptr(), model.loss_ptr(), {"accuracy"});
-  }
-  nn::data::MnistOptions data_options = options_for(model.input_shape());
-  data_options.train = false;
-  const nn::data::Mnist data = nn::data::load_mnist(o.data, data_options);
+  const nn::data::Mnist data = load_test_split(o.data, model, o.model_file);
+  compile_for_evaluation(model);
   const nn::Tensor images = scaled(data.test_images, model.input_shape());
   const nn::Logs test = model.evaluate(images, data.test_labels, o.batch_size);
   fmt::print("test_loss: {:.4f}\n", test.at("loss"));

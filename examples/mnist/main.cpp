@@ -2,6 +2,7 @@
 //
 //   mnist train --data DIR --model softmax|mlp|cnn|fast [options]     (mnist train --help)
 //   mnist evaluate --data DIR --model-file F [options]          (mnist evaluate --help)
+//   mnist report DIR --data DIR [options]                         (mnist report --help)
 //   mnist predict --model-file F PATH... [options]               (mnist predict --help)
 //   mnist serve --model-file F | --model-dir D [options]         (mnist serve --help)
 //   mnist export --model-file F --format onnx --out model.onnx   (mnist export --help)
@@ -21,11 +22,13 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   mnist::TrainOptions train;
   mnist::EvaluateOptions evaluate;
+  mnist::ReportOptions report;
   mnist::PredictOptions predict;
   mnist::ServeOptions serve;
   mnist::ExportOptions export_options;
   CLI::App* train_cmd = mnist::add_train_command(app, train);
   CLI::App* evaluate_cmd = mnist::add_evaluate_command(app, evaluate);
+  CLI::App* report_cmd = mnist::add_report_command(app, report);
   CLI::App* predict_cmd = mnist::add_predict_command(app, predict);
   CLI::App* serve_cmd = mnist::add_serve_command(app, serve);
   CLI::App* export_cmd = mnist::add_export_command(app, export_options);
@@ -42,6 +45,7 @@ int main(int argc, char** argv) {
   try {
     if (*train_cmd) return mnist::run_train(train);
     if (*evaluate_cmd) return mnist::run_evaluate(evaluate);
+    if (*report_cmd) return mnist::run_report(report);
     if (*predict_cmd) return mnist::run_predict(predict);
     if (*serve_cmd) return mnist::run_serve(serve);
     if (*export_cmd) return mnist::run_export(export_options);

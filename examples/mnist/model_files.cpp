@@ -5,6 +5,7 @@
 #include <nn/io/onnx.hpp>
 #endif
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace mnist {
@@ -22,6 +23,14 @@ nn::Model load_model_file(const std::string& path, nn::Device device) {
 nn::AnyLoss classification_loss(const nn::Model& model, float label_smoothing) {
   return nn::SparseCategoricalCrossentropy(
       nn::CrossentropyOptions().from_logits(!model.ends_with_softmax()).label_smoothing(label_smoothing));
+}
+
+void compile_for_evaluation(nn::Model& model) {
+  const auto& names = model.metric_names();
+  if (!model.compiled())
+    model.compile(std::make_shared<nn::SGD>(), classification_loss(model), {"accuracy"});
+  else if (std::find(names.begin(), names.end(), "accuracy") == names.end())
+    model.compile(model.optimizer_ptr(), model.loss_ptr(), {"accuracy"});
 }
 
 }  // namespace mnist

@@ -1,5 +1,6 @@
 #pragma once
 // The three classic MNIST models, on (1, 28, 28) inputs scaled to [0, 1].
+#include <optional>
 #include <string>
 
 #include <nn/model/sequential.hpp>
@@ -13,7 +14,11 @@ namespace mnist {
 // fast:    3 x (Conv 3x3 [16, 32, 64] -> BatchNormalization -> relu -> MaxPool 2) -> Dense 10
 //          softmax, trained for one epoch with a one-cycle schedule and label smoothing: the
 //          quickest way to 99% test accuracy on a CPU
-nn::Sequential make_model(const std::string& kind);
+//
+// augment: the augmentation layers in front of the model (active in training only): rotations up
+// to ±10°, shifts up to ±10% (±2.8 pixels), zoom 0.91 to 1.11. Default (nullopt): per model, on
+// for best only.
+nn::Sequential make_model(const std::string& kind, std::optional<bool> augment = std::nullopt);
 
 // Per-model defaults, chosen to reach the models' known accuracies on these CPUs in minutes.
 struct Defaults {
@@ -23,6 +28,7 @@ struct Defaults {
   float lr;
   std::string lr_schedule;  // constant, cosine or one-cycle
   double label_smoothing;
+  bool augment;  // the augmentation layers in front
 };
 Defaults defaults_for(const std::string& kind);
 

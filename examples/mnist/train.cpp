@@ -29,7 +29,9 @@
 #include "data.hpp"
 #include "job.hpp"
 #include "models.hpp"
+#include "report.hpp"
 #include "run_lock.hpp"
+#include "run_record.hpp"
 
 namespace mnist {
 namespace {
@@ -62,6 +64,21 @@ class StopOnSignal : public nn::Callback {
 
  private:
   int64_t steps_ = 0;
+};
+
+// Each epoch's time, validation included (the run record's throughput per epoch).
+class EpochTimer : public nn::Callback {
+ public:
+  void on_epoch_begin(int, const nn::Logs&) override { start_ = std::chrono::steady_clock::now(); }
+  void on_epoch_end(int, nn::Logs&) override {
+    seconds_.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count());
+  }
+  bool wants_batch_logs(int64_t) const override { return false; }
+  const std::vector<double>& seconds() const { return seconds_; }
+
+ private:
+  std::chrono::steady_clock::time_point start_;
+  std::vector<double> seconds_;
 };
 
 const char* signal_name(int sig) { return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "a signal"; }
@@ -123,6 +140,11 @@ CLI::App* add_train_command(CLI::App& app, TrainOptions& o) {
   cmd->add_option("--label-smoothing", o.label_smoothing,
                   "Spread this much of each target over the classes (default: per model)")
       ->check(number_in(0.0, 0.999, false));
+  cmd->add_option("--augment", o.augment,
+                  "on: random rotations (up to 10 degrees), shifts (10%) and zooms (10%) of the training images, "
+                  "by layers in front of the model that pass images through unchanged outside training; off: "
+                  "none (default: per model, on for best)")
+      ->check(CLI::IsMember({"on", "off"}));
   cmd->add_option("--seed", o.seed, "Seed for initialisation, shuffling and dropout")
       ->check(unsigned_integer())
       ->capture_default_str();
@@ -138,6 +160,9 @@ CLI::App* add_train_command(CLI::App& app, TrainOptions& o) {
   cmd->add_option("--validation-size", o.validation_size, "Training images held out for validation")
       ->check(integer_in(0, 1 << 30))
       ->capture_default_str();
+  cmd->add_flag("--report", o.report,
+                "At the end, write OUT/report.html: curves, test confusion matrix, per-class figures, the most "
+                "confidently wrong digits, throughput (as 'mnist report OUT' does)");
   cmd->add_option("--verbose", o.verbose, "0 silent, 1 progress bar, 2 one line per epoch")
       ->check(integer_in(0, 2))
       ->capture_default_str();
@@ -146,7 +171,9 @@ CLI::App* add_train_command(CLI::App& app, TrainOptions& o) {
 
 int run_train(const TrainOptions& o) {
   if (o.model.empty() && o.initial_model.empty()) throw UsageError("give --model or --initial-model");
-  const Defaults d = o.model.empty() ? Defaults{1, 64, "adam", 1e-4f, "constant", 0.0} : defaults_for(o.model);
+  if (o.model.empty() && !o.augment.empty())
+    throw UsageError("--augment chooses the layers of a new --model; a model from --initial-model keeps its own");
+  const Defaults d = o.model.empty() ? Defaults{1, 64, "adam", 1e-4f, "constant", 0.0, false} : defaults_for(o.model);
   const int64_t epochs = o.epochs > 0 ? o.epochs : d.epochs;
   const int64_t batch_size = o.batch_size > 0 ? o.batch_size : d.batch_size;
   const std::string opt_name = o.optimizer.empty() ? d.optimizer : o.optimizer;
@@ -183,7 +210,9 @@ int run_train(const TrainOptions& o) {
   catch_stop_signals();
   std::optional<RunLock> lock;  // one run per output directory (rank 0 writes it)
   if (job.chief()) lock.emplace(out);
-  nn::Model model = o.initial_model.empty() ? nn::Model(make_model(o.model)) : load_model_file(o.initial_model, nn::Device::cpu());
+  const std::optional<bool> augment = o.augment.empty() ? std::nullopt : std::optional<bool>(o.augment == "on");
+  nn::Model model = o.initial_model.empty() ? nn::Model(make_model(o.model, augment))
+                                            : load_model_file(o.initial_model, nn::Device::cpu());
   if (!model.built()) throw std::runtime_error(o.initial_model + ": the model has no input shape (it was never built)");
   model.to(device);
   nn::data::MnistOptions data_options = options_for(model.input_shape());
@@ -263,7 +292,8 @@ int run_train(const TrainOptions& o) {
   auto nan_guard = std::make_shared<nn::TerminateOnNaN>();
   auto stop_on_signal = std::make_shared<StopOnSignal>();
   auto checkpoint = std::make_shared<nn::ModelCheckpoint>(model_path, ck);
-  fit.callbacks({stop_on_signal, nan_guard, checkpoint, std::make_shared<nn::TensorBoard>(out + "/logs", 100),
+  auto epoch_timer = std::make_shared<EpochTimer>();
+  fit.callbacks({stop_on_signal, nan_guard, epoch_timer, checkpoint, std::make_shared<nn::TensorBoard>(out + "/logs", 100),
                    std::make_shared<nn::CSVLogger>(out + "/history.csv")});
 
   std::optional<HistoryGuard> history;
@@ -273,6 +303,29 @@ int run_train(const TrainOptions& o) {
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   // The other ranks of a job stop here: rank 0 saved the model and reports.
   if (!job.chief()) return g_stop_signal ? 128 + g_stop_signal : nan_guard->terminated() ? 1 : 0;
+  const int64_t images_per_epoch = o.steps > 0 ? o.steps * batch_size : n_train;
+  const int64_t images = images_per_epoch * static_cast<int64_t>(epoch_timer->seconds().size());
+  RunRecord record{o.model.empty() ? o.initial_model : o.model, {}, seconds, images, epoch_timer->seconds(),
+                   images_per_epoch};
+  const auto option = [&](const char* name, std::string value) { record.options.emplace_back(name, std::move(value)); };
+  option("model", o.model.empty() ? "fine-tuned from " + o.initial_model : o.model);
+  const bool augmented = std::any_of(model.layers().begin(), model.layers().end(), [](const nn::LayerPtr& l) {
+    return dynamic_cast<const nn::RandomAugmentation*>(l.get()) != nullptr;
+  });
+  option("augment", augmented ? "on" : "off");
+  option(o.steps > 0 ? "steps" : "epochs", std::to_string(o.steps > 0 ? o.steps : epochs));
+  option("batch size", std::to_string(batch_size));
+  option("optimizer", fmt::format("{}, learning rate {}, {} schedule", opt_name, lr, schedule));
+  option("label smoothing", fmt::format("{}", label_smoothing));
+  option("seed", std::to_string(o.seed));
+  option("training / validation images", fmt::format("{} / {}", n_train, n_val));
+  option("device", nn::backend_for(device).name());
+  option("threads", std::to_string(nn::num_threads()));
+  if (job.size > 1) option("ranks", std::to_string(job.size));
+  option("precision", o.precision);
+  option("data", o.data);
+  // The record of the run whose model and history the directory holds: written once this run saved a model.
+  if (!checkpoint->last_saved().empty()) write_run_record(out + "/run.json", record);
   if (const int sig = g_stop_signal) {
     fmt::print(stderr, "mnist train: stopped by {} after {} steps; {}\n", signal_name(sig), stop_on_signal->steps(),
                checkpoint->last_saved().empty()
@@ -290,7 +343,6 @@ int run_train(const TrainOptions& o) {
   if (checkpoint->last_saved().empty())
     throw std::runtime_error(
         fmt::format("no model was saved: {} never improved on its starting value", ck.monitor()));
-  const int64_t images = o.steps > 0 ? o.steps * batch_size : epochs * n_train;
   fmt::print("training: {:.1f} s, {:.0f} images/s\n{}", seconds, static_cast<double>(images) / seconds,
              exchange_report(job, seconds));
 
@@ -300,6 +352,7 @@ int run_train(const TrainOptions& o) {
              out + "/logs", out + "/history.csv");
   fmt::print("test_loss: {:.4f}\n", test.at("loss"));
   fmt::print("test_accuracy: {:.4f}\n", test.at("accuracy"));
+  if (o.report) fmt::print("report: {}\n", write_report(out, model_path, best, data, 1000));
   return 0;
 }
 

@@ -52,6 +52,7 @@
 #include "nn/model/replicas.hpp"
 #include "nn/model/classify.hpp"
 #include "nn/model/confusion.hpp"
+#include "nn/model/history_csv.hpp"
 #include "nn/model/sequential.hpp"
 #include "nn/model/symbolic.hpp"
 #include "nn/ops/activation.hpp"

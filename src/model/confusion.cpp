@@ -54,20 +54,35 @@ std::string ConfusionMatrix::report(int digits) const {
   const auto line = [&](const std::string& name, double p, double r, double f, int64_t n) {
     return fmt::format("{:>12}{:>{}.{}f}{:>{}.{}f}{:>{}.{}f}{:>{}}\n", name, p, w, digits, r, w, digits, f, w, digits, n, w);
   };
-  ClassReport macro, weighted;
-  for (size_t c = 0; c < rows.size(); ++c) {
-    const ClassReport& r = rows[c];
-    out += line(std::to_string(c), r.precision, r.recall, r.f1, r.support);
-    macro.precision += r.precision / static_cast<double>(rows.size());
-    macro.recall += r.recall / static_cast<double>(rows.size());
-    macro.f1 += r.f1 / static_cast<double>(rows.size());
-    const double share = total_ ? static_cast<double>(r.support) / static_cast<double>(total_) : 0.0;
-    weighted.precision += r.precision * share, weighted.recall += r.recall * share, weighted.f1 += r.f1 * share;
-  }
+  for (size_t c = 0; c < rows.size(); ++c)
+    out += line(std::to_string(c), rows[c].precision, rows[c].recall, rows[c].f1, rows[c].support);
   out += fmt::format("\n{:>12}{:>{}}{:>{}}{:>{}.{}f}{:>{}}\n", "accuracy", "", w, "", w, accuracy(), w, digits, total_, w);
+  const ClassReport macro = macro_average(), weighted = weighted_average();
   out += line("macro avg", macro.precision, macro.recall, macro.f1, total_);
   out += line("weighted avg", weighted.precision, weighted.recall, weighted.f1, total_);
   return out;
+}
+
+ClassReport ConfusionMatrix::macro_average() const {
+  const std::vector<ClassReport> rows = per_class();
+  ClassReport m;
+  for (const ClassReport& r : rows) {
+    m.precision += r.precision / static_cast<double>(rows.size());
+    m.recall += r.recall / static_cast<double>(rows.size());
+    m.f1 += r.f1 / static_cast<double>(rows.size());
+  }
+  m.support = total_;
+  return m;
+}
+
+ClassReport ConfusionMatrix::weighted_average() const {
+  ClassReport w;
+  for (const ClassReport& r : per_class()) {
+    const double share = total_ ? static_cast<double>(r.support) / static_cast<double>(total_) : 0.0;
+    w.precision += r.precision * share, w.recall += r.recall * share, w.f1 += r.f1 * share;
+  }
+  w.support = total_;
+  return w;
 }
 
 std::string ConfusionMatrix::table() const {

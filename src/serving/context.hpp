@@ -49,5 +49,8 @@ void seed_predict(const Context& c, const Request& req, Response& res);
 
 // The drawing page (page.html, compiled in).
 const std::string& page_html();
+// GET /report: the report page (nn::report) beside the served version's model file, report.html,
+// read when asked for; RequestError(404) when there is none.
+void report_page(const Context& c, Response& res);
 
 }  // namespace nn::serving::detail

@@ -66,6 +66,7 @@ std::vector<VersionStatus> ModelStore::statuses() const {
 std::shared_ptr<const Servable> ModelStore::load(int64_t version, const std::string& path) const {
   auto s = std::make_shared<Servable>();
   s->version = version;
+  s->path = path;
   s->model = std::make_shared<Model>(loader_ ? loader_(path, device_) : load_model(path, device_));
   if (!s->model->built()) throw std::runtime_error(path + ": the model has no input shape (it was never built)");
   s->input_shape = s->model->input_shape();  // the signature requests are parsed against

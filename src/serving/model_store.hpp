@@ -23,6 +23,7 @@ namespace nn::serving::detail {
 
 struct Servable {
   int64_t version = 0;
+  std::string path;              // the file it was loaded from
   std::shared_ptr<Model> model;  // used by the batcher's thread only
   Shape input_shape;                  // without the batch dimension
   int64_t classes = 0;

@@ -89,6 +89,10 @@ struct Server::Impl {
         res.set_content(detail::page_html(), "text/html; charset=utf-8");
         return;
       }
+      if (get && path == "/report") {  // public, as the page that links it
+        res.route = "report";
+        return detail::report_page(ctx, res);
+      }
       if (get && (path == "/healthz" || path == "/v2/health/live" || path == "/v2/health/ready")) {
         res.route = "health";
         if (path == "/healthz") detail::reply_json(res, 200, json{{"status", "ok"}, {"version", ctx.store->current()->version}});

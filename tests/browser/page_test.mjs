@@ -7,52 +7,23 @@
 //   node page_test.mjs MNIST MODEL_FILE DIGIT_IMAGE WORK_DIR
 //
 // Exit status: 0 passed, 1 failed, 77 skipped (Chromium or chromedriver missing; named).
-import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, resolve } from "node:path";
 
 import { Builder, By, until } from "selenium-webdriver";
 import chrome from "selenium-webdriver/chrome.js";
 import { Origin, Pointer } from "selenium-webdriver/lib/input.js";
 
+import { browser, check, failures, startServer } from "./common.mjs";
+
 const [mnist, modelFile, digitImage, workDir] = process.argv.slice(2);
 if (!workDir) {
   console.error("usage: node page_test.mjs MNIST MODEL_FILE DIGIT_IMAGE WORK_DIR");
   process.exit(2);
 }
-const chromium = process.env.NN_CHROMIUM || "/usr/bin/chromium";
-const chromedriver = process.env.NN_CHROMEDRIVER || "/usr/bin/chromedriver";
-for (const [path, pkg] of [[chromium, "chromium"], [chromedriver, "chromium-driver"]]) {
-  if (!existsSync(path)) {
-    console.log(`SKIP: ${path} not found (Debian package ${pkg}; scripts/test.sh installs it)`);
-    process.exit(77);
-  }
-}
+const { chromium, chromedriver } = browser();
 mkdirSync(workDir, { recursive: true });
 
-let failures = 0;
-function check(ok, what) {
-  console.log(`${ok ? "ok  " : "FAIL"} ${what}`);
-  if (!ok) failures++;
-}
-
-// The server, on a free port; resolves with its base URL once it listens.
-function startServer() {
-  const server = spawn(mnist, ["serve", "--model-file", modelFile, "--port", "0"], { stdio: ["ignore", "pipe", "pipe"] });
-  let log = "";
-  server.stderr.on("data", d => { log += d; });
-  const url = new Promise((ok, fail) => {
-    let out = "";
-    server.stdout.on("data", d => {
-      out += d;
-      const m = out.match(/listening on (http:\/\/[^/\s]+)\//);
-      if (m) ok(m[1]);
-    });
-    server.on("exit", code => fail(new Error(`mnist serve exited with ${code}: ${log}`)));
-    setTimeout(() => fail(new Error("mnist serve did not start in 60 s")), 60000);
-  });
-  return { server, url, log: () => log };
-}
 
 // What the server's API answers for these image bytes (the seeds' upload form).
 async function apiPredict(base, bytes, name) {
@@ -64,7 +35,7 @@ async function apiPredict(base, bytes, name) {
   return body;
 }
 
-const { server, url, log } = startServer();
+const { server, url, log } = startServer(mnist, modelFile);
 let driver;
 try {
   const base = await url;
@@ -78,6 +49,11 @@ try {
     .build();
   await driver.get(`${base}/`);
   check((await driver.getTitle()).length > 0, `the page loads from ${base}/`);
+  // No report.html beside this model: the page offers no link to one (it asks the server at load).
+  await driver.wait(async () => driver.executeScript(
+    "return performance.getEntriesByType('resource').some(e => e.name.endsWith('/report'))"), 10000);
+  await driver.sleep(200);
+  check(!(await driver.findElement(By.id("report-link")).isDisplayed()), "no report beside the model: no link to one");
   const pad = await driver.findElement(By.id("pad"));
   const label = await driver.findElement(By.id("label"));
 
@@ -163,10 +139,10 @@ try {
 } catch (err) {
   console.log(`FAIL ${err.stack || err}`);
   console.log(`--- server log\n${log()}`);
-  failures++;
+  check(false, "the test ran to its end");
 } finally {
   if (driver) await driver.quit().catch(() => {});
   server.kill("SIGTERM");
 }
-console.log(failures ? `${failures} check(s) failed` : "page test passed");
-process.exit(failures ? 1 : 0);
+console.log(failures() ? `${failures()} check(s) failed` : "page test passed");
+process.exit(failures() ? 1 : 0);

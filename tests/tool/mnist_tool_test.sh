@@ -82,6 +82,15 @@ case "$case_name" in
     /usr/bin/python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) >= 0.5 else 1)' "$accuracy" \
       || fail "test accuracy $accuracy after 30 steps: the cnn did not learn"
     [[ -s "$GOOD_MODEL_DIR/model.nn" ]] || fail "no model.nn"
+    # The run's record beside the model: its options and times (what `mnist report` shows).
+    /usr/bin/python3 - "$GOOD_MODEL_DIR/run.json" <<'PY' || fail "run.json is not the run's record"
+import json, sys
+r = json.load(open(sys.argv[1]))
+options = dict(r["options"])
+assert r["model"] == "cnn" and options["steps"] == "30" and options["batch size"] == "50", r
+assert options["augment"] == "off" and r["images"] == 30 * 50 and r["images_per_epoch"] == 1500, r
+assert len(r["epoch_seconds"]) == 1 and 0 < r["epoch_seconds"][0] <= r["seconds"], r
+PY
     cp "$out" "$GOOD_MODEL_DIR/train.stdout"
     ;;
   mpi)  # mpirun -n 2 mnist train: data-parallel with no other flag; --batch-size is the global batch
@@ -366,6 +375,36 @@ PY
     grep -aq '"RandomRotation"' "$work/o/model.nn" || fail "the model file lacks RandomRotation"
     trained=$(sed -n 's/^test_accuracy: //p' "$out")
     run 0 "$MNIST" evaluate --data "$DATA" --model-file "$work/o/model.nn" && expect_out "test_accuracy: $trained"
+    # --augment: best without its augmentation, the cnn with it.
+    run 0 "$MNIST" train --data "$DATA" --model best --augment off --steps 2 --verbose 0 --out "$work/p"
+    refute_out "(RandomRotation)"
+    /usr/bin/python3 -c 'import json,sys; sys.exit(dict(json.load(open(sys.argv[1]))["options"])["augment"] != "off")' \
+      "$work/p/run.json" || fail "run.json does not say augment off"
+    run 0 "$MNIST" train --data "$DATA" --model cnn --augment on --steps 2 --verbose 0 --out "$work/q"
+    for layer in RandomRotation RandomTranslation RandomZoom; do expect_out "($layer)"; done
+    run 2 "$MNIST" train --data "$DATA" --initial-model "$work/q/model.nn" --augment on --out "$work/r"
+    expect_err "--augment chooses the layers of a new --model"
+    ;;
+  report_errors)
+    # mnist report: what is wrong is named, and a failed report leaves no page (or the old one).
+    "$MNIST" --help | grep -q "not in this build" && { echo "skipped: mnist was built without report pages (nn::report)"; exit 77; }
+    run 2 "$MNIST" report --data "$DATA" && expect_err "dir is required"
+    run 2 "$MNIST" report "$work" && expect_err "--data is required"
+    run 1 "$MNIST" report "$work/none" --data "$DATA" && expect_err "$work/none: not a directory"
+    run 1 "$MNIST" report "$work" --data "$DATA" && expect_err "$work/model.nn"
+    mkdir -p "$work/o" && cp "$GOOD_MODEL_DIR/model.nn" "$GOOD_MODEL_DIR/history.csv" "$GOOD_MODEL_DIR/run.json" "$work/o/"
+    printf 'epoch,loss\n0,0.5\n1,abc\n' >"$work/o/history.csv"
+    run 1 "$MNIST" report "$work/o" --data "$DATA" && expect_err "$work/o/history.csv: line 3, column 2 (loss): 'abc' is not a number"
+    [[ ! -e "$work/o/report.html" ]] || fail "a failed report left a page"
+    cp "$GOOD_MODEL_DIR/history.csv" "$work/o/"
+    echo '{"model": 3}' >"$work/o/run.json"
+    run 1 "$MNIST" report "$work/o" --data "$DATA" && expect_err "$work/o/run.json: field 'model'"
+    # Without history.csv and run.json the page still has the test figures, and says what is missing.
+    rm "$work/o/history.csv" "$work/o/run.json"
+    run 0 "$MNIST" report "$work/o" --data "$DATA" && expect_out "report: $work/o/report.html"
+    grep -q "No history.csv beside the model" "$work/o/report.html" || fail "the page does not say history.csv is missing"
+    grep -q "No run.json beside the model" "$work/o/report.html" || fail "the page does not say run.json is missing"
+    ls -a "$work/o" | grep -q '\.tmp-' && fail "a temporary file was left"
     ;;
   predict_usage)
     run 2 "$MNIST" predict --model-file x && expect_err "paths is required"

@@ -27,6 +27,9 @@ class ConfusionMatrix {
   int64_t total() const { return total_; }
   double accuracy() const;
   std::vector<ClassReport> per_class() const;
+  // The classes' mean (macro) and support-weighted mean (weighted); support: all rows.
+  ClassReport macro_average() const;
+  ClassReport weighted_average() const;
   // scikit-learn's classification_report: a line per class, then accuracy, macro avg, weighted avg.
   std::string report(int digits = 4) const;
   // The matrix as text: a row per true class, a column per predicted class.

@@ -9,6 +9,8 @@
 //   the seeds' clients              POST /  JSON {"image": [784 numbers]} or a multipart form with
 //                                           the image file in the field "images"
 //   a page to draw a digit on       GET  /
+//   the model's training report     GET  /report (report.html beside the served model file, as
+//                                        `mnist train --report` writes it; 404 when there is none)
 //   health and metrics              GET  /healthz, /metrics (Prometheus)
 //
 // The HTTP layer (routing, limits, JSON errors with TF Serving's status codes), the servables (the

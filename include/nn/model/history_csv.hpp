@@ -1,0 +1,17 @@
+#pragma once
+// Reading back what CSVLogger wrote: a header "epoch,<key>,<key>...", then one row per epoch.
+// "NA" (a key an epoch did not log) reads as NaN. Rows continued with append=true read as one run.
+//
+//   nn::History h = nn::read_history_csv("out/cnn/history.csv");
+//   const std::vector<double>& val_loss = h.history.at("val_loss");
+#include <string>
+
+#include "nn/model/logs.hpp"
+
+namespace nn {
+
+// Throws std::runtime_error naming the file, and the line and column of a field that is not a
+// number, a row of the wrong length, a missing or repeated header field, or a file over 64 MiB.
+History read_history_csv(const std::string& path, char separator = ',');
+
+}  // namespace nn
