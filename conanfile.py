@@ -16,7 +16,7 @@ class NnConan(ConanFile):
     settings = "os", "arch", "compiler", "build_type"
     options = {"shared": [True, False], "fPIC": [True, False]}
     default_options = {"shared": False, "fPIC": True}
-    exports_sources = "CMakeLists.txt", "cmake/*", "include/*", "src/*", "LICENSE"
+    exports_sources = "CMakeLists.txt", "cmake/*", "include/*", "src/*", "!src/report/node_modules/*", "LICENSE"
 
     def requirements(self):
         self.requires("openblas/0.3.25")
@@ -43,6 +43,8 @@ class NnConan(ConanFile):
         tc.variables["NN_BUILD_EXAMPLES"] = False
         tc.variables["NN_WITH_ONNX"] = "OFF"  # Conan Center has no ONNX package of onnx.proto's classes
         tc.variables["NN_BUILD_BENCHMARKS"] = False
+        # Report pages inline npm packages (src/report), which Conan does not fetch.
+        tc.variables["NN_WITH_REPORT"] = "OFF"
         # Conan Center's onednn is 3.x, whose API nn's oneDNN kernels (2.x) do not use: the
         # package's convolutions run on im2col + OpenBLAS.
         tc.variables["NN_WITH_ONEDNN"] = "OFF"

@@ -2,7 +2,7 @@
 # Builds the libFuzzer targets (clang, ASan + UBSan; the `fuzz` preset) and runs each for a
 # bounded time, starting from the committed corpus in fuzz/corpus. A crash, leak, timeout or
 # sanitizer report fails the run and leaves its input in build/fuzz/artifacts/.
-#   scripts/fuzz.sh [seconds per target, default 60] [target ...]   (targets: model_file idx image request connection onnx)
+#   scripts/fuzz.sh [seconds per target, default 60] [target ...]   (targets: model_file idx image request connection history onnx)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
@@ -11,7 +11,7 @@ nn_build fuzz
 secs=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(model_file idx image request connection onnx)
+[ ${#targets[@]} -gt 0 ] || targets=(model_file idx image request connection history onnx)
 mkdir -p build/fuzz/artifacts
 status=0
 for t in "${targets[@]}"; do

@@ -567,6 +567,26 @@ TEST_CASE("the training report beside the served model: 404 until one is written
   CHECK(dir->status == 404);
 }
 
+TEST_CASE("with numbered versions, the report served is the served version's") {
+  test::TempDir base("nn_versions");
+  fs::create_directories(base / "1");
+  small_model(11).save(base / "1/model.nn");
+  std::ofstream(base / "1/report.html") << "version 1's report";
+  Served s(serving::ServerOptions().model_dir(base.path.string()).poll_seconds(0.05));
+  auto c = s.client();
+  auto first = c.Get("/report");
+  REQUIRE(first);
+  CHECK(first->body == "version 1's report");
+  fs::create_directories(base / "2");
+  std::ofstream(base / "2/report.html") << "version 2's report";
+  small_model(22).save(base / "2/model.nn");
+  for (int i = 0; i < 100 && get(c, "/healthz", 200)["version"] != 2; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  auto second = c.Get("/report");
+  REQUIRE(second);
+  CHECK(second->body == "version 2's report");
+}
+
 TEST_CASE("request smuggling and framing: each case gets exactly one answer of the right status") {
   Served s;
   const std::string smuggled = "GET /v1/models/SMUGGLED HTTP/1.1\r\nHost: x\r\n\r\n";

@@ -1,11 +1,13 @@
 #include "nn/model/history_csv.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <limits>
 #include <set>
+#include <sstream>
 #include <stdexcept>
 #include <string_view>
 #include <vector>
@@ -52,10 +54,25 @@ History read_history_csv(const std::string& path, char separator) {
     throw std::runtime_error(fmt::format("{}: {} bytes: larger than a history file can be ({} MiB at most)", path, size,
                                          kMaxBytes >> 20));
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error(path + ": cannot open the history");
-  std::string line;
-  if (!std::getline(in, line)) throw std::runtime_error(path + ": empty: no header line (epoch,<logs>...)");
-  if (!line.empty() && line.back() == '\r') line.pop_back();
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (!in) throw std::runtime_error(path + ": cannot read the history");
+  return parse_history_csv(text.str(), path, separator);
+}
+
+History parse_history_csv(std::string_view text, const std::string& path, char separator) {
+  size_t pos = 0;
+  // The next line without its end (LF or CRLF); false at the end of the text.
+  const auto next_line = [&](std::string_view& line) {
+    if (pos >= text.size()) return false;
+    const size_t end = std::min(text.find('\n', pos), text.size());
+    line = text.substr(pos, end - pos);
+    pos = end + 1;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    return true;
+  };
+  std::string_view line;
+  if (!next_line(line)) throw std::runtime_error(path + ": empty: no header line (epoch,<logs>...)");
   const std::vector<std::string_view> header = split(line, separator);
   if (header.front() != "epoch")
     throw std::runtime_error(path + ": line 1: the first field is '" + detail::printable(std::string(header.front()), 64) +
@@ -71,8 +88,7 @@ History read_history_csv(const std::string& path, char separator) {
   }
   History h;
   for (const auto& k : keys) h.history[k];  // every column, even with no rows
-  for (int64_t number = 2; std::getline(in, line); ++number) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
+  for (int64_t number = 2; next_line(line); ++number) {
     if (line.empty()) continue;
     const std::vector<std::string_view> fields = split(line, separator);
     if (fields.size() != header.size())
@@ -82,7 +98,8 @@ History read_history_csv(const std::string& path, char separator) {
       double value = 0;
       if (!parse_number(fields[i], value) || (i == 0 && !(value >= 0 && value <= 1e9 && value == std::floor(value))))
         throw std::runtime_error(fmt::format("{}: line {}, column {} ({}): '{}' is not {}", path, number, i + 1,
-                                             detail::printable(std::string(header[i]), 64), detail::printable(std::string(fields[i]), 64),
+                                             detail::printable(std::string(header[i]), 64),
+                                             detail::printable(std::string(fields[i]), 64),
                                              i == 0 ? "an epoch number" : "a number"));
       if (i == 0)
         h.epochs.push_back(static_cast<int>(value));
@@ -90,7 +107,6 @@ History read_history_csv(const std::string& path, char separator) {
         h.history[keys[i - 1]].push_back(value);
     }
   }
-  if (in.bad()) throw std::runtime_error(path + ": reading the history failed");
   return h;
 }
 
