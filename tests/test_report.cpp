@@ -9,9 +9,11 @@
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
+#include <sodium.h>
 
 #include "nn/nn.hpp"
 #include "nn/report/report.hpp"
+#include "nn/vision/image.hpp"
 #include "temp_dir.hpp"
 
 using namespace nn;
@@ -61,6 +63,13 @@ TEST_CASE("most_confident_mistakes: wrong rows only, most confident first, ties 
     CHECK(m.image.data()[m.index] == 1.0f);
   }
   CHECK(report::most_confident_mistakes(r.probabilities, r.labels, r.images, 1).size() == 1);
+  // A row of NaN (a diverged model) is no one's mistake to show, and does not upset the order.
+  Tensor with_nan = r.probabilities.clone();
+  for (int64_t j = 0; j < 3; ++j) with_nan.data()[1 * 3 + j] = std::nanf("");
+  const std::vector<report::Mistake> finite = report::most_confident_mistakes(with_nan, r.labels, r.images, 10);
+  REQUIRE(finite.size() == 2);
+  CHECK(finite[0].index == 2);
+  CHECK(finite[1].index == 3);
   CHECK(report::most_confident_mistakes(r.probabilities, r.labels, r.images, 0).empty());
   CHECK_THROWS_WITH_AS(report::most_confident_mistakes(r.probabilities, r.labels.slice(0, 3), r.images, 5),
                        doctest::Contains("got (4, 3), (3,) and (4, 1, 2, 2)"), std::invalid_argument);
@@ -111,9 +120,18 @@ TEST_CASE("render_html: one self-contained page whose data holds the run as give
   REQUIRE(d["mistakes"].size() == 3);
   CHECK(d["mistakes"][0]["index"] == 2);
   CHECK(d["throughput"]["images_per_second"] == 20.0);
-  // Each mistake's image is a PNG of it, base64: decoded, it is the row's 2 x 2 pixels.
-  const std::string png = d["mistakes"][0]["png"];
-  CHECK(png.rfind("iVBORw0KGgo", 0) == 0);  // "\x89PNG\r\n\x1a\n"
+  // Each mistake's image is a PNG of it, base64: decoded, it is the row's 2 x 2 pixels (row 2:
+  // pixel 2, the second row's first, lit).
+  const std::string b64 = d["mistakes"][0]["png"];
+  std::string png(b64.size(), '\0');
+  size_t bytes = 0;
+  REQUIRE(sodium_base642bin(reinterpret_cast<unsigned char*>(png.data()), png.size(), b64.data(), b64.size(), nullptr,
+                            &bytes, nullptr, sodium_base64_VARIANT_ORIGINAL) == 0);
+  png.resize(bytes);
+  const vision::Image image = vision::decode_image(png, "mistake.png");
+  REQUIRE(image.width == 2);
+  REQUIRE(image.height == 2);
+  for (int p = 0; p < 4; ++p) CHECK(image.rgba[static_cast<size_t>(p) * 4] == (p == 2 ? 255 : 0));
 }
 
 TEST_CASE("render_html: text from the run cannot end the data block or inject markup") {

@@ -14,6 +14,7 @@
 #include "commands.hpp"
 #include "data.hpp"
 #include "model_files.hpp"
+#include "run_lock.hpp"
 #include "run_record.hpp"
 
 namespace mnist {
@@ -45,6 +46,7 @@ int run_report(const ReportOptions& o) {
   if (o.threads > 0) nn::set_num_threads(static_cast<int>(o.threads));
   std::error_code ec;
   if (!std::filesystem::is_directory(o.dir, ec)) throw std::runtime_error(o.dir + ": not a directory");
+  const RunLock lock(o.dir);  // not beside a run still writing its model and history
   const std::string model_file = o.model_file.empty() ? o.dir + "/model.nn" : o.model_file;
   nn::Model model = load_model_file(model_file, nn::parse_device(o.device));
   const nn::data::Mnist data = load_test_split(o.data, model, model_file);
@@ -53,6 +55,8 @@ int run_report(const ReportOptions& o) {
 }
 
 #ifdef NN_WITH_REPORT
+bool reports_available() { return true; }
+
 std::string write_report(const std::string& dir, const std::string& model_file, nn::Model& model,
                          const nn::data::Mnist& data, int64_t batch_size) {
   namespace fs = std::filesystem;
@@ -88,6 +92,8 @@ std::string write_report(const std::string& dir, const std::string& model_file, 
   return path;
 }
 #else
+bool reports_available() { return false; }
+
 std::string write_report(const std::string&, const std::string&, nn::Model&, const nn::data::Mnist&, int64_t) {
   throw std::runtime_error(
       "this mnist was built without report pages (nn::report): their charting library was not installed when nn "

@@ -8,6 +8,9 @@
 
 namespace mnist {
 
+// Whether this build writes report pages (nn::report was built: its charting library was installed).
+bool reports_available();
+
 // Writes DIR/report.html for `model` (read from model_file) evaluated on the test split of `data`:
 // the test loss and accuracy, the confusion matrix, each class's precision, recall and F1 and the
 // 25 digits it got most confidently wrong; with DIR/history.csv's curves and DIR/run.json's

@@ -81,6 +81,31 @@ class EpochTimer : public nn::Callback {
   std::vector<double> seconds_;
 };
 
+// Once this run has saved a model, the record and report of an earlier run in the directory
+// describe another model: they go (run.json is written again at the end, report.html with
+// --report), so the directory never pairs one run's model with another's record or page.
+class RemoveStaleRunFiles : public nn::Callback {
+ public:
+  RemoveStaleRunFiles(std::string out, const nn::ModelCheckpoint& checkpoint)
+      : out_(std::move(out)), checkpoint_(checkpoint) {}
+  bool writes() const override { return true; }
+  void on_epoch_end(int, nn::Logs&) override {
+    if (done_ || checkpoint_.last_saved().empty()) return;
+    for (const char* name : {"/run.json", "/report.html"}) {
+      std::error_code ec;
+      std::filesystem::remove(out_ + name, ec);
+      if (ec) throw std::runtime_error(out_ + name + ": cannot remove the previous run's file: " + ec.message());
+    }
+    done_ = true;
+  }
+  bool wants_batch_logs(int64_t) const override { return false; }
+
+ private:
+  std::string out_;
+  const nn::ModelCheckpoint& checkpoint_;
+  bool done_ = false;
+};
+
 const char* signal_name(int sig) { return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "a signal"; }
 // The history of the run that made the model in --out: a run that saves no model (it diverged,
 // failed or never improved) puts back the history.csv it found, so the directory's model and
@@ -171,6 +196,9 @@ CLI::App* add_train_command(CLI::App& app, TrainOptions& o) {
 
 int run_train(const TrainOptions& o) {
   if (o.model.empty() && o.initial_model.empty()) throw UsageError("give --model or --initial-model");
+  if (o.report && !reports_available())
+    throw UsageError("--report: this mnist was built without report pages (nn::report; npm ci --prefix src/report, "
+                     "then build again)");
   if (o.model.empty() && !o.augment.empty())
     throw UsageError("--augment chooses the layers of a new --model; a model from --initial-model keeps its own");
   const Defaults d = o.model.empty() ? Defaults{1, 64, "adam", 1e-4f, "constant", 0.0, false} : defaults_for(o.model);
@@ -293,7 +321,7 @@ int run_train(const TrainOptions& o) {
   auto stop_on_signal = std::make_shared<StopOnSignal>();
   auto checkpoint = std::make_shared<nn::ModelCheckpoint>(model_path, ck);
   auto epoch_timer = std::make_shared<EpochTimer>();
-  fit.callbacks({stop_on_signal, nan_guard, epoch_timer, checkpoint, std::make_shared<nn::TensorBoard>(out + "/logs", 100),
+  fit.callbacks({stop_on_signal, nan_guard, epoch_timer, checkpoint, std::make_shared<RemoveStaleRunFiles>(out, *checkpoint), std::make_shared<nn::TensorBoard>(out + "/logs", 100),
                    std::make_shared<nn::CSVLogger>(out + "/history.csv")});
 
   std::optional<HistoryGuard> history;
@@ -304,7 +332,9 @@ int run_train(const TrainOptions& o) {
   // The other ranks of a job stop here: rank 0 saved the model and reports.
   if (!job.chief()) return g_stop_signal ? 128 + g_stop_signal : nan_guard->terminated() ? 1 : 0;
   const int64_t images_per_epoch = o.steps > 0 ? o.steps * batch_size : n_train;
-  const int64_t images = images_per_epoch * static_cast<int64_t>(epoch_timer->seconds().size());
+  // A run stopped within an epoch trained on its steps' images, not the whole epoch's.
+  const int64_t images = std::min(stop_on_signal->steps() * batch_size,
+                                  images_per_epoch * static_cast<int64_t>(epoch_timer->seconds().size()));
   RunRecord record{o.model.empty() ? o.initial_model : o.model, {}, seconds, images, epoch_timer->seconds(),
                    images_per_epoch};
   const auto option = [&](const char* name, std::string value) { record.options.emplace_back(name, std::move(value)); };

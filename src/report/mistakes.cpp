@@ -32,7 +32,9 @@ std::vector<Mistake> most_confident_mistakes(const Tensor& probabilities, const 
     if (!(truth >= 0 && truth < static_cast<float>(c)) || truth != std::floor(truth))
       throw std::invalid_argument(
           fmt::format("most_confident_mistakes: label {} of row {} is not a class in [0, {})", truth, i, c));
-    if (static_cast<int64_t>(truth) == predicted) continue;
+    // A row whose scores are not all numbers (a diverged model) has no most probable class to show.
+    if (static_cast<int64_t>(truth) == predicted || !std::all_of(row, row + c, [](float v) { return std::isfinite(v); }))
+      continue;
     Mistake m;
     m.index = i;
     m.label = static_cast<int64_t>(truth);

@@ -131,7 +131,7 @@ async function reportProblems(url, expected, { allowOrigin = null } = {}) {
 
   // Training curves: loss, accuracy and learning rate, training and validation where logged.
   const byId = Object.fromEntries(p.charts.map(c => [c.id, c]));
-  for (const [id, series] of [["chart-loss", 2], ["chart-accuracy", 2], ["chart-learning_rate", 1], ["chart-throughput", 1]]) {
+  for (const [id, series] of [["curve-loss", 2], ["curve-accuracy", 2], ["curve-learning_rate", 1], ["chart-throughput", 1]]) {
     const c = byId[id];
     need(c && c.chart, `${id} is a chart`);
     if (!c || !c.chart) continue;
@@ -177,7 +177,10 @@ async function reportProblems(url, expected, { allowOrigin = null } = {}) {
   const ms = p.mistakes;
   need(ms.length === Math.min(25, total - right), `${Math.min(25, total - right)} wrong digits shown (${ms.length})`);
   need(ms.length > 0 && ms.every(m => m.loaded && m.width === 28 && m.height === 28), "each wrong digit is a 28 x 28 image");
-  need(ms.every(m => m.ink > 20), `each wrong digit has ink (least: ${Math.min(...ms.map(m => m.ink)).toFixed(1)} of 784)`);
+  // MNIST's ink is light on black: a digit covers some of the 784 pixels, neither none nor all.
+  need(ms.every(m => m.ink > 20 && m.ink < 400),
+       `each wrong digit has ink, not a blank or white square (${Math.min(...ms.map(m => m.ink)).toFixed(1)} to ` +
+       `${Math.max(...ms.map(m => m.ink)).toFixed(1)} of 784)`);
   need(ms.every(m => m.label !== m.predicted && /^[0-9]$/.test(m.label) && /^[0-9]$/.test(m.predicted)),
        "each is labelled with a true class and a different prediction");
   need(ms.every(m => m.probability > 0 && m.probability <= 1 && m.caption.includes(m.probability.toFixed(3))),
@@ -247,16 +250,29 @@ try {
 
   // Broken pages fail the same checks.
   const html = readFileSync(page, "utf8");
-  const emptied = JSON.parse(html.match(/id="report-data">([^<]*)<\/script>/)[1]);
-  emptied.history.columns = {};
-  emptied.mistakes = [];
-  emptied.confusion.counts = emptied.confusion.counts.map(r => r.map(() => 0));
+  // Each broken data set breaks one thing: the checks must notice each alone.
+  const data = () => JSON.parse(html.match(/id="report-data">([^<]*)<\/script>/)[1]);
+  const withData = d => html.replace(/id="report-data">[^<]*<\/script>/, () => `id="report-data">${JSON.stringify(d)}</script>`);
+  const noCurves = data(), noCounts = data(), noMistakes = data(), blankDigits = data();
+  noCurves.history.columns = {};
+  noCounts.confusion.counts = noCounts.confusion.counts.map(r => r.map(() => 0));
+  noMistakes.mistakes = [];
+  const blankPng = (await driver.executeScript(`
+    const c = document.createElement("canvas");
+    c.width = c.height = 28;
+    const g = c.getContext("2d");
+    g.fillStyle = "#000";
+    g.fillRect(0, 0, 28, 28);
+    return c.toDataURL("image/png");`)).split(",")[1];  // a 28 x 28 black square
+  blankDigits.mistakes = blankDigits.mistakes.map(m => ({ ...m, png: blankPng }));
   const broken = {
     "an empty page": "",
     "a page without the charting library": html.replace(/<script>\n\/\*!\n \* Chart\.js[\s\S]*?<\/script>/, "<script></script>"),
     "a page with corrupt data": html.replace('id="report-data">', 'id="report-data">{'),
-    "a page whose data are emptied": html.replace(/id="report-data">[^<]*<\/script>/,
-                                                  `id="report-data">${JSON.stringify(emptied)}</script>`),
+    "a page without curves": withData(noCurves),
+    "a page whose confusion counts are zero": withData(noCounts),
+    "a page without its wrong digits": withData(noMistakes),
+    "a page whose wrong digits are blank": withData(blankDigits),
   };
   check(broken["a page without the charting library"] !== html, "the library can be cut out of the page");
   for (const [what, text] of Object.entries(broken)) {

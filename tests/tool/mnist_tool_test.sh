@@ -394,8 +394,9 @@ PY
     run 1 "$MNIST" report "$work" --data "$DATA" && expect_err "$work/model.nn"
     mkdir -p "$work/o" && cp "$GOOD_MODEL_DIR/model.nn" "$GOOD_MODEL_DIR/history.csv" "$GOOD_MODEL_DIR/run.json" "$work/o/"
     printf 'epoch,loss\n0,0.5\n1,abc\n' >"$work/o/history.csv"
+    echo "an earlier page" >"$work/o/report.html"
     run 1 "$MNIST" report "$work/o" --data "$DATA" && expect_err "$work/o/history.csv: line 3, column 2 (loss): 'abc' is not a number"
-    [[ ! -e "$work/o/report.html" ]] || fail "a failed report left a page"
+    [[ "$(cat "$work/o/report.html")" == "an earlier page" ]] || fail "a failed report changed the page there was"
     cp "$GOOD_MODEL_DIR/history.csv" "$work/o/"
     echo '{"model": 3}' >"$work/o/run.json"
     run 1 "$MNIST" report "$work/o" --data "$DATA" && expect_err "$work/o/run.json: field 'model'"
@@ -405,6 +406,27 @@ PY
     grep -q "No history.csv beside the model" "$work/o/report.html" || fail "the page does not say history.csv is missing"
     grep -q "No run.json beside the model" "$work/o/report.html" || fail "the page does not say run.json is missing"
     ls -a "$work/o" | grep -q '\.tmp-' && fail "a temporary file was left"
+    # Not beside a run that is still writing there.
+    exec {lock_fd}>"$work/o/.lock"
+    flock -n "$lock_fd" || fail "could not take the lock for the test"
+    run 1 "$MNIST" report "$work/o" --data "$DATA" && expect_err "in use by another run"
+    exec {lock_fd}>&-
+    ;;
+  run_files_follow_the_model)
+    # A run that saves a model removes the earlier run's record and page: the directory never pairs
+    # one run's model with another's run.json or report.html.
+    mkdir -p "$work/o" && cp "$GOOD_MODEL_DIR/model.nn" "$GOOD_MODEL_DIR/run.json" "$work/o/"
+    echo "an earlier page" >"$work/o/report.html"
+    run 0 "$MNIST" train --data "$DATA" --model softmax --steps 5 --verbose 0 --out "$work/o"
+    [[ ! -e "$work/o/report.html" ]] || fail "the earlier run's report.html is still beside the new model"
+    grep -q '"softmax"' "$work/o/run.json" || fail "run.json is not the new run's"
+    # --report needs a build with report pages (checked before training, a usage error otherwise).
+    if "$MNIST" --help | grep -q "not in this build"; then
+      run 2 "$MNIST" train --data "$DATA" --model softmax --steps 5 --report --out "$work/p" && expect_err "--report:"
+    else
+      run 0 "$MNIST" train --data "$DATA" --model softmax --steps 5 --verbose 0 --report --out "$work/p"
+      [[ -s "$work/p/report.html" ]] || fail "train --report wrote no page"
+    fi
     ;;
   predict_usage)
     run 2 "$MNIST" predict --model-file x && expect_err "paths is required"

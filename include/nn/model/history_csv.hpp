@@ -1,6 +1,7 @@
 #pragma once
 // Reading back what CSVLogger wrote: a header "epoch,<key>,<key>...", then one row per epoch.
-// "NA" (a key an epoch did not log) reads as NaN. Rows continued with append=true read as one run.
+// "NA" (a key an epoch did not log) reads as NaN. A file continued with append=true reads as its
+// rows one after another, each with the epoch number its run gave it (so epochs may repeat).
 //
 //   nn::History h = nn::read_history_csv("out/cnn/history.csv");
 //   const std::vector<double>& val_loss = h.history.at("val_loss");

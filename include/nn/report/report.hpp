@@ -59,7 +59,7 @@ struct RunReport {
 
 // The k rows whose prediction (the argmax of probabilities (N, C)) is wrong with the highest
 // probability, most confident first (ties: the lower row), with their images (N, ...) drawn as
-// (H, W). Throws std::invalid_argument naming the shapes when they do not agree.
+// (H, W). Rows with a score that is not finite are left out. Throws std::invalid_argument naming the shapes when they do not agree.
 std::vector<Mistake> most_confident_mistakes(const Tensor& probabilities, const Tensor& labels, const Tensor& images,
                                              int64_t k);
 
