@@ -17,10 +17,8 @@
 #include "io/json_field.hpp"
 #include "io/model_format.hpp"
 #include "model/graph.hpp"
-#include "nn/layers/reshape.hpp"
 #include "nn/model/sequential.hpp"
 #include "nn/io/crc32c.hpp"
-#include "nn/metrics.hpp"
 #include "nn/optim/optimizer.hpp"
 #include "util/bytes.hpp"
 

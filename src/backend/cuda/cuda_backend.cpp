@@ -1,4 +1,5 @@
-// The CUDA backend's memory, streams, copies and the kernels it hands to cuda_kernels.cu.
+// The CUDA backend's memory, streams, copies and the kernels it hands to cuda_kernels.cu and
+// cuda_layer_kernels.cu (its label checks: cuda_label_checks.cpp; the devices: cuda_devices.cpp).
 #include "cuda_backend.hpp"
 
 #include <cudnn.h>
@@ -37,9 +38,7 @@ class CudaOutOfMemory : public std::bad_alloc {
   std::string message_;
 };
 
-constexpr int64_t kNoBadRow = std::numeric_limits<int64_t>::max();
 constexpr size_t kStagedCopyBytes = size_t{1} << 20;  // smaller copies from pageable memory are staged
-constexpr int kSlotsPerChunk = 256;
 
 std::string describe_device(int index) {
   cudaDeviceProp prop{};
@@ -229,91 +228,6 @@ void CudaBackend::convert(const void* src, DType from, void* dst, DType to, int6
     return;
   }
   cuda::convert(queue(), src, from, dst, to, n);
-}
-
-// Whether a check's verdict has landed; a device fault is kept in `fault` (the first) for the caller.
-bool CudaBackend::landed(const LabelCheck& c, std::exception_ptr& fault) {
-  try {
-    return c.done.query();
-  } catch (...) {
-    if (!fault) fault = std::current_exception();
-    return false;
-  }
-}
-
-void CudaBackend::reclaim_checks() {
-  std::exception_ptr fault;  // left to the next wait to report
-  size_t kept = 0;
-  for (size_t i = 0; i < checks_.size(); ++i) {
-    LabelCheck& c = checks_[i];
-    if (landed(c, fault) && *c.bad_row == kNoBadRow) {
-      free_slots_.push_back(c.slot);
-      continue;
-    }
-    if (kept != i) checks_[kept] = std::move(c);
-    ++kept;
-  }
-  checks_.resize(kept);
-}
-
-void CudaBackend::check_class_labels(const void* labels, DType dtype, int64_t n, int64_t classes,
-                                     const std::string& what) {
-  if (n <= 0) return;
-  Slot* slot = nullptr;
-  {
-    std::lock_guard<std::mutex> lock(checks_mutex_);
-    reclaim_checks();
-    if (free_slots_.empty()) {  // a chunk of page-locked slots the device's verdicts are copied to
-      activate();
-      void* chunk = nullptr;
-      NN_CUDA_CHECK(cudaHostAlloc(&chunk, kSlotsPerChunk * sizeof(Slot), cudaHostAllocPortable));
-      auto* slots = static_cast<Slot*>(chunk);
-      for (int i = 0; i < kSlotsPerChunk; ++i) free_slots_.push_back(slots + i);
-    }
-    slot = free_slots_.back();
-    free_slots_.pop_back();
-  }
-  // The verdict is reduced in device memory (atomicMin on the row), then copied to the host's slot.
-  try {
-    std::shared_ptr<float> verdict = scratch(sizeof(Slot));
-    auto* device_slot = reinterpret_cast<Slot*>(verdict.get());
-    cudaStream_t s = queue();
-    find_bad_label(s, labels, dtype, n, classes, &device_slot->bad_row, &device_slot->bad_value);
-    NN_CUDA_CHECK(cudaMemcpyAsync(slot, device_slot, sizeof(Slot), cudaMemcpyDeviceToHost, s));
-    StreamPtr stream = current_stream();
-    Event done(stream);
-    std::lock_guard<std::mutex> lock(checks_mutex_);
-    checks_.push_back({slot, &slot->bad_row, &slot->bad_value, classes, what, stream.get(), std::move(done)});
-  } catch (...) {
-    std::lock_guard<std::mutex> lock(checks_mutex_);
-    free_slots_.push_back(slot);
-    throw;
-  }
-}
-
-void CudaBackend::raise_recorded_errors(const Stream* waited) {
-  std::exception_ptr first;
-  {
-    std::lock_guard<std::mutex> lock(checks_mutex_);
-    size_t kept = 0;
-    for (size_t i = 0; i < checks_.size(); ++i) {
-      LabelCheck& c = checks_[i];
-      const bool done = landed(c, first);
-      // A check is raised by a wait on its own stream, or on the whole device.
-      const bool mine = waited == nullptr || waited == c.stream;
-      if (done && (mine || *c.bad_row == kNoBadRow)) {
-        if (*c.bad_row != kNoBadRow && !first)
-          first = std::make_exception_ptr(std::out_of_range(fmt::format(
-              "{}: label {} of row {} is not a class index in [0, {})", c.what, *c.bad_value, *c.bad_row, c.classes)));
-        free_slots_.push_back(c.slot);
-        continue;
-      }
-      if (kept != i) checks_[kept] = std::move(c);
-      ++kept;
-    }
-    checks_.resize(kept);
-  }
-  if (first) std::rethrow_exception(first);
 }
 
 // ---------------------------------------------------------------- dense linear algebra
@@ -556,43 +470,6 @@ void CudaBackend::rmsprop_update(const RmspropParams& p, float* w, const float* 
 
 void CudaBackend::adagrad_update(const AdagradParams& p, float* w, const float* g, float* acc, int64_t n) {
   cuda::adagrad_update(queue(), p, w, g, acc, n);
-}
-
-// ---------------------------------------------------------------- the devices
-
-namespace {
-struct Probe {
-  int count = 0;
-  std::string failure;
-};
-const Probe& probe() {
-  static const Probe p = [] {
-    Probe r;
-    const cudaError_t e = cudaGetDeviceCount(&r.count);
-    if (e != cudaSuccess) {
-      (void)cudaGetLastError();
-      r.count = 0;
-      r.failure = fmt::format("no CUDA device: {} ({})", cudaGetErrorString(e), cudaGetErrorName(e));
-    } else if (r.count == 0) {
-      r.failure = "no CUDA device: the driver reports none";
-    }
-    return r;
-  }();
-  return p;
-}
-}  // namespace
-
-int probe_device_count() { return probe().count; }
-std::string probe_failure() { return probe().failure; }
-
-CudaBackend& cuda_backend(int index) {
-  static std::mutex mutex;
-  static std::vector<CudaBackend*> backends;  // never destroyed: tensors in statics may outlive main
-  std::lock_guard<std::mutex> lock(mutex);
-  if (backends.empty()) backends.resize(static_cast<size_t>(probe_device_count()), nullptr);
-  auto& slot = backends.at(static_cast<size_t>(index));
-  if (!slot) slot = new CudaBackend(index);
-  return *slot;
 }
 
 }  // namespace nn::detail::cuda
